@@ -1,0 +1,138 @@
+"""The engine factory and the schema migrations that run on every start.
+
+SQLite is the default (``data/telemetry.db``); ``TELEMETRY_DATABASE_URL`` points
+the whole program at PostgreSQL instead. Everything else receives the engine
+built here rather than building its own.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy import Connection, Engine, create_engine, event, insert, select, text
+from sqlmodel import SQLModel
+
+from telemetry import models
+from telemetry.timeutil import now_us
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SQLITE_PATH = PROJECT_ROOT / "data" / "telemetry.db"
+DEFAULT_ORG = "default"
+DATABASE_URL_ENV = "TELEMETRY_DATABASE_URL"
+
+
+def database_url() -> str:
+    """The configured URL: ``TELEMETRY_DATABASE_URL`` or the local SQLite file."""
+    return os.environ.get(DATABASE_URL_ENV) or f"sqlite:///{DEFAULT_SQLITE_PATH}"
+
+
+def make_engine(url: str | None = None) -> Engine:
+    """Build the engine for ``url`` (default: :func:`database_url`)."""
+    url = url or database_url()
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL lets the dashboard read while an import writes; the busy timeout makes a
+    # second writer wait instead of failing at once.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+# --- migrations -------------------------------------------------------------
+
+Migration = Callable[[Connection], None]
+
+
+class Migrations:
+    """Named schema steps applied once each, in order, recorded in ``schema_migration``."""
+
+    def __init__(self) -> None:
+        self._steps: list[tuple[str, Migration]] = []
+
+    def __call__(self, fn: Migration) -> Migration:
+        if any(name == fn.__name__ for name, _ in self._steps):
+            raise ValueError(f"migration {fn.__name__!r} is registered twice")
+        self._steps.append((fn.__name__, fn))
+        return fn
+
+    @property
+    def names(self) -> list[str]:
+        return [name for name, _ in self._steps]
+
+    def pending(self, engine: Engine) -> list[str]:
+        with engine.connect() as conn:
+            _ensure_migration_table(conn)
+            done = set(conn.execute(text("SELECT name FROM schema_migration")).scalars())
+        return [name for name in self.names if name not in done]
+
+    def apply(self, engine: Engine, *, stop_before: str | None = None) -> list[str]:
+        """Apply every pending step (each in its own transaction); return their names."""
+        applied = []
+        for name, step in self._steps:
+            if name == stop_before:
+                break
+            with engine.begin() as conn:
+                _ensure_migration_table(conn)
+                row = conn.execute(
+                    text("SELECT 1 FROM schema_migration WHERE name = :n"), {"n": name}
+                ).first()
+                if row:
+                    continue
+                step(conn)
+                conn.execute(
+                    text("INSERT INTO schema_migration (name, applied_us) VALUES (:n, :t)"),
+                    {"n": name, "t": now_us()},
+                )
+                applied.append(name)
+        return applied
+
+
+def _ensure_migration_table(conn: Connection) -> None:
+    conn.execute(
+        text(
+            "CREATE TABLE IF NOT EXISTS schema_migration "
+            "(name VARCHAR(200) PRIMARY KEY, applied_us BIGINT NOT NULL)"
+        )
+    )
+
+
+migrations = Migrations()
+
+
+@migrations
+def m001_initial_tables(conn: Connection) -> None:
+    SQLModel.metadata.create_all(conn, tables=[t for t in SQLModel.metadata.sorted_tables])
+
+
+@migrations
+def m002_default_organization(conn: Connection) -> None:
+    exists = conn.execute(
+        select(models.Organization.id).where(models.Organization.slug == DEFAULT_ORG)
+    ).first()
+    if not exists:
+        conn.execute(
+            insert(models.Organization).values(
+                slug=DEFAULT_ORG, name="Default organization", created_us=now_us()
+            )
+        )
+
+
+def init_store(engine: Engine) -> list[str]:
+    """Bring the schema up to date; safe to call on every start."""
+    return migrations.apply(engine)

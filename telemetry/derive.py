@@ -1,0 +1,128 @@
+"""Derive a trace's row from its observations (METRICS.md, "Entities").
+
+One definition used by every writer (OTLP ingestion, file import, demo data), so
+a trace whose spans arrive in several batches, in any order, ends up the same
+as if they had arrived together: the summary is recomputed from all its spans.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from telemetry.models import LLM_CALL_KINDS, ObservationKind, SpanStatus, TraceStatus
+from telemetry.timeutil import day_of_us, hour_of_us, month_of_us
+
+_TIMEOUT = re.compile(r"timeout|timed[ _]?out|deadline", re.IGNORECASE)
+_TOKEN_FIELDS = (
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "reasoning_tokens",
+)
+# Trace fields taken from the root span first, else from the earliest span that has one.
+_INHERITED = ("user_id", "team_id", "session_id", "environment", "module", "agent")
+
+
+def is_timeout(error_type: str) -> bool:
+    """``error.type`` = timeout, or a deadline/timeout exception type."""
+    return bool(error_type) and bool(_TIMEOUT.search(error_type))
+
+
+def attributes_of(span: Mapping[str, Any]) -> dict[str, Any]:
+    raw = span.get("attributes") or {}
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except ValueError:
+            return {}
+    return raw if isinstance(raw, dict) else {}
+
+
+def _root(spans: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+    roots = [s for s in spans if not s.get("parent_span_id")]
+    return min(roots, key=lambda s: (s["start_us"], s["span_id"])) if roots else None
+
+
+def trace_status(root: Mapping[str, Any] | None) -> TraceStatus:
+    if root is None or root.get("end_us") is None:
+        return TraceStatus.RUNNING
+    if root.get("status") == SpanStatus.ERROR:
+        return TraceStatus.TIMEOUT if is_timeout(root.get("error_type", "")) else TraceStatus.ERROR
+    return TraceStatus.OK
+
+
+def _int_or_none(value: Any) -> int | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def summarize_trace(spans: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The derived columns of a trace row from all of its observations (at least one)."""
+    if not spans:
+        raise ValueError("a trace needs at least one span")
+    ordered = sorted(spans, key=lambda s: (s["start_us"], s["span_id"]))
+    root = _root(ordered)
+    status = trace_status(root)
+    start_us = ordered[0]["start_us"]
+    ends = [s["end_us"] for s in ordered if s.get("end_us") is not None]
+    end_us = None if status == TraceStatus.RUNNING or not ends else max(ends)
+
+    summary: dict[str, Any] = {
+        "name": (root or ordered[0]).get("name", ""),
+        "status": str(status),
+        "has_root": root is not None,
+        "start_us": start_us,
+        "end_us": end_us,
+        "duration_ms": None if end_us is None else (end_us - start_us) / 1000,
+        "start_day": day_of_us(start_us),
+        "start_hour": hour_of_us(start_us),
+        "start_month": month_of_us(start_us),
+        "error_type": "",
+        "error_message": "",
+    }
+    if status in (TraceStatus.ERROR, TraceStatus.TIMEOUT):
+        summary["error_type"] = root.get("error_type", "") or ""
+        summary["error_message"] = root.get("status_message", "") or ""
+
+    for field in _INHERITED:
+        candidates = ([root] if root else []) + ordered
+        summary[field] = next((s.get(field) for s in candidates if s.get(field)), None)
+    summary["environment"] = summary["environment"] or "production"
+    summary["module"] = summary["module"] or ""
+    summary["agent"] = summary["agent"] or ""
+
+    llm_calls = [s for s in ordered if s.get("kind") in LLM_CALL_KINDS]
+    for field in _TOKEN_FIELDS:
+        summary[field] = sum(int(s.get(field) or 0) for s in llm_calls)
+    summary["cost_usd"] = sum(float(s.get("cost_usd") or 0.0) for s in llm_calls)
+    summary["generations"] = len(llm_calls)
+    tools = [s for s in ordered if s.get("kind") == ObservationKind.TOOL]
+    summary["tool_calls"] = len(tools)
+    summary["tool_errors"] = sum(1 for s in tools if s.get("status") == SpanStatus.ERROR)
+
+    added = removed = None
+    outcome = ""
+    for span in ([root] if root else []) + ordered:
+        attributes = attributes_of(span)
+        if not outcome and attributes.get("task.outcome"):
+            outcome = str(attributes["task.outcome"])[:32]
+    for span in ordered:
+        attributes = attributes_of(span)
+        lines_added = _int_or_none(attributes.get("code.lines_added"))
+        lines_removed = _int_or_none(attributes.get("code.lines_removed"))
+        if lines_added is not None:
+            added = (added or 0) + lines_added
+        if lines_removed is not None:
+            removed = (removed or 0) + lines_removed
+    summary["code_lines_added"] = added
+    summary["code_lines_removed"] = removed
+    summary["task_outcome"] = outcome
+    return summary

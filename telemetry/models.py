@@ -1,0 +1,300 @@
+"""The SQLModel tables of the store (see METRICS.md for what each entity means).
+
+Event times are epoch microseconds (UTC) in BigInteger columns. Traces and
+observations also carry integer buckets (day, hour, month) so that dashboard
+queries filter and group on indexed integers.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from sqlalchemy import BigInteger, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class TraceStatus(StrEnum):
+    OK = "ok"
+    ERROR = "error"
+    TIMEOUT = "timeout"
+    RUNNING = "running"
+
+
+class SpanStatus(StrEnum):
+    UNSET = "unset"
+    OK = "ok"
+    ERROR = "error"
+
+
+class ObservationKind(StrEnum):
+    GENERATION = "generation"
+    EMBEDDING = "embedding"
+    TOOL = "tool"
+    AGENT = "agent"
+    RETRIEVER = "retriever"
+    SPAN = "span"
+    EVENT = "event"
+
+
+# LLM calls: the only observations whose tokens and cost are counted (agent spans
+# often repeat their children's usage, which would count it twice).
+LLM_CALL_KINDS = (ObservationKind.GENERATION, ObservationKind.EMBEDDING)
+
+
+class CostSource(StrEnum):
+    PROVIDED = "provided"
+    OVERRIDE = "override"
+    CATALOG = "catalog"
+    UNPRICED = "unpriced"
+
+
+class UserStatus(StrEnum):
+    ACTIVE = "active"
+    INVITED = "invited"
+    SUSPENDED = "suspended"
+    REMOVED = "removed"
+
+
+def _big(**kwargs) -> Field:
+    return Field(sa_type=BigInteger, **kwargs)
+
+
+class Organization(SQLModel, table=True):
+    __tablename__ = "organization"
+
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(unique=True, index=True, max_length=64)
+    name: str = Field(default="", max_length=200)
+    created_us: int = _big(default=0)
+
+
+class Team(SQLModel, table=True):
+    __tablename__ = "team"
+    __table_args__ = (UniqueConstraint("org_id", "name", name="uq_team_org_name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organization.id")
+    name: str = Field(max_length=200)
+
+
+class User(SQLModel, table=True):
+    """An end user of the agents (not a dashboard account)."""
+
+    __tablename__ = "end_user"
+    __table_args__ = (
+        UniqueConstraint("org_id", "external_id", name="uq_user_org_external"),
+        Index("ix_user_org_team", "org_id", "team_id", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organization.id")
+    external_id: str = Field(max_length=256)
+    name: str = Field(default="", max_length=256)
+    email: str = Field(default="", max_length=256)
+    company: str = Field(default="", max_length=256)
+    team_id: int | None = Field(default=None, foreign_key="team.id")
+    status: str = Field(default=UserStatus.ACTIVE, max_length=16)
+    created_us: int = _big(default=0)
+    first_trace_us: int | None = _big(default=None)
+    last_trace_us: int | None = _big(default=None)
+
+
+class Session(SQLModel, table=True):
+    """A conversation: the traces that share a session id."""
+
+    __tablename__ = "session"
+    __table_args__ = (UniqueConstraint("org_id", "session_key", name="uq_session_org_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organization.id")
+    session_key: str = Field(max_length=256)
+    user_id: int | None = Field(default=None, foreign_key="end_user.id")
+    created_us: int = _big(default=0)
+
+
+class Trace(SQLModel, table=True):
+    """One request/response cycle or agent run, derived from its spans."""
+
+    __tablename__ = "trace"
+    __table_args__ = (
+        UniqueConstraint("org_id", "trace_id", name="uq_trace_org_traceid"),
+        # Covers the Overview/Analytics GROUP BYs without touching the table.
+        Index(
+            "ix_trace_org_day_cover",
+            "org_id",
+            "start_day",
+            "team_id",
+            "environment",
+            "status",
+            "user_id",
+            "session_id",
+            "module",
+            "agent",
+        ),
+        Index("ix_trace_org_user_day", "org_id", "user_id", "start_day"),
+        Index("ix_trace_org_session", "org_id", "session_id"),
+        Index("ix_trace_org_status_start", "org_id", "status", "start_us"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organization.id")
+    trace_id: str = Field(max_length=64)
+    name: str = Field(default="", max_length=512)
+    session_id: int | None = Field(default=None, foreign_key="session.id")
+    user_id: int | None = Field(default=None, foreign_key="end_user.id")
+    team_id: int | None = Field(default=None, foreign_key="team.id")
+    module: str = Field(default="", max_length=200)
+    agent: str = Field(default="", max_length=200)
+    environment: str = Field(default="production", max_length=100)
+    status: str = Field(default=TraceStatus.RUNNING, max_length=16)
+    has_root: bool = False
+    start_us: int = _big()
+    end_us: int | None = _big(default=None)
+    duration_ms: float | None = None
+    start_day: int
+    start_hour: int
+    start_month: int
+    input_tokens: int = _big(default=0)
+    output_tokens: int = _big(default=0)
+    cache_read_tokens: int = _big(default=0)
+    cache_write_tokens: int = _big(default=0)
+    reasoning_tokens: int = _big(default=0)
+    cost_usd: float = 0.0
+    generations: int = 0
+    tool_calls: int = 0
+    tool_errors: int = 0
+    error_type: str = Field(default="", max_length=200)
+    error_message: str = Field(default="", sa_type=Text)
+    code_lines_added: int | None = None
+    code_lines_removed: int | None = None
+    task_outcome: str = Field(default="", max_length=32)
+
+
+class Observation(SQLModel, table=True):
+    """One step of a trace: a generation, tool call, agent step, span or event."""
+
+    __tablename__ = "observation"
+    __table_args__ = (
+        UniqueConstraint("trace_pk", "span_id", name="uq_observation_trace_span"),
+        # Covers the Billing/Analytics aggregations per day, model and tool.
+        Index(
+            "ix_obs_org_day_cover",
+            "org_id",
+            "start_day",
+            "kind",
+            "team_id",
+            "environment",
+            "provider",
+            "model",
+            "cost_source",
+            "input_tokens",
+            "output_tokens",
+            "cache_read_tokens",
+            "cache_write_tokens",
+            "cost_usd",
+        ),
+        Index("ix_obs_org_model", "org_id", "model"),
+        Index("ix_obs_org_user_day", "org_id", "user_id", "start_day"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organization.id")
+    trace_pk: int = Field(foreign_key="trace.id")
+    span_id: str = Field(max_length=32)
+    parent_span_id: str = Field(default="", max_length=32)
+    name: str = Field(default="", max_length=512)
+    kind: str = Field(default=ObservationKind.SPAN, max_length=16)
+    operation: str = Field(default="", max_length=64)
+    status: str = Field(default=SpanStatus.UNSET, max_length=8)
+    status_message: str = Field(default="", sa_type=Text)
+    error_type: str = Field(default="", max_length=200)
+    start_us: int = _big()
+    end_us: int | None = _big(default=None)
+    duration_ms: float | None = None
+    start_day: int
+    start_hour: int
+    start_month: int
+    user_id: int | None = Field(default=None, foreign_key="end_user.id")
+    team_id: int | None = Field(default=None, foreign_key="team.id")
+    session_id: int | None = Field(default=None, foreign_key="session.id")
+    environment: str = Field(default="production", max_length=100)
+    module: str = Field(default="", max_length=200)
+    agent: str = Field(default="", max_length=200)
+    model: str = Field(default="", max_length=200)
+    provider: str = Field(default="", max_length=100)
+    tool_name: str = Field(default="", max_length=200)
+    tool_type: str = Field(default="", max_length=64)
+    input_tokens: int = _big(default=0)
+    output_tokens: int = _big(default=0)
+    cache_read_tokens: int = _big(default=0)
+    cache_write_tokens: int = _big(default=0)
+    reasoning_tokens: int = _big(default=0)
+    cost_usd: float = 0.0
+    cost_source: str = Field(default="", max_length=16)
+    attributes: str = Field(default="{}", sa_type=Text)
+    events: str = Field(default="[]", sa_type=Text)
+    input_content: str = Field(default="", sa_type=Text)
+    output_content: str = Field(default="", sa_type=Text)
+
+
+class AuditEvent(SQLModel, table=True):
+    """Something a person did: login, a setting changed, an export."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (Index("ix_audit_org_day", "org_id", "day", "action"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organization.id")
+    ts_us: int = _big()
+    day: int
+    actor: str = Field(default="", max_length=256)
+    action: str = Field(max_length=64)
+    target: str = Field(default="", max_length=512)
+    details: str = Field(default="{}", sa_type=Text)
+
+
+class ModelPrice(SQLModel, table=True):
+    """An organization's own price for a model, in USD per million tokens."""
+
+    __tablename__ = "model_price"
+    __table_args__ = (UniqueConstraint("org_id", "model", name="uq_price_org_model"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organization.id")
+    model: str = Field(max_length=200)
+    provider: str = Field(default="", max_length=100)
+    input_per_mtok: float = 0.0
+    output_per_mtok: float = 0.0
+    cache_read_per_mtok: float | None = None
+    cache_write_per_mtok: float | None = None
+    updated_us: int = _big(default=0)
+
+
+class IngestError(SQLModel, table=True):
+    """Quarantine: a record that could not be stored, with its raw text and why."""
+
+    __tablename__ = "ingest_error"
+    __table_args__ = (Index("ix_ingest_error_org_created", "org_id", "created_us"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int | None = Field(default=None, foreign_key="organization.id")
+    created_us: int = _big()
+    source: str = Field(default="", max_length=1024)
+    location: str = Field(default="", max_length=256)
+    reason: str = Field(sa_type=Text)
+    raw: str = Field(default="", sa_type=Text)
+
+
+class ApiKey(SQLModel, table=True):
+    """An organization's ingest key; only its SHA-256 hash is stored."""
+
+    __tablename__ = "api_key"
+
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organization.id")
+    name: str = Field(default="", max_length=200)
+    prefix: str = Field(max_length=16)
+    key_hash: str = Field(unique=True, index=True, max_length=64)
+    created_us: int = _big()
+    revoked_us: int | None = _big(default=None)
+    last_used_us: int | None = _big(default=None)

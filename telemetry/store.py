@@ -1,0 +1,79 @@
+"""Small lookups and writes shared by ingestion, the demo generator and the CLI."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import Connection, Table, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from telemetry.models import ModelPrice, Organization, Team
+from telemetry.pricing import Price
+from telemetry.timeutil import now_us
+
+
+class UnknownOrganization(LookupError):
+    def __init__(self, slug: str, known: Sequence[str]) -> None:
+        self.slug = slug
+        known_text = ", ".join(known) or "none"
+        super().__init__(
+            f"organization {slug!r} does not exist (known: {known_text}); "
+            f"create it with: python -m telemetry orgs create {slug}"
+        )
+
+
+def organization_slugs(conn: Connection) -> list[str]:
+    return list(conn.execute(select(Organization.slug).order_by(Organization.slug)).scalars())
+
+
+def org_id(conn: Connection, slug: str) -> int:
+    """The id of organization ``slug``; raises :class:`UnknownOrganization`."""
+    found = conn.execute(select(Organization.id).where(Organization.slug == slug)).scalar()
+    if found is None:
+        raise UnknownOrganization(slug, organization_slugs(conn))
+    return found
+
+
+def ensure_org(conn: Connection, slug: str, name: str = "") -> int:
+    found = conn.execute(select(Organization.id).where(Organization.slug == slug)).scalar()
+    if found is not None:
+        return found
+    return conn.execute(
+        insert(Organization).values(slug=slug, name=name or slug, created_us=now_us())
+    ).inserted_primary_key[0]
+
+
+def ensure_team(conn: Connection, org: int, name: str) -> int:
+    found = conn.execute(select(Team.id).where(Team.org_id == org, Team.name == name)).scalar()
+    if found is not None:
+        return found
+    return conn.execute(insert(Team).values(org_id=org, name=name)).inserted_primary_key[0]
+
+
+def team_names(conn: Connection, org: int) -> list[str]:
+    return list(
+        conn.execute(select(Team.name).where(Team.org_id == org).order_by(Team.name)).scalars()
+    )
+
+
+def price_overrides(conn: Connection, org: int) -> dict[str, Price]:
+    rows = conn.execute(select(ModelPrice).where(ModelPrice.org_id == org)).mappings()
+    return {
+        row["model"]: Price(
+            input=row["input_per_mtok"],
+            output=row["output_per_mtok"],
+            cache_read=row["cache_read_per_mtok"],
+            cache_write=row["cache_write_per_mtok"],
+        )
+        for row in rows
+    }
+
+
+def insert_ignoring_duplicates(conn: Connection, table: Table, rows: Iterable[dict]) -> int:
+    """Insert rows, skipping any that collide with a unique key; return how many were new."""
+    rows = list(rows)
+    if not rows:
+        return 0
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(table).on_conflict_do_nothing()
+    return conn.execute(statement, rows).rowcount

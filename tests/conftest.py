@@ -1,0 +1,80 @@
+"""Shared fixtures: a fresh store per test, on SQLite and on a real PostgreSQL."""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+
+from telemetry.db import init_store, make_engine
+from tests.pgserver import PostgresServer, find_bindir
+
+POSTGRES_URL_ENV = "TELEMETRY_TEST_POSTGRES_URL"
+_database_numbers = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url() -> Iterator[str]:
+    """URL of a maintenance database on a real server (started here unless given)."""
+    given = os.environ.get(POSTGRES_URL_ENV)
+    if given:
+        yield given
+        return
+    bindir = find_bindir()
+    if bindir is None:
+        message = "PostgreSQL is not installed (scripts/test.sh installs Debian's postgresql)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    server = PostgresServer(bindir)
+    try:
+        yield server.start()
+    finally:
+        server.stop()
+
+
+def _fresh_postgres_engine(admin_url: str) -> tuple[Engine, callable]:
+    name = f"telemetry_test_{os.getpid()}_{next(_database_numbers)}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = admin_url.rsplit("/", 1)[0] + f"/{name}"
+    engine = make_engine(url)
+
+    def drop() -> None:
+        engine.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return engine, drop
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request, tmp_path) -> Iterator[Engine]:
+    """A fresh, migrated store; every test using it runs on both backends."""
+    if request.param == "sqlite":
+        store = make_engine(f"sqlite:///{tmp_path / 'telemetry.db'}")
+        init_store(store)
+        yield store
+        store.dispose()
+        return
+    admin_url = request.getfixturevalue("postgres_admin_url")
+    store, drop = _fresh_postgres_engine(admin_url)
+    init_store(store)
+    try:
+        yield store
+    finally:
+        drop()
+
+
+@pytest.fixture
+def sqlite_engine(tmp_path) -> Iterator[Engine]:
+    """A fresh SQLite store, for tests about SQLite-only behaviour or the UI."""
+    store = make_engine(f"sqlite:///{tmp_path / 'telemetry.db'}")
+    init_store(store)
+    yield store
+    store.dispose()
