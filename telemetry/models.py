@@ -298,3 +298,13 @@ class ApiKey(SQLModel, table=True):
     created_us: int = _big()
     revoked_us: int | None = _big(default=None)
     last_used_us: int | None = _big(default=None)
+
+
+class OrgState(SQLModel, table=True):
+    """A per-organization counter bumped by every write, so caches know when to refresh."""
+
+    __tablename__ = "org_state"
+
+    org_id: int = Field(foreign_key="organization.id", primary_key=True)
+    data_version: int = _big(default=0)
+    updated_us: int = _big(default=0)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import Connection, Table, insert, select
+from sqlalchemy import Connection, Engine, Table, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from telemetry.models import ModelPrice, Organization, Team
+from telemetry.models import ModelPrice, Organization, OrgState, Team
 from telemetry.pricing import Price
 from telemetry.timeutil import now_us
 
@@ -77,3 +77,27 @@ def insert_ignoring_duplicates(conn: Connection, table: Table, rows: Iterable[di
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     statement = dialect.insert(table).on_conflict_do_nothing()
     return conn.execute(statement, rows).rowcount
+
+
+def bump_data_version(conn: Connection, org: int) -> None:
+    """Mark the organization's data as changed; call inside the writing transaction."""
+    changed = conn.execute(
+        update(OrgState)
+        .where(OrgState.org_id == org)
+        .values(data_version=OrgState.data_version + 1, updated_us=now_us())
+    ).rowcount
+    if not changed:
+        insert_ignoring_duplicates(
+            conn, OrgState.__table__, [{"org_id": org, "data_version": 1, "updated_us": now_us()}]
+        )
+
+
+def data_version(engine: Engine, slug: str) -> int:
+    """The organization's change counter (0 when it has never been written to)."""
+    with engine.connect() as conn:
+        version = conn.execute(
+            select(OrgState.data_version)
+            .join(Organization, Organization.id == OrgState.org_id)
+            .where(Organization.slug == slug)
+        ).scalar()
+    return int(version or 0)
