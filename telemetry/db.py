@@ -136,3 +136,28 @@ def m002_default_organization(conn: Connection) -> None:
 def init_store(engine: Engine) -> list[str]:
     """Bring the schema up to date; safe to call on every start."""
     return migrations.apply(engine)
+
+
+@migrations
+def m003_llm_call_cover_index(conn: Connection) -> None:
+    # The token and cost queries (telemetry.queries) read only LLM calls, and also
+    # reasoning tokens and the agent: a partial index holding exactly those rows and
+    # columns answers them without touching the table or the tool/agent spans.
+    kinds = ", ".join(f"'{kind}'" for kind in models.LLM_CALL_KINDS)
+    conn.execute(
+        text(
+            "CREATE INDEX IF NOT EXISTS ix_obs_llm_cover ON observation "
+            "(org_id, start_day, kind, team_id, environment, provider, model, agent, "
+            "cost_source, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, "
+            f"reasoning_tokens, cost_usd) WHERE kind IN ({kinds})"
+        )
+    )
+
+
+@migrations
+def m004_session_reference_indexes(conn: Connection) -> None:
+    # Deleting a session makes the database look for traces and observations that
+    # still point at it; without an index on the referencing column that is a full
+    # table scan per session (minutes when the demo organization is removed).
+    conn.execute(text("CREATE INDEX IF NOT EXISTS ix_trace_session ON trace (session_id)"))
+    conn.execute(text("CREATE INDEX IF NOT EXISTS ix_obs_session ON observation (session_id)"))

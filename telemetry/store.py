@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import Connection, Engine, Table, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from telemetry.models import ModelPrice, Organization, OrgState, Team
+from telemetry.models import ModelPrice, Organization, OrgState, Team, Trace
 from telemetry.pricing import Price
 from telemetry.timeutil import now_us
 
@@ -101,3 +101,22 @@ def data_version(engine: Engine, slug: str) -> int:
             .where(Organization.slug == slug)
         ).scalar()
     return int(version or 0)
+
+
+def org_has_traces(conn: Connection, slug: str) -> bool:
+    """Whether organization ``slug`` exists and holds at least one trace."""
+    found = conn.execute(
+        select(Trace.id)
+        .join(Organization, Organization.id == Trace.org_id)
+        .where(Organization.slug == slug)
+        .limit(1)
+    ).first()
+    return found is not None
+
+
+def environment_names(conn: Connection, slug: str, teams: Sequence[str] | None = None) -> list[str]:
+    """Environments seen on the organization's traces (of ``teams`` only, when given)."""
+    query = select(Trace.environment).distinct().where(Trace.org_id == org_id(conn, slug))
+    if teams is not None:
+        query = query.join(Team, Team.id == Trace.team_id).where(Team.name.in_(list(teams)))
+    return sorted(name for name in conn.execute(query).scalars() if name)

@@ -1,0 +1,57 @@
+"""Shared bench helpers: a reusable large store and median timing."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import Engine, func, select
+
+from telemetry.db import init_store, make_engine
+from telemetry.models import Observation, Trace
+
+CACHE = Path(__file__).resolve().parent / ".cache"
+# A fixed end date keeps the generated store identical from one run to the next.
+BENCH_END = date(2026, 10, 31)
+
+
+def bench_store(traces: int, *, days: int = 365) -> Engine:
+    """A SQLite store holding ``traces`` demo traces over ``days`` (built once, then reused)."""
+    from telemetry.demo import generate_demo
+
+    CACHE.mkdir(exist_ok=True)
+    path = CACHE / f"bench-{traces}-{days}d.db"
+    engine = make_engine(f"sqlite:///{path}")
+    init_store(engine)
+    with engine.connect() as conn:
+        stored = conn.execute(select(func.count()).select_from(Trace)).scalar()
+    if stored < traces:
+        print(f"building {path.name}: {traces:,} traces over {days} days (once; reused after)")
+        started = time.perf_counter()
+        last = [0.0]
+
+        def progress(done: int, total: int) -> None:
+            if time.perf_counter() - last[0] > 10:
+                last[0] = time.perf_counter()
+                print(f"  {done:,}/{total:,}", flush=True)
+
+        generate_demo(engine, days=days, traces=traces, end=BENCH_END, progress=progress)
+        print(f"built in {time.perf_counter() - started:.0f} s")
+    with engine.connect() as conn:
+        observations = conn.execute(select(func.count()).select_from(Observation)).scalar()
+        stored = conn.execute(select(func.count()).select_from(Trace)).scalar()
+    print(f"store: {stored:,} traces, {observations:,} observations ({path})")
+    return engine
+
+
+def median_seconds(run: Callable[[], object], *, repeat: int) -> float:
+    run()  # warm the page cache once; the figure is the steady state
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        run()
+        samples.append(time.perf_counter() - started)
+    return statistics.median(samples)

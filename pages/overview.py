@@ -1,0 +1,85 @@
+"""Overview: adoption and activity KPIs, module usage, the activity timeline and top agents."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from telemetry import queries
+from telemetry.db import database_url
+from ui import format as fmt
+from ui.cache import cached_query, org_has_traces
+from ui.cards import kpi_cards
+from ui.charts import activity_chart, module_chart
+from ui.header import page_header
+
+view = page_header("Overview", compares=True)
+filters = view.filters
+
+
+def load(function, **options):
+    return cached_query(function, filters, view.data_version, **options)
+
+
+def empty_state() -> None:
+    """Say why there is nothing to show and what to try."""
+    if filters.teams == ():
+        st.info("Nothing to show: no team is selected for your account.", icon=":material/info:")
+    elif not org_has_traces(database_url(), filters.org, view.data_version):
+        st.info(
+            f"Organization **{filters.org}** has not received any telemetry yet. Point your "
+            "agents' OpenTelemetry exporter at `/v1/traces` on this server (with an API key), "
+            "or import files with `python -m telemetry ingest FILE`.",
+            icon=":material/info:",
+        )
+    else:
+        st.info(
+            f"No runs in {fmt.day_span(filters)} for {fmt.team_text(filters.teams)} and "
+            f"{fmt.environment_text(filters.environments)} in **{filters.org}**. Try a longer "
+            "period, fewer team or environment filters, or another organization.",
+            icon=":material/info:",
+        )
+
+
+kpis = load(queries.overview_kpis)
+kpi_cards(kpis, filters)
+if not next(kpi.value for kpi in kpis if kpi.key == "traces"):
+    empty_state()
+    st.stop()
+
+adoption = load(queries.adoption)
+modules = load(queries.module_usage)
+timeline = load(queries.activity_timeline)
+agents = load(queries.top_agents, limit=10)
+
+left, right = st.columns([3, 2], gap="large")
+with left:
+    st.subheader("Activity")
+    st.caption(f"Runs (bars) and active users (line) per {filters.grouping.value}, UTC.")
+    st.altair_chart(activity_chart(timeline, filters.grouping), width="stretch")
+with right:
+    st.subheader("Modules")
+    st.caption(f"{fmt.count(adoption.active_modules)} active modules (service.name) in the period.")
+    st.altair_chart(module_chart(modules), width="stretch")
+
+st.subheader("Top agents")
+st.caption("The 10 agents with the most runs; error rate = errors ÷ finished runs.")
+st.dataframe(
+    agents.assign(error_rate=agents["error_rate"] * 100),
+    hide_index=True,
+    width="stretch",
+    column_config={
+        "agent": st.column_config.TextColumn("Agent"),
+        "traces": st.column_config.NumberColumn("Runs", format="localized"),
+        "users_active": st.column_config.NumberColumn("Active users", format="localized"),
+        "error_rate": st.column_config.NumberColumn("Error rate", format="%.1f%%"),
+        "cost_usd": st.column_config.NumberColumn("Cost (USD)", format="dollar"),
+    },
+)
+st.download_button(
+    "Download CSV",
+    agents.to_csv(index=False),
+    file_name=f"top-agents_{filters.org}_{filters.start}_{filters.end}.csv",
+    mime="text/csv",
+    icon=":material/download:",
+    on_click="ignore",
+)

@@ -1,0 +1,201 @@
+"""``metrics``: print the headline numbers of a period, as a table or as the JSON contract."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import textwrap
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from telemetry.cli.common import CommandError, iso_date, open_store
+from telemetry.db import DEFAULT_ORG
+from telemetry.filters import Filters
+from telemetry.queries import HEADLINE_KEYS, headline_metrics
+
+DEFAULT_DAYS = 30
+_RATES = ("activation_rate", "completion_rate", "error_rate", "timeout_rate", "priced_share")
+_SECTIONS = {
+    "Adoption": (
+        "users_total",
+        "users_active",
+        "users_new",
+        "users_inactive",
+        "activation_rate",
+        "active_modules",
+    ),
+    "Activity": (
+        "traces",
+        "sessions",
+        "traces_without_session",
+        "finished",
+        "ok",
+        "errors",
+        "timeouts",
+        "running",
+        "completion_rate",
+        "error_rate",
+        "timeout_rate",
+    ),
+    "Tokens and cost": (
+        "generations",
+        "priced_generations",
+        "input_tokens",
+        "output_tokens",
+        "cache_read_tokens",
+        "cache_write_tokens",
+        "reasoning_tokens",
+        "cost_usd",
+        "priced_share",
+    ),
+}
+
+
+def _epilog() -> str:
+    width = max(len(key) for key in HEADLINE_KEYS)
+    lines = [f"  {key:<{width}}  {meaning}" for key, meaning in HEADLINE_KEYS.items()]
+    return (
+        "Keys of the JSON object (a public contract; definitions in METRICS.md):\n"
+        + "\n".join(lines)
+        + "\n\nRates are null when their denominator is 0. A trace counts in the period its"
+        "\nstart falls in; an LLM call (tokens, cost) in the period of its own start."
+        "\nKey order and list order are fixed, so identical stores print identical JSON."
+        "\n\nExit status: 0 on success, 2 for an unknown organization, a bad date or"
+        "\n--to before --from."
+    )
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "metrics",
+        help="print the headline numbers of a period (table or --json)",
+        description=textwrap.fill(
+            "Print adoption, activity, token and cost figures of one organization for a "
+            "period of whole UTC days, optionally restricted to teams and environments. "
+            "Without --from and --to: the last 30 days ending today (UTC). With only "
+            "--from: from that day up to today. With only --to: the 30 days ending on it.",
+            width=80,
+        ),
+        epilog=_epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--from", dest="start", type=iso_date, metavar="YYYY-MM-DD", help="first day (UTC)"
+    )
+    parser.add_argument(
+        "--to", dest="end", type=iso_date, metavar="YYYY-MM-DD", help="last day, inclusive"
+    )
+    parser.add_argument(
+        "--org", default=DEFAULT_ORG, metavar="SLUG", help=f"organization (default: {DEFAULT_ORG})"
+    )
+    parser.add_argument(
+        "--team",
+        dest="teams",
+        action="append",
+        metavar="NAME",
+        help="only this team; repeat for several (default: all teams)",
+    )
+    parser.add_argument(
+        "--environment",
+        dest="environments",
+        action="append",
+        metavar="ENV",
+        help="only this environment, e.g. production; repeat for several (default: all)",
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="print one JSON object (keys listed below)"
+    )
+    parser.set_defaults(func=run_metrics)
+
+
+def period(start: date | None, end: date | None, today: date | None = None) -> tuple[date, date]:
+    """The inclusive period asked for, with the documented defaults filled in."""
+    today = today or datetime.now(UTC).date()
+    if start is None and end is None:
+        end = today
+    if start is None:
+        start = end - timedelta(days=DEFAULT_DAYS - 1)
+    if end is None:
+        end = max(today, start)
+    if end < start:
+        raise CommandError(
+            f"--to {end.isoformat()} is before --from {start.isoformat()}; "
+            "give a --to on or after --from"
+        )
+    return start, end
+
+
+def run_metrics(args: argparse.Namespace) -> int:
+    start, end = period(args.start, args.end)
+    filters = Filters(
+        start=start,
+        end=end,
+        org=args.org,
+        teams=tuple(args.teams) if args.teams else None,
+        environments=tuple(args.environments) if args.environments else None,
+    )
+    metrics = headline_metrics(open_store(), filters)
+    if args.json:
+        print(json.dumps(metrics, indent=2, ensure_ascii=False))
+    else:
+        print(render_table(metrics))
+    return 0
+
+
+# --- the readable table ---------------------------------------------------------
+
+
+def _number(key: str, value: Any) -> str:
+    if value is None:
+        return "n/a"
+    if key in _RATES:
+        return f"{value:.1%}"
+    if key == "cost_usd":
+        return f"${value:,.6f}"
+    return f"{value:,}"
+
+
+def _grid(header: list[str], rows: list[list[str]], text_columns: int = 1) -> list[str]:
+    """Align columns: the first ``text_columns`` to the left, the numbers to the right."""
+    widths = [max(len(cell) for cell in column) for column in zip(header, *rows, strict=True)]
+    lines = []
+    for row in [header, *rows]:
+        cells = [
+            cell.ljust(width) if i < text_columns else cell.rjust(width)
+            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
+        ]
+        lines.append("  " + "  ".join(cells).rstrip())
+    return lines
+
+
+def _describe_filters(echo: dict[str, Any]) -> str:
+    teams = ", ".join(echo["teams"]) if echo["teams"] is not None else "all"
+    environments = ", ".join(echo["environments"]) if echo["environments"] is not None else "all"
+    return (
+        f"Organization {echo['org']}, {echo['from']} .. {echo['to']} ({echo['days']} days, UTC); "
+        f"teams: {teams or 'none'}; environments: {environments or 'none'}"
+    )
+
+
+def render_table(metrics: dict[str, Any]) -> str:
+    """The ``metrics`` dict as aligned plain-text sections."""
+    lines = [_describe_filters(metrics["filters"])]
+    for title, keys in _SECTIONS.items():
+        lines += ["", title]
+        lines += _grid(["metric", "value"], [[key, _number(key, metrics[key])] for key in keys])
+    model_columns = ["provider", "model", "calls", "input_tokens", "output_tokens", "cost_usd"]
+    lines += ["", "By model"]
+    lines += _listing(metrics["by_model"], model_columns, text_columns=2)
+    lines += ["", "By team"]
+    lines += _listing(metrics["by_team"], ["team", "users_active", "traces", "cost_usd"])
+    return "\n".join(lines)
+
+
+def _listing(records: list[dict[str, Any]], columns: list[str], text_columns: int = 1) -> list[str]:
+    if not records:
+        return ["  (none in this period)"]
+    rows = [
+        [record[c] if isinstance(record[c], str) else _number(c, record[c]) for c in columns]
+        for record in records
+    ]
+    return _grid(columns, rows, text_columns)

@@ -1,0 +1,139 @@
+"""Apply user-directory entries (CSV rows, JSONL ``user``/``team`` records) to the store.
+
+The directory is the authority on who a user is: it creates users and teams and
+overwrites name, email, company, team and status with every non-empty value it
+gives (an empty cell leaves the stored value alone). When it moves a user to
+another team, the user's traces and observations that were counted under the
+user's old team (or under no team) move with the user, so that per-team totals
+follow the directory; spans that named a different team explicitly
+(``team.name``) keep it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, insert, select, update
+
+from telemetry.ingest.identities import UNASSIGNED_TEAM, Identities, listed, rows_in
+from telemetry.models import Observation, Trace, User, UserStatus
+from telemetry.timeutil import now_us
+
+USER_STATUSES = tuple(str(s) for s in UserStatus)
+
+
+@dataclass(frozen=True)
+class DirectoryUser:
+    external_id: str
+    name: str = ""
+    email: str = ""
+    company: str = ""
+    team: str = ""
+    status: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.external_id:
+            raise ValueError("the user id is empty")
+        if self.status and self.status not in USER_STATUSES:
+            raise ValueError(f"status {self.status!r} is not one of {', '.join(USER_STATUSES)}")
+        for name, limit in (("external_id", 256), ("name", 256), ("email", 256), ("company", 256)):
+            if len(getattr(self, name)) > limit:
+                raise ValueError(f"{name} is longer than {limit} characters")
+        if len(self.team) > 200:
+            raise ValueError("team is longer than 200 characters")
+
+
+@dataclass(frozen=True)
+class DirectoryTeam:
+    name: str
+
+    def __post_init__(self) -> None:
+        if not self.name or len(self.name) > 200:
+            raise ValueError("a team name must have 1 to 200 characters")
+
+
+_USER_COLUMNS = (
+    User.id,
+    User.external_id,
+    User.name,
+    User.email,
+    User.company,
+    User.team_id,
+    User.status,
+)
+
+
+def apply_directory(
+    conn: Connection,
+    identities: Identities,
+    entries: Sequence[DirectoryUser | DirectoryTeam],
+    outcome,
+) -> None:
+    """Upsert teams and users (the last entry for a user wins); count into ``outcome``."""
+    users = {e.external_id: e for e in entries if isinstance(e, DirectoryUser)}
+    team_names = [e.name for e in entries if isinstance(e, DirectoryTeam)]
+    team_names += [u.team for u in users.values() if u.team]
+    if any(not u.team for u in users.values()):
+        team_names.append(UNASSIGNED_TEAM)
+    outcome.teams_created += identities.ensure_teams(conn, team_names)
+    if not users:
+        return
+    stored = _stored_users(conn, identities.org_id, list(users))
+    new = [u for key, u in users.items() if key not in stored]
+    if new:
+        _create(conn, identities, new)
+        outcome.users_created += len(new)
+    for key, entry in users.items():
+        if key in stored and _update(conn, identities, stored[key], entry):
+            outcome.users_updated += 1
+    identities.load_users(conn, list(users))
+
+
+def _stored_users(conn: Connection, org_id: int, keys: list[str]) -> dict[str, dict]:
+    query = select(*_USER_COLUMNS).where(User.org_id == org_id, User.external_id.in_(listed()))
+    return {row.external_id: row._asdict() for row in rows_in(conn, query, keys)}
+
+
+def _create(conn: Connection, identities: Identities, entries: list[DirectoryUser]) -> None:
+    created = now_us()
+    rows = [
+        {
+            "org_id": identities.org_id,
+            "external_id": e.external_id,
+            "name": e.name,
+            "email": e.email,
+            "company": e.company,
+            "team_id": identities.teams[e.team or UNASSIGNED_TEAM],
+            "status": e.status or str(UserStatus.ACTIVE),
+            "created_us": created,
+        }
+        for e in entries
+    ]
+    conn.execute(insert(User), rows)
+
+
+def _update(conn: Connection, identities: Identities, row: dict, entry: DirectoryUser) -> bool:
+    values = {
+        name: getattr(entry, name)
+        for name in ("name", "email", "company", "status")
+        if getattr(entry, name) and getattr(entry, name) != row[name]
+    }
+    new_team = identities.teams[entry.team] if entry.team else row["team_id"]
+    if new_team != row["team_id"]:
+        values["team_id"] = new_team
+        _move_history(conn, identities.org_id, row["id"], row["team_id"], new_team)
+    if not values:
+        return False
+    conn.execute(update(User).where(User.id == row["id"]).values(**values))
+    return True
+
+
+def _move_history(conn: Connection, org_id: int, user_id: int, old: int | None, new: int) -> None:
+    for table in (Trace, Observation):
+        same_team = table.team_id.is_(None) if old is None else table.team_id == old
+        conn.execute(
+            update(table)
+            .where(table.org_id == org_id, table.user_id == user_id, same_team)
+            .values(team_id=new)
+        )

@@ -1,0 +1,311 @@
+"""Import files: OTLP JSON, the native JSONL and the user-directory CSV.
+
+Records are written in batches of ``Limits.batch_spans``, one transaction each,
+so an import that is killed leaves whole batches only; running it again stores
+what is missing and skips the rest as duplicates. A line that cannot be read is
+reported as ``file:line`` with why, and quarantined with its text; the rest of
+the file is still stored.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from sqlalchemy import Engine
+
+from telemetry.ingest.directory import DirectoryUser
+from telemetry.ingest.identities import Identities
+from telemetry.ingest.limits import Limits
+from telemetry.ingest.mapping import MappingContext, MappingError, map_spans, mapping_context
+from telemetry.ingest.native import (
+    RECORD_TYPES,
+    audit_row,
+    observation_record,
+    team_entry,
+    trace_record,
+    user_entry,
+)
+from telemetry.ingest.otlp import OtlpDecodeError, Rejection
+from telemetry.ingest.otlp_json import decode_json, decode_json_text, load_json
+from telemetry.ingest.pipeline import BackgroundWriter, gc_paused
+from telemetry.ingest.report import IngestReport
+from telemetry.ingest.writer import SpanWriter
+from telemetry.store import org_id as lookup_org_id
+
+FORMATS = ("auto", "otlp-json", "jsonl", "csv")
+CSV_COLUMNS = ("id", "name", "email", "company", "team", "status")
+_SNIFF_LINES = 20
+
+# progress(path, total_bytes) -> a context manager whose .update(n) is called per n bytes read
+ProgressFactory = Callable[[Path, int], Any]
+
+
+class FileFormatError(ValueError):
+    """A file whose format cannot be told or read as a whole."""
+
+
+@dataclass
+class _Pending:
+    records: list[dict[str, Any]] = field(default_factory=list)
+    rejections: list[Rejection] = field(default_factory=list)
+    directory: list[Any] = field(default_factory=list)
+    audits: list[dict[str, Any]] = field(default_factory=list)
+
+    def size(self) -> int:
+        return len(self.records) + len(self.directory) + len(self.audits) + len(self.rejections)
+
+    def take(self) -> _Pending:
+        """The records gathered so far, leaving this one empty for the next batch."""
+        batch = _Pending(self.records, self.rejections, self.directory, self.audits)
+        self.records, self.rejections, self.directory, self.audits = [], [], [], []
+        return batch
+
+
+def detect_format(path: Path) -> str:
+    """``csv`` by extension; else ``jsonl`` when lines carry a "type", else ``otlp-json``."""
+    if path.suffix.lower() == ".csv":
+        return "csv"
+    with path.open("rb") as handle:
+        for _ in range(_SNIFF_LINES):
+            line = handle.readline()
+            if not line:
+                break
+            if not line.strip():
+                continue
+            try:
+                document = load_json(line)
+            except ValueError:
+                continue
+            if isinstance(document, dict) and "type" in document:
+                return "jsonl"
+            return "otlp-json"
+    if path.stat().st_size == 0:
+        return "otlp-json"
+    if line_is_json_start(path):
+        return "otlp-json"  # a pretty-printed request, one per file
+    raise FileFormatError(
+        f"{path}: cannot tell whether this is OTLP JSON, JSONL or CSV; pass --format"
+    )
+
+
+def line_is_json_start(path: Path) -> bool:
+    with path.open("rb") as handle:
+        head = handle.read(64).lstrip()
+    return head.startswith((b"{", b"["))
+
+
+class FileImporter:
+    """Imports files into one organization; a report accumulates over all of them."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        org: str = "default",
+        *,
+        limits: Limits | None = None,
+        progress: ProgressFactory | None = None,
+    ) -> None:
+        self.engine = engine
+        with engine.connect() as conn:
+            self.org_id = lookup_org_id(conn, org)
+        self.limits = limits or Limits.from_env()
+        self.context: MappingContext = mapping_context(engine, self.org_id, self.limits)
+        self.progress = progress
+        self.report = IngestReport()
+        self.identities = Identities(self.org_id)  # ids cached across the files
+
+    def import_path(self, path: Path | str, fmt: str = "auto") -> IngestReport:
+        """Import one file; return its own report (also added to ``self.report``)."""
+        path = Path(path)
+        if fmt not in FORMATS:
+            raise FileFormatError(f"format {fmt!r} is not one of {', '.join(FORMATS)}")
+        if not path.is_file():
+            raise FileFormatError(f"{path}: no such file")
+        fmt = detect_format(path) if fmt == "auto" else fmt
+        report = IngestReport()
+        writer = SpanWriter(self.engine, self.org_id, source=str(path), identities=self.identities)
+
+        def write(batch: _Pending):
+            return writer.write(
+                batch.records, batch.rejections, directory=batch.directory, audits=batch.audits
+            )
+
+        read = {"otlp-json": self._otlp_json, "jsonl": self._jsonl, "csv": self._csv}[fmt]
+        pending = _Pending()
+        with (
+            gc_paused(),
+            BackgroundWriter(write, report.add) as background,
+            path.open("rb") as handle,
+            self._progress(path) as bar,
+        ):
+            for _ in read(path, _counted_lines(handle, bar), pending):
+                if pending.size() >= self.limits.batch_spans:
+                    background.submit(pending.take())
+            if pending.size():
+                background.submit(pending.take())
+        self.report.add(report)
+        return report
+
+    @contextlib.contextmanager
+    def _progress(self, path: Path) -> Iterator[Any]:
+        if self.progress is None:
+            yield None
+            return
+        with self.progress(path, path.stat().st_size) as bar:
+            yield bar
+
+    # --- readers: each yields after every record so the caller can flush -----
+
+    def _otlp_json(self, path: Path, lines: Iterable[tuple[int, bytes]], pending: _Pending):
+        lines = iter(lines)
+        first = next(((n, line) for n, line in lines if line.strip()), None)
+        if first is None:
+            return
+        try:
+            load_json(first[1])
+        except ValueError:
+            # Not one request per line: the whole file may be one (pretty-printed) request.
+            rest = b"".join(line for _n, line in lines)
+            yield from self._otlp_whole(path, first, rest, pending)
+            return
+        for number, line in _chain_first(first, lines):
+            if line.strip():
+                self._otlp_line(f"{path}:{number}", line, pending)
+                yield
+
+    def _otlp_line(self, where: str, line: bytes, pending: _Pending) -> None:
+        try:
+            raws, rejected = decode_json_text(line, where=f"{where} ")
+        except OtlpDecodeError as error:
+            pending.rejections.append(Rejection(where, str(error), _text(line)))
+            return
+        records, unmapped = map_spans(raws, self.context)
+        pending.records.extend(records)
+        pending.rejections.extend(rejected + unmapped)
+
+    def _otlp_whole(self, path: Path, first: tuple[int, bytes], rest: bytes, pending: _Pending):
+        text = first[1] + rest
+        try:
+            document = load_json(text)
+        except ValueError as error:
+            reason = f"not valid JSON, neither one request per line nor one per file ({error})"
+            pending.rejections.append(Rejection(f"{path}:{first[0]}", reason, _text(first[1])))
+            yield
+            return
+        requests = document if isinstance(document, list) else [document]
+        for index, request in enumerate(requests):
+            where = f"{path}" if len(requests) == 1 else f"{path} [{index}]"
+            try:
+                raws, rejected = decode_json(request, where=f"{where} ")
+            except OtlpDecodeError as error:
+                pending.rejections.append(Rejection(where, str(error), _text(text[:10_000])))
+                continue
+            records, unmapped = map_spans(raws, self.context)
+            pending.records.extend(records)
+            pending.rejections.extend(rejected + unmapped)
+            yield
+
+    def _jsonl(self, path: Path, lines: Iterable[tuple[int, bytes]], pending: _Pending):
+        for number, line in lines:
+            if line.strip():
+                self._jsonl_line(f"{path}:{number}", line, pending)
+                yield
+
+    def _jsonl_line(self, where: str, line: bytes, pending: _Pending) -> None:
+        try:
+            obj = load_json(line)
+        except ValueError as error:
+            pending.rejections.append(Rejection(where, f"not valid JSON ({error})", _text(line)))
+            return
+        kind = obj.get("type") if isinstance(obj, dict) else None
+        if kind not in RECORD_TYPES:
+            reason = f'each line needs "type": one of {", ".join(RECORD_TYPES)} (got {kind!r})'
+            pending.rejections.append(Rejection(where, reason, _text(line)))
+            return
+        try:
+            if kind == "trace":
+                pending.records.append(trace_record(obj, self.context))
+            elif kind == "observation":
+                pending.records.append(observation_record(obj, self.context))
+            elif kind == "user":
+                pending.directory.append(user_entry(obj))
+            elif kind == "team":
+                pending.directory.append(team_entry(obj))
+            else:
+                pending.audits.append(audit_row(obj))
+        except (MappingError, ValueError) as error:
+            pending.rejections.append(Rejection(where, f"{kind} record: {error}", _text(line)))
+
+    def _csv(self, path: Path, lines: Iterable[tuple[int, bytes]], pending: _Pending):
+        reader = csv.reader(line.decode("utf-8-sig", errors="replace") for _n, line in lines)
+        header = [h.strip().lower() for h in next(reader, [])]
+        missing = [c for c in CSV_COLUMNS if c not in header]
+        if missing:
+            reason = (
+                f"the header must name the columns {','.join(CSV_COLUMNS)} "
+                f"(missing: {', '.join(missing)}); no row was read"
+            )
+            pending.rejections.append(Rejection(f"{path}:1", reason, ",".join(header)))
+            yield
+            return
+        for row in reader:
+            where = f"{path}:{reader.line_num}"
+            if not any(cell.strip() for cell in row):
+                continue
+            if len(row) != len(header):
+                reason = f"{len(row)} cells, the header has {len(header)}"
+                pending.rejections.append(Rejection(where, reason, ",".join(row)))
+                continue
+            cells = {name: cell.strip() for name, cell in zip(header, row, strict=True)}
+            try:
+                entry = DirectoryUser(
+                    external_id=cells["id"],
+                    name=cells["name"],
+                    email=cells["email"],
+                    company=cells["company"],
+                    team=cells["team"],
+                    status=cells["status"].lower(),
+                )
+            except ValueError as error:
+                pending.rejections.append(Rejection(where, str(error), ",".join(row)))
+                continue
+            pending.directory.append(entry)
+            yield
+
+
+def _counted_lines(handle: BinaryIO, bar: Any) -> Iterator[tuple[int, bytes]]:
+    """(line number, line) pairs, reporting bytes read to the progress bar."""
+    for number, line in enumerate(handle, 1):
+        if bar is not None:
+            bar.update(len(line))
+        yield number, line
+
+
+def _chain_first(first, rest):
+    yield first
+    yield from rest
+
+
+def _text(line: bytes) -> str:
+    return line.decode("utf-8", errors="replace").rstrip("\r\n")
+
+
+def import_files(
+    engine: Engine,
+    paths: Iterable[Path | str],
+    *,
+    org: str = "default",
+    fmt: str = "auto",
+    limits: Limits | None = None,
+    progress: ProgressFactory | None = None,
+) -> IngestReport:
+    """Import every file into organization ``org``; return the combined report."""
+    importer = FileImporter(engine, org, limits=limits, progress=progress)
+    for path in paths:
+        importer.import_path(path, fmt)
+    return importer.report

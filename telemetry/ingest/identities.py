@@ -1,0 +1,209 @@
+"""Resolve the teams, users and sessions named by spans into ids, creating missing ones.
+
+One :class:`Identities` lives as long as an import (or, for the HTTP endpoint,
+as the server), so a user seen in many batches is looked up once. Every method
+runs inside the caller's write transaction; after a rollback, or when someone
+else wrote to the organization meanwhile, the writer clears it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import BindParameter, Connection, Row, bindparam, select, update
+
+from telemetry.models import Session, Team, User, UserStatus
+from telemetry.store import insert_ignoring_duplicates
+from telemetry.timeutil import now_us
+
+UNASSIGNED_TEAM = "Unassigned"
+_IN_CHUNK = 500  # values per IN (...) list, well under every backend's parameter limit
+
+
+def chunks(values: Sequence, size: int = _IN_CHUNK) -> Iterator[Sequence]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def listed() -> BindParameter:
+    """The list parameter of ``column.in_(listed())`` queries run by :func:`rows_in`."""
+    # An expanding parameter is rendered at execution; a literal list would have
+    # SQLAlchemy coerce every value into its own bind object (slow for 500 ids).
+    return bindparam("values", expanding=True)
+
+
+def rows_in(conn: Connection, query, values: Sequence) -> Iterator[Row]:
+    """Rows of ``query`` (filtering on ``listed()``) for all ``values``, chunk by chunk."""
+    for part in chunks(values):
+        yield from conn.execute(query, {"values": list(part)})
+
+
+@dataclass
+class KnownUser:
+    id: int
+    team_id: int | None
+    name: str
+    email: str
+
+
+class Identities:
+    """Cached ids of one organization's teams, users and sessions."""
+
+    def __init__(self, org_id: int) -> None:
+        self.org_id = org_id
+        self.teams: dict[str, int] = {}
+        self.users: dict[str, KnownUser] = {}
+        self.sessions: dict[str, int] = {}
+        self.writes = 0  # statements that changed rows, so a writer knows a batch changed data
+        self.version: int | None = None  # the organization's data version the cache matches
+        self.lock = threading.Lock()  # one writer at a time uses the cache
+
+    def clear(self) -> None:
+        self.teams.clear()
+        self.users.clear()
+        self.sessions.clear()
+        self.version = None
+
+    # --- teams ----------------------------------------------------------------
+
+    def ensure_teams(self, conn: Connection, names: Iterable[str]) -> int:
+        """Make sure every team exists; return how many were created."""
+        missing = sorted({n for n in names if n and n not in self.teams})
+        if not missing:
+            return 0
+        self._load_teams(conn, missing)
+        to_create = [n for n in missing if n not in self.teams]
+        if to_create:
+            rows = [{"org_id": self.org_id, "name": name} for name in to_create]
+            insert_ignoring_duplicates(conn, Team.__table__, rows)
+            self.writes += 1
+            self._load_teams(conn, to_create)
+        return len(to_create)
+
+    def _load_teams(self, conn: Connection, names: Sequence[str]) -> None:
+        query = select(Team.name, Team.id).where(
+            Team.org_id == self.org_id, Team.name.in_(listed())
+        )
+        self.teams.update(tuple(row) for row in rows_in(conn, query, names))
+
+    # --- users ----------------------------------------------------------------
+
+    def load_users(self, conn: Connection, keys: Sequence[str]) -> None:
+        columns = (User.external_id, User.id, User.team_id, User.name, User.email)
+        query = select(*columns).where(User.org_id == self.org_id, User.external_id.in_(listed()))
+        for key, user_id, team_id, name, email in rows_in(conn, query, keys):
+            self.users[key] = KnownUser(user_id, team_id, name or "", email or "")
+
+    def ensure_users(self, conn: Connection, records: Sequence[dict[str, Any]]) -> int:
+        """Create the users the records name that do not exist yet; return how many."""
+        wanted: dict[str, dict[str, Any]] = {}
+        for record in records:
+            key = record["user_key"]
+            if not key:
+                continue
+            seen = wanted.setdefault(key, {"team": "", "email": "", "name": ""})
+            seen["team"] = seen["team"] or record["team_name"]
+            seen["email"] = seen["email"] or record["user_email"]
+            seen["name"] = seen["name"] or record["user_name"]
+        missing = [key for key in wanted if key not in self.users]
+        if missing:
+            self.load_users(conn, missing)
+        to_create = [key for key in missing if key not in self.users]
+        if to_create:
+            self._create_users(conn, {key: wanted[key] for key in to_create})
+        self._fill_in_contact(conn, wanted)
+        return len(to_create)
+
+    def _create_users(self, conn: Connection, wanted: dict[str, dict[str, Any]]) -> None:
+        # A user first seen in telemetry joins the team its spans name, else "Unassigned",
+        # until the user directory says otherwise.
+        self.ensure_teams(conn, [w["team"] or UNASSIGNED_TEAM for w in wanted.values()])
+        created = now_us()
+        rows = [
+            {
+                "org_id": self.org_id,
+                "external_id": key,
+                "name": seen["name"],
+                "email": seen["email"],
+                "company": "",
+                "team_id": self.teams[seen["team"] or UNASSIGNED_TEAM],
+                "status": str(UserStatus.ACTIVE),
+                "created_us": created,
+            }
+            for key, seen in wanted.items()
+        ]
+        insert_ignoring_duplicates(conn, User.__table__, rows)
+        self.writes += 1
+        self.load_users(conn, list(wanted))
+
+    def _fill_in_contact(self, conn: Connection, wanted: dict[str, dict[str, Any]]) -> None:
+        """Add a name or email the store lacks; never overwrite what the directory set."""
+        for key, seen in wanted.items():
+            user = self.users[key]
+            values = {}
+            if seen["email"] and not user.email:
+                values["email"] = user.email = seen["email"]
+            if seen["name"] and not user.name:
+                values["name"] = user.name = seen["name"]
+            if values:
+                conn.execute(update(User).where(User.id == user.id).values(**values))
+                self.writes += 1
+
+    # --- sessions -------------------------------------------------------------
+
+    def ensure_sessions(self, conn: Connection, records: Sequence[dict[str, Any]]) -> int:
+        """Create the sessions the records name that do not exist yet; return how many."""
+        owners: dict[str, int | None] = {}
+        for record in records:
+            key = record["session_key"]
+            if key and key not in self.sessions:
+                owners[key] = owners.get(key) or record["user_id"]
+        if not owners:
+            return 0
+        missing = list(owners)
+        self._load_sessions(conn, missing)
+        to_create = [key for key in missing if key not in self.sessions]
+        if to_create:
+            created = now_us()
+            rows = [
+                {
+                    "org_id": self.org_id,
+                    "session_key": key,
+                    "user_id": owners[key],
+                    "created_us": created,
+                }
+                for key in to_create
+            ]
+            insert_ignoring_duplicates(conn, Session.__table__, rows)
+            self.writes += 1
+            self._load_sessions(conn, to_create)
+        return len(to_create)
+
+    def _load_sessions(self, conn: Connection, keys: Sequence[str]) -> None:
+        query = select(Session.session_key, Session.id).where(
+            Session.org_id == self.org_id, Session.session_key.in_(listed())
+        )
+        self.sessions.update(tuple(row) for row in rows_in(conn, query, keys))
+
+    # --- all at once ----------------------------------------------------------
+
+    def resolve(self, conn: Connection, records: Sequence[dict[str, Any]]) -> int:
+        """Set ``user_id``, ``team_id`` and ``session_id`` on every record; return users created.
+
+        A span's team is the team its ``team.name`` attribute names, else its user's team.
+        """
+        self.ensure_teams(conn, [r["team_name"] for r in records])
+        created = self.ensure_users(conn, records)
+        for record in records:
+            user = self.users.get(record["user_key"]) if record["user_key"] else None
+            record["user_id"] = user.id if user else None
+            team = record["team_name"]
+            record["team_id"] = self.teams[team] if team else (user.team_id if user else None)
+        self.ensure_sessions(conn, records)
+        for record in records:
+            key = record["session_key"]
+            record["session_id"] = self.sessions[key] if key else None
+        return created

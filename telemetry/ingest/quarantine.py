@@ -1,0 +1,66 @@
+"""The quarantine of rejected records, and imported audit events, both without repeats.
+
+Importing the same file again must not fill the tables twice: a rejection with
+the same source, location, reason and raw text as one kept already is skipped,
+and so is an audit event with the same time, actor, action and target.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, insert, select
+
+from telemetry.ingest.identities import listed, rows_in
+from telemetry.ingest.limits import clip
+from telemetry.ingest.otlp import Rejection
+from telemetry.models import AuditEvent, IngestError
+from telemetry.timeutil import now_us
+
+RAW_MAX_CHARS = 100_000
+
+
+def quarantine(conn: Connection, org_id: int, source: str, rejections: Sequence[Rejection]) -> int:
+    """Keep the rejected records with where they came from and why; return how many are new."""
+    created = now_us()
+    rows = {}
+    for rejection in rejections:
+        row = {
+            "org_id": org_id,
+            "created_us": created,
+            "source": source,
+            "location": clip(rejection.location, 256),
+            "reason": rejection.reason,
+            "raw": clip(rejection.raw, RAW_MAX_CHARS),
+        }
+        rows[(row["location"], row["reason"], row["raw"])] = row
+    locations = sorted({location for location, _reason, _raw in rows})
+    query = select(IngestError.location, IngestError.reason, IngestError.raw).where(
+        IngestError.org_id == org_id,
+        IngestError.source == source,
+        IngestError.location.in_(listed()),
+    )
+    for known in rows_in(conn, query, locations):
+        rows.pop(tuple(known), None)
+    if rows:
+        conn.execute(insert(IngestError), list(rows.values()))
+    return len(rows)
+
+
+def store_audit_events(conn: Connection, org_id: int, audits: Sequence[dict[str, Any]]) -> int:
+    """Insert audit rows (``ts_us``, ``day``, ``actor``, ``action``, ...) not stored yet."""
+    keys = ("ts_us", "actor", "action", "target")
+    stamps = sorted({audit["ts_us"] for audit in audits})
+    query = select(AuditEvent.ts_us, AuditEvent.actor, AuditEvent.action, AuditEvent.target).where(
+        AuditEvent.org_id == org_id, AuditEvent.ts_us.in_(listed())
+    )
+    known = {tuple(row) for row in rows_in(conn, query, stamps)}
+    rows = {}
+    for audit in audits:
+        key = tuple(audit[k] for k in keys)
+        if key not in known:
+            rows[key] = {"org_id": org_id, **audit}
+    if rows:
+        conn.execute(insert(AuditEvent), list(rows.values()))
+    return len(rows)

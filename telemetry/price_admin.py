@@ -1,0 +1,38 @@
+"""Setting a model price from the dashboard: only an admin account may, checked here on the server.
+
+The Billing page hides the form from managers, but hiding is not access
+control: this function refuses anyone who is not an admin, whatever the page
+did. The price change itself, the re-pricing of stored calls and the audit
+event are :func:`telemetry.reprice.set_model_price`'s.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine
+
+from telemetry.accounts import Account
+from telemetry.pricing import Price
+from telemetry.reprice import set_model_price
+
+
+class PriceChangeRefused(PermissionError):
+    """A dashboard account that may not change model prices tried to."""
+
+
+def set_price_as(
+    engine: Engine, account: Account, org: str, model: str, price: Price, *, provider: str = ""
+) -> int:
+    """Set ``org``'s price for ``model`` as ``account`` and re-price its stored calls.
+
+    Returns how many stored LLM calls were re-priced. The audit event names the
+    account as actor. Raises :class:`PriceChangeRefused` for a non-admin account
+    and ``ValueError`` for an empty model name or a negative price.
+    """
+    if not account.is_admin:
+        raise PriceChangeRefused(
+            f"account {account.username!r} is a {account.role}; only admins can set model "
+            "prices. Ask an admin, or use: python -m telemetry prices set MODEL --reprice ..."
+        )
+    return set_model_price(
+        engine, org, model, price, provider=provider, actor=account.username, reprice=True
+    )

@@ -1,0 +1,200 @@
+"""Activity and quality (METRICS.md, "Activity and quality"): runs, outcomes, timeline, agents."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+from sqlalchemy import Connection, Engine, func, select
+
+from telemetry.filters import Filters, Grouping
+from telemetry.models import Observation, Trace, TraceStatus
+from telemetry.queries.scope import (
+    Scope,
+    cost_key,
+    count_if,
+    llm_call_where,
+    ratio,
+    resolve_scope,
+    trace_bucket,
+    trace_where,
+)
+from telemetry.timeutil import (
+    US_PER_HOUR,
+    day_of_number,
+    month_number,
+    month_start,
+    week_number_of_day,
+    week_start,
+)
+
+NO_AGENT = "(no agent)"
+
+
+@dataclass(frozen=True)
+class RunTotals:
+    """How the period's traces went (trace-based; see :mod:`telemetry.queries.scope`).
+
+    ``sessions`` counts distinct non-empty session ids among the traces (a
+    session with traces on two days of the period counts once);
+    ``traces_without_session`` counts the traces that have none. ``finished`` =
+    traces not ``running``; ``completion_rate`` = ok ÷ finished, ``error_rate``
+    = errors ÷ finished, ``timeout_rate`` = timeouts ÷ finished, each ``None``
+    when nothing finished.
+    """
+
+    traces: int
+    sessions: int
+    traces_without_session: int
+    finished: int
+    ok: int
+    errors: int
+    timeouts: int
+    running: int
+    completion_rate: float | None
+    error_rate: float | None
+    timeout_rate: float | None
+
+
+def run_totals(engine: Engine, filters: Filters) -> RunTotals:
+    """The :class:`RunTotals` of ``filters``: one aggregate over the trace cover index."""
+    with engine.connect() as conn:
+        return run_totals_in(conn, resolve_scope(conn, filters))
+
+
+def run_totals_in(conn: Connection, scope: Scope) -> RunTotals:
+    row = conn.execute(
+        select(
+            func.count(),
+            func.count(func.distinct(Trace.session_id)),
+            count_if(Trace.session_id.is_(None)),
+            count_if(Trace.status == str(TraceStatus.OK)),
+            count_if(Trace.status == str(TraceStatus.ERROR)),
+            count_if(Trace.status == str(TraceStatus.TIMEOUT)),
+            count_if(Trace.status == str(TraceStatus.RUNNING)),
+        ).where(trace_where(scope))
+    ).one()
+    traces, sessions, without_session, ok, errors, timeouts, running = (int(v) for v in row)
+    finished = traces - running
+    return RunTotals(
+        traces=traces,
+        sessions=sessions,
+        traces_without_session=without_session,
+        finished=finished,
+        ok=ok,
+        errors=errors,
+        timeouts=timeouts,
+        running=running,
+        completion_rate=ratio(ok, finished),
+        error_rate=ratio(errors, finished),
+        timeout_rate=ratio(timeouts, finished),
+    )
+
+
+def activity_timeline(engine: Engine, filters: Filters) -> pd.DataFrame:
+    """Traces and active users per time bucket: ``DataFrame[bucket, traces, users_active]``.
+
+    One row per bucket of ``filters.grouping`` (hour, day, ISO week from Monday,
+    month) covering the whole period, zero-filled, oldest first. ``bucket`` is
+    the naive UTC start of the bucket (a week or month may start before the
+    period does). ``users_active`` = distinct users with a trace in the bucket.
+    """
+    with engine.connect() as conn:
+        return activity_timeline_in(conn, resolve_scope(conn, filters))
+
+
+def activity_timeline_in(conn: Connection, scope: Scope) -> pd.DataFrame:
+    grouping = scope.filters.grouping
+    bucket = trace_bucket(grouping, scope.filters).label("bucket")
+    rows = conn.execute(
+        select(bucket, func.count(), func.count(func.distinct(Trace.user_id)))
+        .where(trace_where(scope))
+        .group_by("bucket")
+    ).all()
+    found = {int(number): (int(traces), int(users)) for number, traces, users in rows}
+    buckets = _bucket_numbers(scope, grouping)
+    return pd.DataFrame(
+        {
+            "bucket": pd.to_datetime([_bucket_start(grouping, n) for n in buckets]),
+            "traces": [found.get(n, (0, 0))[0] for n in buckets],
+            "users_active": [found.get(n, (0, 0))[1] for n in buckets],
+        }
+    )
+
+
+def _bucket_numbers(scope: Scope, grouping: Grouping) -> range:
+    if grouping == Grouping.HOUR:
+        return range(scope.start_day * 24, (scope.end_day + 1) * 24)
+    if grouping == Grouping.WEEK:
+        return range(week_number_of_day(scope.start_day), week_number_of_day(scope.end_day) + 1)
+    if grouping == Grouping.MONTH:
+        filters = scope.filters
+        return range(month_number(filters.start), month_number(filters.end) + 1)
+    return range(scope.start_day, scope.end_day + 1)
+
+
+def _bucket_start(grouping: Grouping, number: int) -> pd.Timestamp:
+    if grouping == Grouping.HOUR:
+        return pd.Timestamp(number * US_PER_HOUR, unit="us")
+    if grouping == Grouping.WEEK:
+        return pd.Timestamp(week_start(number))
+    if grouping == Grouping.MONTH:
+        return pd.Timestamp(month_start(number))
+    return pd.Timestamp(day_of_number(number))
+
+
+def top_agents(engine: Engine, filters: Filters, limit: int = 10) -> pd.DataFrame:
+    """The busiest agents: ``DataFrame[agent, traces, users_active, error_rate, cost_usd]``.
+
+    ``traces``, ``users_active`` and ``error_rate`` (errors ÷ finished traces;
+    missing, i.e. NaN in the frame, when none finished) come from the period's traces grouped by the
+    trace's agent; ``cost_usd`` from the period's LLM calls grouped by the
+    observation's agent (an LLM call counts in the period of its own start, so
+    an agent can show cost with no trace started in the period). Traces with no
+    agent are shown as ``"(no agent)"``. Sorted by traces, then cost, most
+    first, then agent name; at most ``limit`` rows.
+    """
+    with engine.connect() as conn:
+        return top_agents_in(conn, resolve_scope(conn, filters), limit=limit)
+
+
+def top_agents_in(conn: Connection, scope: Scope, *, limit: int = 10) -> pd.DataFrame:
+    runs = conn.execute(
+        select(
+            Trace.agent,
+            func.count(),
+            func.count(func.distinct(Trace.user_id)),
+            count_if(Trace.status == str(TraceStatus.ERROR)),
+            count_if(Trace.status == str(TraceStatus.RUNNING)),
+        )
+        .where(trace_where(scope))
+        .group_by(Trace.agent)
+    ).all()
+    costs = conn.execute(
+        select(Observation.agent, func.coalesce(func.sum(Observation.cost_usd), 0.0))
+        .where(llm_call_where(scope))
+        .group_by(Observation.agent)
+    ).all()
+    by_agent: dict[str, dict] = {}
+    for agent, traces, users, errors, running in runs:
+        finished = int(traces) - int(running)
+        by_agent[agent or NO_AGENT] = {
+            "traces": int(traces),
+            "users_active": int(users),
+            "error_rate": ratio(int(errors), finished),
+            "cost_usd": 0.0,
+        }
+    for agent, cost in costs:
+        entry = by_agent.setdefault(
+            agent or NO_AGENT,
+            {"traces": 0, "users_active": 0, "error_rate": None, "cost_usd": 0.0},
+        )
+        entry["cost_usd"] = float(cost)
+    ordered = sorted(
+        by_agent.items(),
+        key=lambda item: (-item[1]["traces"], -cost_key(item[1]["cost_usd"]), item[0]),
+    )
+    return pd.DataFrame(
+        [{"agent": agent, **values} for agent, values in ordered[: max(limit, 0)]],
+        columns=["agent", "traces", "users_active", "error_rate", "cost_usd"],
+    )

@@ -1,0 +1,223 @@
+"""Analytics trends (METRICS.md, "Activity and quality"): per time bucket and for the whole
+period, each beside the previous period of equal length.
+
+What each figure counts:
+
+- ``traces``, ``completed`` (status ``ok``), ``finished`` (not ``running``),
+  ``errors``, ``timeouts``, ``users_active`` (distinct users): the traces started
+  in the period (bucket), see :func:`~telemetry.queries.scope.trace_where`.
+  ``error_rate`` = errors ÷ finished (``None`` when nothing finished).
+- ``input_tokens`` (cached ones included), ``output_tokens``,
+  ``cache_read_tokens``: the LLM calls started in the period (bucket), by their
+  own start, as on the Overview and Billing pages.
+- Session time: per session (non-empty session id), latest end − earliest start
+  of its traces started in the period; sessions whose traces are all still
+  running have no end and are left out. Shown as the mean and the median
+  (:mod:`telemetry.queries.percentiles`) in seconds. In a timeline, a session
+  belongs to the bucket of its earliest trace in the period and keeps its whole
+  time there, so a session spanning midnight is never cut in two.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+from sqlalchemy import Connection, Engine, func, select
+
+from telemetry.filters import Filters
+from telemetry.models import Observation, Trace, TraceStatus
+from telemetry.queries.buckets import bucket_numbers, bucket_start
+from telemetry.queries.kpis import UNIT_COUNT, UNIT_RATIO, Kpi
+from telemetry.queries.observations import observation_bucket
+from telemetry.queries.percentiles import P50, interpolate
+from telemetry.queries.scope import (
+    Scope,
+    count_if,
+    llm_call_where,
+    ratio,
+    resolve_scope,
+    trace_bucket,
+    trace_where,
+)
+from telemetry.timeutil import US_PER_SECOND
+
+UNIT_SECONDS = "seconds"
+CURRENT = "current"
+PREVIOUS = "previous"
+
+# (key, label, unit) of the trend figures, in display order.
+TREND_KEYS = (
+    ("traces", "Runs", UNIT_COUNT),
+    ("users_active", "Active users", UNIT_COUNT),
+    ("completed", "Completed tasks", UNIT_COUNT),
+    ("errors", "Errors", UNIT_COUNT),
+    ("error_rate", "Error rate", UNIT_RATIO),
+    ("timeouts", "Timeouts", UNIT_COUNT),
+    ("input_tokens", "Input tokens", UNIT_COUNT),
+    ("output_tokens", "Output tokens", UNIT_COUNT),
+    ("cache_read_tokens", "Cached input tokens", UNIT_COUNT),
+    ("session_time_mean_s", "Session time (mean)", UNIT_SECONDS),
+    ("session_time_median_s", "Session time (median)", UNIT_SECONDS),
+)
+TREND_COLUMNS = [
+    "period",
+    "bucket",
+    "traces",
+    "users_active",
+    "completed",
+    "finished",
+    "errors",
+    "error_rate",
+    "timeouts",
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "sessions",
+    "session_time_mean_s",
+    "session_time_median_s",
+]
+_TOKENS = ("input_tokens", "output_tokens", "cache_read_tokens")
+_MEASURED = ("error_rate", "session_time_mean_s", "session_time_median_s")
+
+
+@dataclass(frozen=True)
+class Trends:
+    """The trend figures of a period: totals beside the previous period's, and per bucket.
+
+    ``kpis``: one :class:`~telemetry.queries.kpis.Kpi` per :data:`TREND_KEYS`
+    entry (``unit`` is ``count``, ``ratio`` or ``seconds``). ``timeline``:
+    ``DataFrame[TREND_COLUMNS]`` with one row per bucket of ``filters.grouping``
+    that each period touches; ``period`` is ``"current"`` or ``"previous"``,
+    ``bucket`` the naive UTC start of the bucket; counts are zero-filled, rates
+    and session times NaN where there is nothing to measure; oldest first,
+    current period first.
+    """
+
+    kpis: list[Kpi]
+    timeline: pd.DataFrame
+
+
+def trends(engine: Engine, filters: Filters) -> Trends:
+    """The :class:`Trends` of ``filters`` and of ``filters.previous()`` (see the module doc)."""
+    with engine.connect() as conn:
+        current, current_rows = _period(conn, resolve_scope(conn, filters), CURRENT)
+        previous, previous_rows = _period(conn, resolve_scope(conn, filters.previous()), PREVIOUS)
+    kpis = [
+        Kpi(key=key, label=label, value=current[key], previous=previous[key], unit=unit)
+        for key, label, unit in TREND_KEYS
+    ]
+    timeline = pd.DataFrame(current_rows + previous_rows, columns=TREND_COLUMNS)
+    # Missing rates and times are NaN, so both periods' columns share one float dtype.
+    return Trends(kpis=kpis, timeline=timeline.astype({column: float for column in _MEASURED}))
+
+
+def _period(conn: Connection, scope: Scope, label: str) -> tuple[dict, list[dict]]:
+    """The period's totals and its per-bucket rows."""
+    grouping = scope.filters.grouping
+    traces = _trace_figures(conn, scope)
+    tokens = _token_figures(conn, scope)
+    sessions = _session_times(conn, scope)
+    rows = []
+    for number in bucket_numbers(scope.filters):
+        values = {**_EMPTY, **traces.get(number, {}), **tokens.get(number, {})}
+        values.update(_session_figures(sessions.get(number, [])))
+        rows.append({"period": label, "bucket": bucket_start(grouping, number), **values})
+    totals = {key: sum(row[key] for row in rows) for key in _ADDITIVE}
+    totals["error_rate"] = ratio(totals["errors"], totals["finished"])
+    totals["users_active"] = conn.execute(
+        select(func.count(func.distinct(Trace.user_id))).where(trace_where(scope))
+    ).scalar_one()
+    every_session = [value for values in sessions.values() for value in values]
+    totals.update(_session_figures(every_session))
+    return totals, rows
+
+
+def _trace_figures(conn: Connection, scope: Scope) -> dict[int, dict]:
+    """Per bucket: runs, distinct users, and runs per status."""
+    bucket = trace_bucket(scope.filters.grouping).label("bucket")
+    rows = conn.execute(
+        select(
+            bucket,
+            func.count(),
+            func.count(func.distinct(Trace.user_id)),
+            count_if(Trace.status == str(TraceStatus.OK)),
+            count_if(Trace.status == str(TraceStatus.RUNNING)),
+            count_if(Trace.status == str(TraceStatus.ERROR)),
+            count_if(Trace.status == str(TraceStatus.TIMEOUT)),
+        )
+        .where(trace_where(scope))
+        .group_by("bucket")
+    ).all()
+    found = {}
+    for number, traces, users, ok, running, errors, timeouts in rows:
+        finished = int(traces) - int(running)
+        found[int(number)] = {
+            "traces": int(traces),
+            "users_active": int(users),
+            "completed": int(ok),
+            "finished": finished,
+            "errors": int(errors),
+            "error_rate": ratio(int(errors), finished),
+            "timeouts": int(timeouts),
+        }
+    return found
+
+
+def _token_figures(conn: Connection, scope: Scope) -> dict[int, dict]:
+    """Per bucket of each LLM call's own start: input, output and cache-read tokens."""
+    bucket = observation_bucket(scope.filters.grouping).label("bucket")
+    sums = [func.coalesce(func.sum(getattr(Observation, name)), 0) for name in _TOKENS]
+    rows = conn.execute(select(bucket, *sums).where(llm_call_where(scope)).group_by("bucket")).all()
+    return {
+        int(row[0]): {name: int(value) for name, value in zip(_TOKENS, row[1:], strict=True)}
+        for row in rows
+    }
+
+
+def _session_times(conn: Connection, scope: Scope) -> dict[int, list]:
+    """Per bucket of a session's earliest run: each session's time in microseconds.
+
+    The SQL aggregates the runs of each session (one row per session); a
+    session whose runs all still run has ``None`` (no end yet).
+    """
+    bucket = trace_bucket(scope.filters.grouping)
+    query = (
+        select(func.min(bucket), func.max(Trace.end_us) - func.min(Trace.start_us))
+        .where(trace_where(scope), Trace.session_id.is_not(None))
+        .group_by(Trace.session_id)
+    )
+    found: dict[int, list] = {}
+    for number, session_us in conn.execute(query):
+        found.setdefault(int(number), []).append(session_us)
+    return found
+
+
+def _session_figures(times_us: list) -> dict:
+    """Session count, and mean and median time (seconds) of those that have one."""
+    timed = sorted(int(value) for value in times_us if value is not None)
+    median = interpolate(timed, len(timed), P50)
+    return {
+        "sessions": len(times_us),
+        "session_time_mean_s": sum(timed) / len(timed) / US_PER_SECOND if timed else None,
+        "session_time_median_s": None if median is None else median / US_PER_SECOND,
+    }
+
+
+_EMPTY = {
+    "traces": 0,
+    "users_active": 0,
+    "completed": 0,
+    "finished": 0,
+    "errors": 0,
+    "error_rate": None,
+    "timeouts": 0,
+    "input_tokens": 0,
+    "output_tokens": 0,
+    "cache_read_tokens": 0,
+    "sessions": 0,
+    "session_time_mean_s": None,
+    "session_time_median_s": None,
+}
+# Per-bucket counts that add up to the period's total (distinct users do not).
+_ADDITIVE = ("traces", "completed", "finished", "errors", "timeouts", *_TOKENS)

@@ -1,0 +1,169 @@
+"""Tokens and cost (METRICS.md, "Tokens and cost"): totals, per model, per team.
+
+Token and cost figures sum LLM calls (generations and embeddings) by the
+period of each call's own start; see :mod:`telemetry.queries.scope`. Input
+tokens already include cached tokens; cache read/write are shown apart, never
+added on top.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+from sqlalchemy import Connection, Engine, func, select
+
+from telemetry.filters import Filters
+from telemetry.models import CostSource, Observation, Team, Trace
+from telemetry.queries.scope import (
+    NO_TEAM,
+    Scope,
+    cost_key,
+    count_if,
+    llm_call_where,
+    ratio,
+    resolve_scope,
+    trace_where,
+)
+
+_TOKENS = (
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "reasoning_tokens",
+)
+
+
+@dataclass(frozen=True)
+class UsageTotals:
+    """Token and cost totals of the period's LLM calls.
+
+    ``generations`` counts LLM calls (generations and embeddings);
+    ``priced_generations`` those whose cost source is not ``unpriced``;
+    ``priced_share`` = priced ÷ all, ``None`` when there were no calls.
+    """
+
+    input_tokens: int
+    output_tokens: int
+    cache_read_tokens: int
+    cache_write_tokens: int
+    reasoning_tokens: int
+    cost_usd: float
+    generations: int
+    priced_generations: int
+    priced_share: float | None
+
+    @property
+    def tokens(self) -> int:
+        """Input + output tokens (input already includes cached ones)."""
+        return self.input_tokens + self.output_tokens
+
+
+def _sum(column) -> object:
+    return func.coalesce(func.sum(column), 0)
+
+
+def usage_totals(engine: Engine, filters: Filters) -> UsageTotals:
+    """The :class:`UsageTotals` of ``filters``: one aggregate over LLM calls."""
+    with engine.connect() as conn:
+        return usage_totals_in(conn, resolve_scope(conn, filters))
+
+
+def usage_totals_in(conn: Connection, scope: Scope) -> UsageTotals:
+    row = conn.execute(
+        select(
+            *(_sum(getattr(Observation, name)) for name in _TOKENS),
+            func.coalesce(func.sum(Observation.cost_usd), 0.0),
+            func.count(),
+            count_if(Observation.cost_source != str(CostSource.UNPRICED)),
+        ).where(llm_call_where(scope))
+    ).one()
+    tokens = {name: int(value) for name, value in zip(_TOKENS, row[:5], strict=True)}
+    generations, priced = int(row[6]), int(row[7])
+    return UsageTotals(
+        **tokens,
+        cost_usd=float(row[5]),
+        generations=generations,
+        priced_generations=priced,
+        priced_share=ratio(priced, generations),
+    )
+
+
+COST_BY_MODEL_COLUMNS = [
+    "provider",
+    "model",
+    "calls",
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "cost_usd",
+    "unpriced_calls",
+]
+
+
+def cost_by_model(engine: Engine, filters: Filters) -> pd.DataFrame:
+    """Calls, tokens and cost per provider and model, plus how many calls had no price.
+
+    ``DataFrame[provider, model, calls, input_tokens, output_tokens,
+    cache_read_tokens, cache_write_tokens, cost_usd, unpriced_calls]``, sorted
+    by cost (most first), then calls (most first), then provider and model.
+    """
+    with engine.connect() as conn:
+        return cost_by_model_in(conn, resolve_scope(conn, filters))
+
+
+def cost_by_model_in(conn: Connection, scope: Scope) -> pd.DataFrame:
+    rows = conn.execute(
+        select(
+            Observation.provider,
+            Observation.model,
+            func.count(),
+            *(_sum(getattr(Observation, name)) for name in _TOKENS[:4]),
+            func.coalesce(func.sum(Observation.cost_usd), 0.0),
+            count_if(Observation.cost_source == str(CostSource.UNPRICED)),
+        )
+        .where(llm_call_where(scope))
+        .group_by(Observation.provider, Observation.model)
+    ).all()
+    records = [
+        (row[0], row[1], *(int(v) for v in row[2:7]), float(row[7]), int(row[8])) for row in rows
+    ]
+    records.sort(key=lambda r: (-cost_key(r[7]), -r[2], r[0], r[1]))
+    return pd.DataFrame(records, columns=COST_BY_MODEL_COLUMNS)
+
+
+def by_team(engine: Engine, filters: Filters) -> pd.DataFrame:
+    """Active users, traces and cost per team: ``DataFrame[team, users_active, traces, cost_usd]``.
+
+    Users and traces come from the period's traces (by the trace's team), cost
+    from the period's LLM calls (by the call's team). Traces and calls with no
+    team appear as ``"(no team)"``, which can only happen when no team filter is
+    active. Teams with neither a trace nor a cost in the period are left out.
+    Sorted by cost (most first), then traces (most first), then team name.
+    """
+    with engine.connect() as conn:
+        return by_team_in(conn, resolve_scope(conn, filters))
+
+
+def by_team_in(conn: Connection, scope: Scope) -> pd.DataFrame:
+    runs = conn.execute(
+        select(Trace.team_id, func.count(func.distinct(Trace.user_id)), func.count())
+        .where(trace_where(scope))
+        .group_by(Trace.team_id)
+    ).all()
+    costs = conn.execute(
+        select(Observation.team_id, func.coalesce(func.sum(Observation.cost_usd), 0.0))
+        .where(llm_call_where(scope))
+        .group_by(Observation.team_id)
+    ).all()
+    names = dict(conn.execute(select(Team.id, Team.name).where(Team.org_id == scope.org_id)).all())
+    teams: dict[str, list] = {}
+    for team_id, users, traces in runs:
+        teams[names.get(team_id, NO_TEAM)] = [int(users), int(traces), 0.0]
+    for team_id, cost in costs:
+        teams.setdefault(names.get(team_id, NO_TEAM), [0, 0, 0.0])[2] = float(cost)
+    records = [(team, *values) for team, values in teams.items()]
+    records.sort(key=lambda r: (-cost_key(r[3]), -r[2], r[0]))
+    return pd.DataFrame(records, columns=["team", "users_active", "traces", "cost_usd"])

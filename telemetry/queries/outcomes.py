@@ -1,0 +1,82 @@
+"""Generated or modified code and task outcomes (METRICS.md), by agent or by team.
+
+Both are attributes that only some agents report (``code.lines_added`` /
+``code.lines_removed`` and ``task.outcome`` on their spans, kept on the trace
+row). Over the traces started in the period: ``traces_with_code`` = traces
+reporting either line count, ``lines_added`` / ``lines_removed`` their sums,
+``lines_changed`` = added + removed; ``traces_with_outcome`` = traces with a
+``task.outcome``, counted as ``clean``, ``revised``, ``regression`` and
+``other_outcome`` (any other value). Groups with no report at all are left
+out, so an empty frame means no agent reported either.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from sqlalchemy import Engine, func, or_, select
+
+from telemetry.filters import Filters
+from telemetry.models import Team, Trace
+from telemetry.queries.activity import NO_AGENT
+from telemetry.queries.scope import NO_TEAM, count_if, resolve_scope, trace_where
+
+OUTCOMES = ("clean", "revised", "regression")
+GROUPINGS = ("agent", "team")
+OUTCOME_COLUMNS = [
+    "traces_with_code",
+    "lines_added",
+    "lines_removed",
+    "lines_changed",
+    "traces_with_outcome",
+    *OUTCOMES,
+    "other_outcome",
+]
+
+
+def code_and_outcomes(engine: Engine, filters: Filters, *, by: str = "agent") -> pd.DataFrame:
+    """``DataFrame[agent | team, OUTCOME_COLUMNS...]``, most changed lines first.
+
+    ``by`` is ``"agent"`` (the trace's agent, ``"(no agent)"`` when none) or
+    ``"team"`` (the trace's team, ``"(no team)"`` when none).
+    """
+    if by not in GROUPINGS:
+        raise ValueError(f"cannot group code and outcomes by {by!r}; use one of {GROUPINGS}")
+    group = Trace.agent if by == "agent" else Trace.team_id
+    reports_code = or_(Trace.code_lines_added.is_not(None), Trace.code_lines_removed.is_not(None))
+    with engine.connect() as conn:
+        scope = resolve_scope(conn, filters)
+        rows = conn.execute(
+            select(
+                group,
+                count_if(reports_code),
+                func.coalesce(func.sum(Trace.code_lines_added), 0),
+                func.coalesce(func.sum(Trace.code_lines_removed), 0),
+                count_if(Trace.task_outcome != ""),
+                *(count_if(Trace.task_outcome == outcome) for outcome in OUTCOMES),
+            )
+            .where(trace_where(scope), or_(reports_code, Trace.task_outcome != ""))
+            .group_by(group)
+        ).all()
+        teams = dict(
+            conn.execute(select(Team.id, Team.name).where(Team.org_id == scope.org_id)).all()
+        )
+    records = []
+    for key, with_code, added, removed, with_outcome, *counts in rows:
+        name = (key or NO_AGENT) if by == "agent" else teams.get(key, NO_TEAM)
+        counts = [int(count) for count in counts]
+        added, removed = int(added), int(removed)
+        other = int(with_outcome) - sum(counts)
+        records.append(
+            (
+                name,
+                int(with_code),
+                added,
+                removed,
+                added + removed,
+                int(with_outcome),
+                *counts,
+                other,
+            )
+        )
+    records.sort(key=lambda r: (-r[4], -r[5], r[0]))
+    return pd.DataFrame(records, columns=[by, *OUTCOME_COLUMNS])

@@ -1,0 +1,352 @@
+"""Runs of the Analytics page (METRICS.md, "Activity and quality"): run statistics, commands,
+and the agent, tool and model tables (upstream efficiency included).
+
+Durations are taken as whole microseconds (end − start) so that sums and
+percentiles are exact and identical on SQLite and PostgreSQL; they are shown in
+milliseconds. Means divide those integer sums in Python. Percentiles follow
+:mod:`telemetry.queries.percentiles` (linear interpolation, numpy's default).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+from sqlalchemy import Connection, Engine, case, func, select
+
+from telemetry.filters import Filters
+from telemetry.models import CostSource, Observation, SpanStatus, Trace, TraceStatus
+from telemetry.queries.activity import NO_AGENT, run_totals_in
+from telemetry.queries.costs import usage_totals_in
+from telemetry.queries.observations import (
+    observation_duration_us,
+    tool_call_where,
+    trace_duration_us,
+)
+from telemetry.queries.percentiles import P50, P95, grouped_percentiles
+from telemetry.queries.scope import (
+    Scope,
+    cost_key,
+    count_if,
+    llm_call_where,
+    ratio,
+    resolve_scope,
+    trace_where,
+)
+
+NO_NAME = "(no name)"
+NO_TOOL = "(no tool name)"
+US_PER_MS = 1000
+
+
+def _sum(column):
+    return func.coalesce(func.sum(column), 0)
+
+
+def _mean_ms(total_us: int, count: int) -> float | None:
+    return total_us / count / US_PER_MS if count else None
+
+
+def _ms(value_us: float | None) -> float | None:
+    return None if value_us is None else value_us / US_PER_MS
+
+
+@dataclass(frozen=True)
+class RunStatistics:
+    """How the period's runs went.
+
+    ``traces`` = runs started in the period; ``average_duration_ms`` = mean
+    duration of the finished ones (``None`` when none finished);
+    ``completion_rate`` = ok ÷ finished, ``timeout_rate`` = timeouts ÷ finished;
+    ``tool_calls`` = tool-call observations started in the period and
+    ``tool_calls_per_run`` = tool_calls ÷ traces; ``tokens`` = input + output
+    tokens of the period's LLM calls and ``tokens_per_run`` = tokens ÷ traces
+    (both ``None`` when there is no run).
+    """
+
+    traces: int
+    finished: int
+    average_duration_ms: float | None
+    completion_rate: float | None
+    timeout_rate: float | None
+    tool_calls: int
+    tool_calls_per_run: float | None
+    tokens: int
+    tokens_per_run: float | None
+
+
+def run_statistics(engine: Engine, filters: Filters) -> RunStatistics:
+    """The :class:`RunStatistics` of ``filters``."""
+    with engine.connect() as conn:
+        scope = resolve_scope(conn, filters)
+        runs = run_totals_in(conn, scope)
+        usage = usage_totals_in(conn, scope)
+        duration = trace_duration_us()
+        timed, total_us = conn.execute(
+            select(func.count(duration), _sum(duration)).where(trace_where(scope))
+        ).one()
+        tool_calls = conn.execute(select(func.count()).where(tool_call_where(scope))).scalar_one()
+    return RunStatistics(
+        traces=runs.traces,
+        finished=runs.finished,
+        average_duration_ms=_mean_ms(int(total_us), int(timed)),
+        completion_rate=runs.completion_rate,
+        timeout_rate=runs.timeout_rate,
+        tool_calls=int(tool_calls),
+        tool_calls_per_run=ratio(int(tool_calls), runs.traces),
+        tokens=usage.tokens,
+        tokens_per_run=ratio(usage.tokens, runs.traces),
+    )
+
+
+COMMAND_COLUMNS = ["command", "traces", "finished", "errors", "error_rate", "median_duration_ms"]
+
+
+def commands(engine: Engine, filters: Filters) -> pd.DataFrame:
+    """Traces by name (the command or intent): ``DataFrame[COMMAND_COLUMNS]``.
+
+    ``error_rate`` = errors ÷ finished traces of that name; ``median_duration_ms``
+    = median duration of its finished traces. Unnamed traces show as ``"(no
+    name)"``. Most used first, then by name.
+    """
+    with engine.connect() as conn:
+        scope = resolve_scope(conn, filters)
+        rows = conn.execute(
+            select(
+                Trace.name,
+                func.count(),
+                count_if(Trace.status == str(TraceStatus.RUNNING)),
+                count_if(Trace.status == str(TraceStatus.ERROR)),
+            )
+            .where(trace_where(scope))
+            .group_by(Trace.name)
+        ).all()
+        durations = select(Trace.name.label("name"), trace_duration_us().label("us")).where(
+            trace_where(scope)
+        )
+        medians = grouped_percentiles(conn, durations, 1, (P50,))
+    records = []
+    for name, traces, running, errors in rows:
+        finished = int(traces) - int(running)
+        median = medians.get((name,), {}).get(P50)
+        error_rate = ratio(int(errors), finished)
+        records.append(
+            (name or NO_NAME, int(traces), finished, int(errors), error_rate, _ms(median))
+        )
+    records.sort(key=lambda r: (-r[1], r[0]))
+    return pd.DataFrame(records, columns=COMMAND_COLUMNS)
+
+
+AGENT_COLUMNS = [
+    "agent",
+    "runs",
+    "avg_response_ms",
+    "p95_response_ms",
+    "tokens",
+    "success_rate",
+    "sessions",
+    "cost_usd",
+    "cost_per_conversation",
+]
+
+
+def agent_runs(engine: Engine, filters: Filters) -> pd.DataFrame:
+    """Runs per agent: ``DataFrame[AGENT_COLUMNS]``.
+
+    From the period's traces, by the trace's agent: ``runs``, mean and p95
+    response time (duration of finished traces), ``success_rate`` = ok ÷
+    finished, ``sessions`` = distinct session ids. From the period's LLM calls,
+    by the call's agent: ``tokens`` (input + output) and ``cost_usd``.
+    ``cost_per_conversation`` = cost ÷ sessions (``None`` without sessions).
+    Traces with no agent show as ``"(no agent)"``. Most runs first, then cost.
+    """
+    with engine.connect() as conn:
+        scope = resolve_scope(conn, filters)
+        return _agent_runs(conn, scope)
+
+
+def _agent_runs(conn: Connection, scope: Scope) -> pd.DataFrame:
+    duration = trace_duration_us()
+    runs = conn.execute(
+        select(
+            Trace.agent,
+            func.count(),
+            count_if(Trace.status == str(TraceStatus.RUNNING)),
+            count_if(Trace.status == str(TraceStatus.OK)),
+            func.count(func.distinct(Trace.session_id)),
+            func.count(duration),
+            _sum(duration),
+        )
+        .where(trace_where(scope))
+        .group_by(Trace.agent)
+    ).all()
+    usage = conn.execute(
+        select(
+            Observation.agent,
+            _sum(Observation.input_tokens) + _sum(Observation.output_tokens),
+            func.coalesce(func.sum(Observation.cost_usd), 0.0),
+        )
+        .where(llm_call_where(scope))
+        .group_by(Observation.agent)
+    ).all()
+    durations = select(Trace.agent.label("agent"), duration.label("us")).where(trace_where(scope))
+    p95 = grouped_percentiles(conn, durations, 1, (P95,))
+    by_agent: dict[str, dict] = {}
+    for agent, traces, running, ok, sessions, timed, total_us in runs:
+        finished = int(traces) - int(running)
+        by_agent[agent] = {
+            "runs": int(traces),
+            "avg_response_ms": _mean_ms(int(total_us), int(timed)),
+            "p95_response_ms": _ms(p95.get((agent,), {}).get(P95)),
+            "success_rate": ratio(int(ok), finished),
+            "sessions": int(sessions),
+        }
+    spent = {agent: (int(tokens), float(cost)) for agent, tokens, cost in usage}
+    records = []
+    for agent in set(by_agent) | set(spent):
+        values = {"runs": 0, "avg_response_ms": None, "p95_response_ms": None}
+        values |= {"success_rate": None, "sessions": 0, **by_agent.get(agent, {})}
+        tokens, cost = spent.get(agent, (0, 0.0))
+        records.append(
+            {
+                "agent": agent or NO_AGENT,
+                **values,
+                "tokens": tokens,
+                "cost_usd": cost,
+                "cost_per_conversation": cost / values["sessions"] if values["sessions"] else None,
+            }
+        )
+    records.sort(key=lambda r: (-r["runs"], -cost_key(r["cost_usd"]), r["agent"]))
+    return pd.DataFrame(records, columns=AGENT_COLUMNS)
+
+
+TOOL_COLUMNS = ["tool_type", "tool", "runs", "errors", "avg_time_ms", "success_rate"]
+
+
+def tool_runs(engine: Engine, filters: Filters) -> pd.DataFrame:
+    """Tool calls per tool type and tool: ``DataFrame[TOOL_COLUMNS]``.
+
+    Tool-call observations started in the period (a tool that failed inside a
+    trace that still answered counts here, not as a trace error). ``errors`` =
+    calls with status ERROR; ``success_rate`` = calls not ERROR ÷ calls;
+    ``avg_time_ms`` = mean duration of the calls that ended. Most runs first.
+    """
+    with engine.connect() as conn:
+        scope = resolve_scope(conn, filters)
+        duration = observation_duration_us()
+        rows = conn.execute(
+            select(
+                Observation.tool_type,
+                Observation.tool_name,
+                func.count(),
+                count_if(Observation.status == str(SpanStatus.ERROR)),
+                func.count(duration),
+                _sum(duration),
+            )
+            .where(tool_call_where(scope))
+            .group_by(Observation.tool_type, Observation.tool_name)
+        ).all()
+    records = [
+        (
+            tool_type,
+            tool or NO_TOOL,
+            int(calls),
+            int(errors),
+            _mean_ms(int(total_us), int(timed)),
+            ratio(int(calls) - int(errors), int(calls)),
+        )
+        for tool_type, tool, calls, errors, timed, total_us in rows
+    ]
+    records.sort(key=lambda r: (-r[2], r[0], r[1]))
+    return pd.DataFrame(records, columns=TOOL_COLUMNS)
+
+
+MODEL_COLUMNS = [
+    "provider",
+    "model",
+    "calls",
+    "errors",
+    "error_rate",
+    "avg_latency_ms",
+    "p50_latency_ms",
+    "p95_latency_ms",
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "tokens",
+    "output_tokens_per_second",
+    "cache_hit_ratio",
+    "cost_usd",
+    "unpriced_calls",
+]
+
+
+def model_runs(engine: Engine, filters: Filters) -> pd.DataFrame:
+    """LLM calls per provider and model and their upstream efficiency: ``DataFrame[MODEL_COLUMNS]``.
+
+    The period's LLM calls (generations and embeddings, by their own start).
+    ``error_rate`` = calls with status ERROR ÷ calls. Latency = call duration
+    (mean, p50, p95) over calls that ended. ``tokens`` = input + output.
+    ``output_tokens_per_second`` = output tokens of the calls that ended ÷ the
+    sum of their durations in seconds (``None`` when that is 0): throughput seen
+    from the caller, queueing and time to first token included.
+    ``cache_hit_ratio`` = cache read ÷ input tokens (input includes cached
+    ones). ``unpriced_calls`` = calls with no known price. By cost, then calls.
+    """
+    with engine.connect() as conn:
+        scope = resolve_scope(conn, filters)
+        duration = observation_duration_us()
+        ended_output = _sum(
+            case((Observation.end_us.is_not(None), Observation.output_tokens), else_=0)
+        )
+        rows = conn.execute(
+            select(
+                Observation.provider,
+                Observation.model,
+                func.count(),
+                count_if(Observation.status == str(SpanStatus.ERROR)),
+                func.count(duration),
+                _sum(duration),
+                _sum(Observation.input_tokens),
+                _sum(Observation.output_tokens),
+                _sum(Observation.cache_read_tokens),
+                ended_output,
+                func.coalesce(func.sum(Observation.cost_usd), 0.0),
+                count_if(Observation.cost_source == str(CostSource.UNPRICED)),
+            )
+            .where(llm_call_where(scope))
+            .group_by(Observation.provider, Observation.model)
+        ).all()
+        latencies = select(
+            Observation.provider.label("provider"),
+            Observation.model.label("model"),
+            duration.label("us"),
+        ).where(llm_call_where(scope))
+        percentiles = grouped_percentiles(conn, latencies, 2, (P50, P95))
+    records = [_model_record(row, percentiles.get((row[0], row[1]), {})) for row in rows]
+    records.sort(key=lambda r: (-cost_key(r["cost_usd"]), -r["calls"], r["provider"], r["model"]))
+    return pd.DataFrame(records, columns=MODEL_COLUMNS)
+
+
+def _model_record(row, percentiles: dict) -> dict:
+    provider, model, calls, errors, timed, total_us = row[:6]
+    input_tokens, output_tokens, cache_read, ended_output, cost, unpriced = row[6:]
+    seconds = int(total_us) / 1_000_000
+    return {
+        "provider": provider,
+        "model": model,
+        "calls": int(calls),
+        "errors": int(errors),
+        "error_rate": ratio(int(errors), int(calls)),
+        "avg_latency_ms": _mean_ms(int(total_us), int(timed)),
+        "p50_latency_ms": _ms(percentiles.get(P50)),
+        "p95_latency_ms": _ms(percentiles.get(P95)),
+        "input_tokens": int(input_tokens),
+        "output_tokens": int(output_tokens),
+        "cache_read_tokens": int(cache_read),
+        "tokens": int(input_tokens) + int(output_tokens),
+        "output_tokens_per_second": int(ended_output) / seconds if seconds else None,
+        "cache_hit_ratio": ratio(int(cache_read), int(input_tokens)),
+        "cost_usd": float(cost),
+        "unpriced_calls": int(unpriced),
+    }

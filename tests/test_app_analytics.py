@@ -1,0 +1,206 @@
+"""The Analytics page per role: every section drawn, a manager's page free of other teams'
+data (whole element tree and CSV files), the breakdown kept in the URL, empty states, CSV safety.
+
+Data: ``build_two_teams`` (tests/app_support.py) plus ``add_details`` below. Hand
+figures for the last 30 days, all teams: runs a1..a5 + b0..b5 + b9 = 12, of which
+a2 is the only error and a4 still runs (11 finished); Avalon alone: a1..a5 = 5.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import streamlit as st
+
+from telemetry.logins import record_auth_event
+from telemetry.models import SpanStatus
+from telemetry.timeutil import to_us
+from tests import app_support
+from tests.app_support import TEAM_B_NAMES, all_text, at_noon, build_two_teams, signed_in_app
+from tests.factories import Dataset, generation, root, tool
+from ui.analytics_sections import BREAKDOWN_CHOICES
+
+PAGE = "pages/analytics.py"
+FORMULA_TOOL = "=cmd|' /C calc'!A0"
+SECTIONS = [
+    "Against the previous period",
+    "Run statistics",
+    "Commands",
+    "Agent runs",
+    "Tool runs",
+    "Model runs",
+    "Upstream efficiency",
+    "Peak usage",
+    "Generated code and task outcomes",
+    "Audit",
+]
+
+
+@pytest.fixture
+def app_env(tmp_path, monkeypatch):
+    yield from app_support.make_app_env(tmp_path, monkeypatch)
+
+
+@pytest.fixture
+def csv_downloads(monkeypatch) -> list[str]:
+    """Every file the app offers for download in this test, as text."""
+    offered: list[str] = []
+    original = st.download_button
+
+    def recording(label, data, *args, **kwargs):
+        offered.append(data.decode("utf-8-sig") if isinstance(data, bytes) else data)
+        return original(label, data, *args, **kwargs)
+
+    monkeypatch.setattr(st, "download_button", recording)
+    return offered
+
+
+def add_details(ds: Dataset, today) -> None:
+    """Tools, commands, code reports and audit events on both teams (names of B say so)."""
+    ds.trace(
+        "a5",
+        user="ana",
+        session="s-a3",
+        start=at_noon(today - timedelta(days=3)),
+        module="avalon-app",
+        agent="atlas-agent",
+        spans=[
+            root("/summarise", attributes={"code.lines_added": 10, "task.outcome": "clean"}),
+            tool("avalon-search"),
+            tool(FORMULA_TOOL, status=SpanStatus.ERROR),
+        ],
+    )
+    ds.trace(
+        "b9",
+        user="bjorn",
+        session="s-b9",
+        start=at_noon(today - timedelta(days=4)),
+        module="borealis-search",
+        agent="borealis-bot",
+        environment="borealis-staging",
+        spans=[
+            root("/borealis-report", attributes={"code.lines_added": 40, "task.outcome": "clean"}),
+            tool("borealis-lookup"),
+            generation("borealis-model", "borealis-ai", input_tokens=10, output_tokens=5),
+        ],
+    )
+    at = to_us(at_noon(today - timedelta(days=1)))
+    record_auth_event(ds.engine, "login", "root", at_us=at)
+    record_auth_event(ds.engine, "login", "mia", at_us=at + 60_000_000)
+    record_auth_event(ds.engine, "logout", "root", at_us=at + 120_000_000, details={"borealis": 1})
+
+
+def open_page(username: str, query: dict | None = None):
+    at = signed_in_app(username, query=query).run()
+    return at.switch_page(PAGE).run()
+
+
+def frame_with(at, column: str):
+    (frame,) = [element.value for element in at.dataframe if column in element.value.columns]
+    return frame
+
+
+def assert_no_team_b(text: str) -> None:
+    leaked = [name for name in TEAM_B_NAMES if name in text.lower()]
+    assert not leaked, f"team B's names reached the manager: {leaked}"
+
+
+def test_admin_page_draws_every_section_with_all_teams(app_env):
+    ds = build_two_teams(app_env.engine, app_env.today)
+    add_details(ds, app_env.today)
+    at = open_page("root")
+    assert not at.exception
+    assert [tab.label for tab in at.tabs] == [
+        "Trends",
+        "Runs",
+        "Models",
+        "Peak usage",
+        "Code & outcomes",
+        "Audit",
+    ]
+    assert set(SECTIONS) <= {header.value for header in at.subheader}
+    cards = {metric.label: metric.value for metric in at.metric}
+    assert cards["Runs"] == "12" and cards["Errors"] == "1" and cards["Timeouts"] == "0"
+    assert cards["Completion rate"] == "90.9%"  # 10 ok of 11 finished
+    assert cards["Tool calls per run"] == "0.25"  # 3 tool calls / 12 runs
+    agents = frame_with(at, "p95_response_s").set_index("agent")
+    assert agents.loc["atlas-agent", "runs"] == 5 and agents.loc["borealis-bot", "runs"] == 7
+    tools = frame_with(at, "tool").set_index("tool")
+    assert tools.loc[FORMULA_TOOL, "success_rate"] == 0.0
+    assert tools.loc["avalon-search", "success_rate"] == 1.0
+    assert set(frame_with(at, "account")["account"]) == {"root", "mia"}
+    assert all(caption.value for caption in at.caption)
+
+
+def test_manager_page_carries_no_other_team_data_under_any_breakdown(app_env, csv_downloads):
+    ds = build_two_teams(app_env.engine, app_env.today)
+    add_details(ds, app_env.today)
+    at = open_page("mia")
+    assert not at.exception
+    for choice in BREAKDOWN_CHOICES:
+        at.selectbox(key="breakdown").select(choice).run()
+        assert not at.exception, choice
+        assert_no_team_b(all_text(at))
+    assert csv_downloads, "the page offered no CSV"
+    for data in csv_downloads:
+        assert_no_team_b(data)
+
+
+def test_manager_sees_own_team_figures_and_only_own_audit_events(app_env):
+    ds = build_two_teams(app_env.engine, app_env.today)
+    add_details(ds, app_env.today)
+    at = open_page("mia")
+    cards = {metric.label: metric.value for metric in at.metric}
+    assert cards["Runs"] == "5" and cards["Active users"] == "2"
+    assert frame_with(at, "p95_response_s")["agent"].tolist() == ["atlas-agent"]
+    assert frame_with(at, "account")["account"].tolist() == ["mia"]
+    assert set(frame_with(at, "who")["who"]) == {"mia"}
+    assert "root" not in set(frame_with(at, "who")["who"])
+
+
+def test_breakdown_choice_is_read_from_and_bound_to_the_url(app_env):
+    build_two_teams(app_env.engine, app_env.today)
+    at = open_page("root", query={"breakdown": "Agent"})
+    box = at.selectbox(key="breakdown")
+    assert box.value == "Agent"
+    assert box.proto.query_param_key == "breakdown"
+    assert "By agent" in [header.value for header in at.subheader]
+
+
+def test_empty_period_shows_why_each_block_is_empty(app_env):
+    build_two_teams(app_env.engine, app_env.today)
+    query = {"period": "Custom range", "from": "2020-01-01", "to": "2020-01-07"}
+    at = open_page("root", query=query)
+    assert not at.exception
+    notes = " ".join(info.value for info in at.info)
+    assert "No runs or LLM calls in this period or the one before" in notes
+    assert "01 Jan 2020" in notes
+    assert "No audit events" in notes
+    assert any(caption.value.startswith("Hidden: no agent reported") for caption in at.caption)
+    assert not at.dataframe
+
+
+def test_organization_without_telemetry_says_so(app_env):
+    at = open_page("root")
+    assert not at.exception
+    assert any("has not received any telemetry yet" in info.value for info in at.info)
+
+
+def test_manager_without_teams_is_told_why_the_page_is_empty(app_env):
+    build_two_teams(app_env.engine, app_env.today)
+    at = open_page("nobody")
+    assert not at.exception
+    assert any("no team is selected for your account" in info.value for info in at.info)
+    assert_no_team_b(all_text(at))
+
+
+def test_csv_downloads_neutralise_spreadsheet_formulas(app_env, csv_downloads):
+    ds = build_two_teams(app_env.engine, app_env.today)
+    add_details(ds, app_env.today)
+    at = open_page("root")
+    assert not at.exception
+    (tool_csv,) = [data for data in csv_downloads if "avalon-search" in data]
+    cells = [cell for line in tool_csv.splitlines() for cell in line.split(",")]
+    assert "'" + FORMULA_TOOL in tool_csv
+    assert not any(cell.startswith(("=", "+", "-", "@")) for cell in cells)

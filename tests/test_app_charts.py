@@ -1,0 +1,42 @@
+"""The activity chart: bars span their whole bucket, week ticks fall on Mondays."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from telemetry.filters import Grouping
+from ui.charts import activity_chart
+
+
+def chart_rows(starts: list[str], grouping: Grouping) -> list[dict]:
+    timeline = pd.DataFrame(
+        {
+            "bucket": pd.to_datetime(starts),
+            "traces": [3] * len(starts),
+            "users_active": [1] * len(starts),
+        }
+    )
+    spec = activity_chart(timeline, grouping).to_dict()
+    return next(iter(spec["datasets"].values())), spec
+
+
+def test_month_bars_end_where_the_next_month_starts():
+    rows, _ = chart_rows(["2026-01-01", "2026-02-01"], Grouping.MONTH)
+    assert [(row["bucket"], row["end"]) for row in rows] == [
+        ("2026-01-01T00:00:00", "2026-02-01T00:00:00"),
+        ("2026-02-01T00:00:00", "2026-03-01T00:00:00"),
+    ]
+
+
+def test_hour_bars_last_one_hour_and_the_user_line_sits_mid_bucket():
+    rows, _ = chart_rows(["2026-01-01 05:00"], Grouping.HOUR)
+    assert (rows[0]["end"], rows[0]["middle"]) == ("2026-01-01T06:00:00", "2026-01-01T05:30:00")
+
+
+def test_week_ticks_are_the_mondays_that_start_the_weeks():
+    _, spec = chart_rows(["2026-08-24", "2026-08-31"], Grouping.WEEK)
+    ticks = spec["layer"][0]["encoding"]["x"]["axis"]["values"]
+    assert [(tick["year"], tick["month"], tick["date"]) for tick in ticks] == [
+        (2026, 8, 24),
+        (2026, 8, 31),
+    ]

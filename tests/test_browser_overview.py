@@ -1,0 +1,328 @@
+"""The real thing in a real browser: the server as scripts/run.sh starts it, headless Chromium.
+
+The server runs ``.venv/bin/streamlit run serve.py`` (what scripts/run.sh execs)
+on a free port, pointed at a temporary store and accounts file. Its first start
+fills the store with demo data and prints the first admin's password, which the
+test reads from the server's output and logs in with. KPI cards are compared
+with ``python -m telemetry metrics --json`` for the same organization, period
+and teams. Screenshots go to test-artifacts/ (git-ignored).
+
+Needs Debian's chromium at /usr/bin/chromium (never downloaded): skipped with a
+reason when it is missing, a failure when CI=true.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+
+from telemetry.demo.catalog import TEAMS
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+START_TIMEOUT = 300  # seconds: the first start generates 90 days of demo data
+UI_TIMEOUT = 60_000  # milliseconds
+# Card label -> how `metrics --json` names the same number.
+CARD_KEYS = {
+    "Total users": "users_total",
+    "Active users": "users_active",
+    "New users": "users_new",
+    "Activation rate": "activation_rate",
+    "Runs": "traces",
+    "Sessions": "sessions",
+    "Error rate": "error_rate",
+    "Cost": "cost_usd",
+    "Tokens": "tokens",
+}
+OWN_TEAM = "Engineering"
+OTHER_TEAM = "Customer Support"
+
+
+def _need_chromium() -> None:
+    if CHROMIUM.exists():
+        return
+    message = f"{CHROMIUM} is missing (scripts/bootstrap.sh dev installs Debian's chromium)"
+    if os.environ.get("CI") == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class Server:
+    process: subprocess.Popen
+    env: dict[str, str]
+    lines: list[str] = field(default_factory=list)
+    url: str = ""
+
+    def output(self) -> str:
+        return "".join(self.lines)
+
+    def wait_for(self, pattern: str, timeout: float) -> re.Match:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = re.search(pattern, self.output())
+            if found:
+                return found
+            if self.process.poll() is not None:
+                raise AssertionError(f"the server exited early:\n{self.output()}")
+            time.sleep(0.2)
+        raise AssertionError(f"no {pattern!r} in the server output:\n{self.output()}")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory) -> Iterator[Server]:
+    _need_chromium()
+    home = tmp_path_factory.mktemp("server")
+    env = {
+        **os.environ,
+        "TELEMETRY_DATABASE_URL": f"sqlite:///{home / 'telemetry.db'}",
+        "TELEMETRY_AUTH_FILE": str(home / "auth.yaml"),
+        "PYTHONUNBUFFERED": "1",
+    }
+    env.pop("TELEMETRY_DEMO", None)
+    command = [
+        str(ROOT / ".venv" / "bin" / "streamlit"),
+        "run",
+        "serve.py",
+        "--server.port",
+        str(_free_port()),
+        "--server.headless",
+        "true",
+    ]
+    process = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    running = Server(process=process, env=env)
+    reader = threading.Thread(
+        target=lambda: running.lines.extend(iter(process.stdout.readline, "")), daemon=True
+    )
+    reader.start()
+    try:
+        port = running.wait_for(r"Local URL: http://localhost:(\d+)", START_TIMEOUT).group(1)
+        running.url = f"http://localhost:{port}"
+        running.wait_for(r"password: (\S+)", START_TIMEOUT)
+        _wait_healthy(running.url)
+        yield running
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def _wait_healthy(url: str) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=5) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.5)
+    raise AssertionError(f"{url} never became healthy")
+
+
+@pytest.fixture(scope="module")
+def browser(server):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1800})
+    context.set_default_timeout(UI_TIMEOUT)
+    yield context.new_page()
+    context.close()
+
+
+def cli(server: Server, *args: str, stdin: str | None = None) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "telemetry", *args],
+        cwd=ROOT,
+        env=server.env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return done.stdout
+
+
+def metrics_json(server: Server, org: str, start: date, end: date, teams=()) -> dict:
+    args = ["metrics", "--json", "--org", org, "--from", str(start), "--to", str(end)]
+    for team in teams:
+        args += ["--team", team]
+    figures = json.loads(cli(server, *args))
+    figures["tokens"] = figures["input_tokens"] + figures["output_tokens"]
+    return figures
+
+
+def log_in(page, username: str, password: str) -> None:
+    page.get_by_role("textbox", name="Username").fill(username)
+    page.get_by_role("textbox", name="Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_test_id("stMetric").first.wait_for()
+
+
+def shown_period(page) -> tuple[date, date]:
+    """The period the sidebar says it shows, e.g. "25 Oct 2026 – 23 Nov 2026 · 30 days, UTC"."""
+    text = page.get_by_test_id("stSidebar").get_by_text(re.compile(r"days?, UTC")).inner_text()
+    first, last = re.findall(r"\d{2} \w{3} \d{4}", text)
+    return tuple(datetime.strptime(day, "%d %b %Y").date() for day in (first, last))
+
+
+def settled_cards(page) -> dict[str, str]:
+    """Card label -> value, once two reads a second apart agree (the run has finished)."""
+    previous: dict[str, str] = {}
+    for _ in range(60):
+        page.wait_for_timeout(1000)
+        cards = {}
+        for card in page.get_by_test_id("stMetric").all():
+            label = card.get_by_test_id("stMetricLabel").inner_text().split(" · ")[0].strip()
+            cards[label] = card.get_by_test_id("stMetricValue").inner_text().strip()
+        if cards and cards == previous:
+            return cards
+        previous = cards
+    raise AssertionError(f"the KPI cards never settled: {previous}")
+
+
+def card_number(text: str) -> tuple[float, float]:
+    """The number a card shows and how far rounding may have moved it."""
+    plain = text.replace(",", "").replace("$", "")
+    if plain.endswith("%"):
+        return float(plain[:-1]) / 100, 0.0005
+    for suffix, scale in (("k", 1e3), ("M", 1e6), ("B", 1e9), ("T", 1e12)):
+        if plain.endswith(suffix):
+            return float(plain[:-1]) * scale, 0.05 * scale
+    return float(plain), 0.005
+
+
+def assert_cards_match(cards: dict[str, str], figures: dict) -> None:
+    assert set(cards) == set(CARD_KEYS), cards
+    for label, key in CARD_KEYS.items():
+        expected = figures[key]
+        if expected is None:
+            assert cards[label] == "–", label
+            continue
+        shown, slack = card_number(cards[label])
+        assert abs(shown - expected) <= slack, f"{label}: card {cards[label]}, metrics {expected}"
+
+
+def choose(page, widget_label: str, option: str) -> None:
+    page.get_by_test_id("stSelectbox").filter(has_text=widget_label).click()
+    page.get_by_role("option", name=option, exact=True).click()
+
+
+def test_first_start_printed_the_admin_password_once(server):
+    assert len(re.findall(r"password: \S+", server.output())) == 1
+    assert "First start: generating demo data" in server.output()
+
+
+def test_visitor_gets_only_the_login_form_on_every_url(server, page):
+    # Run first, on a fresh server: the first request must not skip the login either.
+    for path in ("/overview", "/", "/billing", "/settings", "/overview?org=demo&team=Engineering"):
+        page.goto(server.url + path)
+        page.get_by_role("button", name="Log in").wait_for()
+        page.wait_for_timeout(1500)
+        assert page.get_by_test_id("stMetric").count() == 0, path
+        body = page.inner_text("body")
+        assert "Runs" not in body and OWN_TEAM not in body, path
+    page.screenshot(path=str(ARTIFACTS / "login.png"))
+
+
+def test_ingest_endpoint_answers_on_the_same_port(server):
+    request = urllib.request.Request(
+        f"{server.url}/v1/traces",
+        data=b"{}",
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=10)
+    assert refused.value.code == 401
+
+
+def test_admin_overview_matches_metrics_json_and_follows_the_period(server, page):
+    password = server.wait_for(r"password: (\S+)", 1).group(1)
+    page.goto(server.url)
+    log_in(page, "admin", password)
+    start, end = shown_period(page)
+    assert (end - start).days + 1 == 30
+    assert_cards_match(settled_cards(page), metrics_json(server, "demo", start, end))
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "overview-admin-30-days.png"), full_page=True)
+
+    choose(page, "Period", "Last 7 days")
+    page.get_by_text(re.compile(r"· 7 days, UTC")).wait_for()
+    start, end = shown_period(page)
+    assert (end - start).days + 1 == 7
+    assert "period=Last+7+days" in page.url
+    assert_cards_match(settled_cards(page), metrics_json(server, "demo", start, end))
+    page.screenshot(path=str(ARTIFACTS / "overview-admin-7-days.png"), full_page=True)
+
+
+def test_manager_sees_only_own_team_whatever_the_url_says(server, page):
+    cli(
+        server,
+        *("users", "add", "mia", "--role", "manager", "--team", OWN_TEAM, "--org", "demo"),
+        "--password-stdin",
+        stdin="mias-long-password\n",
+    )
+    page.goto(f"{server.url}/?org=demo&team={OTHER_TEAM.replace(' ', '+')}")
+    log_in(page, "mia", "mias-long-password")
+    cards = settled_cards(page)
+    start, end = shown_period(page)
+    assert_cards_match(cards, metrics_json(server, "demo", start, end, teams=[OWN_TEAM]))
+    text = page.inner_text("body")
+    assert "The link asked for teams outside your access" in text
+    for profile in TEAMS:
+        if profile.name != OWN_TEAM:
+            assert profile.name not in text, f"{profile.name} reached the manager"
+    page.screenshot(path=str(ARTIFACTS / "overview-manager.png"), full_page=True)

@@ -1,0 +1,109 @@
+"""Altair charts of the Billing page: cost by model, top users, tokens per model, cost per day."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+from ui.charts import TRACE_COLOR
+
+TOKEN_KINDS = {
+    "input_tokens": "Input (cached included)",
+    "output_tokens": "Output",
+    "cache_read_tokens": "Cache read",
+    "cache_write_tokens": "Cache write",
+}
+
+
+def _model_label(models: pd.DataFrame) -> pd.Series:
+    return models["provider"].where(models["provider"] != "", "?") + " / " + models["model"]
+
+
+def model_cost_chart(models: pd.DataFrame) -> alt.Chart:
+    """Cost per provider and model, costliest first; calls and unpriced calls in the tooltip."""
+    frame = models.assign(label=_model_label(models))
+    return (
+        alt.Chart(frame)
+        .mark_bar(color=TRACE_COLOR)
+        .encode(
+            x=alt.X("cost_usd:Q", title="Cost (USD)", axis=alt.Axis(format="$,.2f")),
+            y=alt.Y("label:N", title=None, sort="-x"),
+            tooltip=[
+                alt.Tooltip("label:N", title="Model"),
+                alt.Tooltip("cost_usd:Q", title="Cost", format="$,.4f"),
+                alt.Tooltip("calls:Q", title="Calls", format=","),
+                alt.Tooltip("unpriced_calls:Q", title="Unpriced calls", format=","),
+            ],
+        )
+        .properties(height=max(120, 26 * len(frame)))
+    )
+
+
+def top_users_chart(users: pd.DataFrame) -> alt.Chart:
+    """Cost of the costliest users, most first."""
+    frame = users.assign(label=users["name"].where(users["name"] != "", users["user"]))
+    return (
+        alt.Chart(frame)
+        .mark_bar(color=TRACE_COLOR)
+        .encode(
+            x=alt.X("cost_usd:Q", title="Cost (USD)", axis=alt.Axis(format="$,.2f")),
+            y=alt.Y("label:N", title=None, sort="-x"),
+            tooltip=[
+                alt.Tooltip("label:N", title="User"),
+                alt.Tooltip("user:N", title="Id"),
+                alt.Tooltip("cost_usd:Q", title="Cost", format="$,.4f"),
+                alt.Tooltip("calls:Q", title="Calls", format=","),
+                alt.Tooltip("unpriced_calls:Q", title="Unpriced calls", format=","),
+            ],
+        )
+        .properties(height=max(120, 26 * len(frame)))
+    )
+
+
+def tokens_chart(models: pd.DataFrame) -> alt.Chart:
+    """Tokens per model, one bar per kind side by side (cache read/write are part of input)."""
+    frame = models.assign(label=_model_label(models)).melt(
+        id_vars=["label"], value_vars=list(TOKEN_KINDS), var_name="kind", value_name="tokens"
+    )
+    frame["kind"] = frame["kind"].map(TOKEN_KINDS)
+    return (
+        alt.Chart(frame)
+        .mark_bar()
+        .encode(
+            y=alt.Y("label:N", title=None),
+            x=alt.X("tokens:Q", title="Tokens", axis=alt.Axis(format="~s")),
+            yOffset=alt.YOffset("kind:N", sort=list(TOKEN_KINDS.values())),
+            color=alt.Color(
+                "kind:N",
+                title=None,
+                sort=list(TOKEN_KINDS.values()),
+                legend=alt.Legend(orient="top"),
+            ),
+            tooltip=[
+                alt.Tooltip("label:N", title="Model"),
+                alt.Tooltip("kind:N", title="Kind"),
+                alt.Tooltip("tokens:Q", title="Tokens", format=","),
+            ],
+        )
+        .properties(height=max(140, 70 * models.shape[0]))
+    )
+
+
+def daily_cost_chart(daily: pd.DataFrame) -> alt.Chart:
+    """Cost per UTC day, stacked by model."""
+    order = list(dict.fromkeys(daily["model"]))
+    return (
+        alt.Chart(daily)
+        .mark_bar()
+        .encode(
+            x=alt.X("utcyearmonthdate(day):T", title="Day (UTC)"),
+            y=alt.Y("sum(cost_usd):Q", title="Cost (USD)", axis=alt.Axis(format="$,.2f")),
+            color=alt.Color("model:N", title="Model", sort=order),
+            tooltip=[
+                alt.Tooltip("utcyearmonthdate(day):T", title="Day", format="%a %d %b %Y"),
+                alt.Tooltip("model:N", title="Model"),
+                alt.Tooltip("cost_usd:Q", title="Cost", format="$,.4f"),
+            ],
+        )
+        .properties(height=260)
+    )

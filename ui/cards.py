@@ -1,0 +1,73 @@
+"""KPI cards: a value, its change against the previous period, and what it means."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import streamlit as st
+
+from telemetry.filters import Filters
+from telemetry.queries import HEADLINE_KEYS, Kpi
+from ui import format as fmt
+
+# Where "up" is bad or neither good nor bad, the delta is coloured accordingly.
+DELTA_COLORS = {"error_rate": "inverse", "cost_usd": "off", "tokens": "off"}
+# Short labels that fit a card; the full meaning is in each card's help.
+SHORT_LABELS = {"tokens": "Tokens"}
+EXTRA_HELP = {"tokens": "input + output tokens of the period's LLM calls (cached input included)"}
+ROWS = (
+    ("users_total", "users_active", "users_new", "activation_rate"),
+    ("traces", "sessions", "error_rate", "cost_usd", "tokens"),
+)
+
+
+def kpi_cards(kpis: Sequence[Kpi], filters: Filters) -> None:
+    """The Overview's KPI grid; the cost card names its priced share, with a warning below 100%."""
+    by_key = {kpi.key: kpi for kpi in kpis}
+    priced = by_key.get("priced_share")
+    previous = filters.previous()
+    for row in ROWS:
+        columns = st.columns(len(ROWS[-1]))
+        for column, key in zip(columns, row, strict=False):
+            if key in by_key:
+                with column:
+                    _card(by_key[key], previous, priced)
+    if priced is not None and priced.value is not None and priced.value < 1:
+        st.warning(
+            f"Cost covers {fmt.percent(priced.value)} of LLM calls: the others have no known "
+            "price, so the total is understated. An admin can add prices for those models.",
+            icon=":material/warning:",
+        )
+
+
+def _card(kpi: Kpi, previous: Filters, priced: Kpi | None) -> None:
+    label = SHORT_LABELS.get(kpi.key, kpi.label)
+    if kpi.key == "cost_usd" and priced is not None and priced.value is not None:
+        label = f"{kpi.label} · {_priced_share(priced.value)} priced"
+    change = fmt.change_text(kpi.change, kpi.unit)
+    st.metric(
+        label,
+        fmt.value_text(kpi.value, kpi.unit),
+        # A change that rounds to nothing is shown as a grey zero, not a coloured arrow.
+        delta=0 if change in fmt.NO_CHANGE else change,
+        delta_color=DELTA_COLORS.get(kpi.key, "normal"),
+        help=_help(kpi, previous),
+        border=True,
+    )
+
+
+def _priced_share(value: float) -> str:
+    # Never round 99.6% up to "100%": a cost with unpriced calls must not look complete.
+    if 0.99 < value < 1:
+        return fmt.percent(value, 1)
+    return fmt.percent(value, 0)
+
+
+def _help(kpi: Kpi, previous: Filters) -> str:
+    meaning = HEADLINE_KEYS.get(kpi.key) or EXTRA_HELP.get(kpi.key, "")
+    before = fmt.value_text(kpi.previous, kpi.unit)
+    exact = f" Exact value: {kpi.value:,}." if isinstance(kpi.value, int) else ""
+    return (
+        f"{meaning[:1].upper()}{meaning[1:]}.{exact} "
+        f"Previous period ({fmt.day_span(previous)}): {before}."
+    )

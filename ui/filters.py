@@ -1,0 +1,295 @@
+"""The shared sidebar filters: organization, period, teams, environments, grouping -> one Filters.
+
+Each widget is bound to a URL query parameter (``org``, ``period``, ``from``,
+``to``, ``team``, ``env``, ``group``), so a copied link reproduces the view.
+Access is enforced here, once: a manager's organization and team options,
+whatever the URL asks for, and the resulting :class:`Filters` only ever hold
+that manager's own teams (none at all for a manager without teams).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import streamlit as st
+
+from telemetry.accounts import Account
+from telemetry.db import DEFAULT_ORG, database_url
+from telemetry.demo import DEMO_ORG
+from telemetry.filters import Filters
+from ui import cache
+from ui.periods import (
+    CUSTOM,
+    DEFAULT_PRESET,
+    GROUPINGS,
+    PRESETS,
+    preset_range,
+    resolve_grouping,
+    utc_today,
+)
+
+_VIEW_KEY = "_telemetry_view"
+_LINK_READ_KEY = "_telemetry_link_read"
+_LINK_NOTICES_KEY = "_telemetry_link_notices"
+BOUND = "query-params"
+
+
+@dataclass(frozen=True)
+class View:
+    """What every page draws: the filters, the data version they were read at, and notices."""
+
+    filters: Filters
+    data_version: int
+    preset: str
+    # The teams this account may see in the organization; None = every team (admin).
+    allowed_teams: tuple[str, ...] | None
+    notices: tuple[str, ...] = ()
+
+    @property
+    def is_demo(self) -> bool:
+        return self.filters.org == DEMO_ORG
+
+
+def current_view() -> View:
+    """The :class:`View` app.py built for this session (pages call this).
+
+    A page run without it (not logged in, or reached without app.py) stops
+    here with a pointer to the login page: no query runs without filters.
+    """
+    view = st.session_state.get(_VIEW_KEY)
+    if view is None:
+        st.info("Log in to see the dashboard: [go to the login page](/).", icon=":material/lock:")
+        st.stop()
+    return view
+
+
+def forget_view() -> None:
+    """Drop the session's filters (on logout or whenever nobody is logged in)."""
+    for key in (_VIEW_KEY, _LINK_READ_KEY, _LINK_NOTICES_KEY):
+        st.session_state.pop(key, None)
+
+
+def visible_orgs(account: Account, existing: list[str]) -> list[str]:
+    """Organizations the account may pick: all for an admin, those with its teams for a manager."""
+    if account.is_admin:
+        return existing
+    return [org for org in existing if org in account.orgs]
+
+
+def default_org(orgs: list[str], version_of) -> str:
+    """``default``, or ``demo`` when default has no traces yet (so a newcomer sees data)."""
+    if DEFAULT_ORG in orgs:
+        if DEMO_ORG in orgs and not cache.org_has_traces(
+            database_url(), DEFAULT_ORG, version_of(DEFAULT_ORG)
+        ):
+            return DEMO_ORG
+        return DEFAULT_ORG
+    return orgs[0]
+
+
+def team_scope(chosen: list[str], allowed: tuple[str, ...] | None) -> tuple[str, ...] | None:
+    """The teams to filter on: the chosen ones, else every allowed team (None = no restriction)."""
+    if chosen:
+        return tuple(chosen) if allowed is None else tuple(t for t in chosen if t in allowed)
+    return allowed
+
+
+def sidebar_filters(account: Account) -> View:
+    """Draw the filters in the sidebar and return (and remember for the pages) the View."""
+    asked_org, asked_teams = _link_request()
+    link_notices: list[str] = []
+    notices: list[str] = []
+    versions: dict[str, int] = {}
+
+    def version_of(org: str) -> int:
+        if org not in versions:
+            versions[org] = cache.data_version(org)
+        return versions[org]
+
+    orgs = visible_orgs(account, cache.organization_slugs())
+    with st.sidebar:
+        st.subheader("Filters")
+        org = _org_selector(orgs, version_of)
+        if asked_org and org is not None and asked_org != org:
+            link_notices.append(
+                "The organization in the link does not exist or is not available to you; "
+                f"showing {org}."
+            )
+        start, end, preset = _period_selector(notices)
+        allowed = _allowed_teams(account, org)
+        teams = _team_selector(org, allowed, version_of, asked_teams, link_notices)
+        environments = _environment_selector(org, allowed, version_of)
+        grouping = st.selectbox(
+            "Grouping",
+            GROUPINGS,
+            key="group",
+            bind=BOUND,
+            help="Time buckets of the timelines (weeks start on Monday); automatic picks "
+            "one from the period's length.",
+        )
+    if org is None:
+        # A manager whose teams are in no existing organization sees nothing.
+        notices.append(_no_team_notice(account))
+        org, teams = DEFAULT_ORG, ()
+    filters = Filters(
+        start=start,
+        end=end,
+        org=org,
+        teams=teams,
+        environments=tuple(environments) or None,
+        grouping=resolve_grouping(grouping, start, end),
+    )
+    link_notices = _remembered_link_notices(org, teams, link_notices)
+    view = View(filters, version_of(org), preset, allowed, (*link_notices, *notices))
+    st.session_state[_VIEW_KEY] = view
+    return view
+
+
+def _link_request() -> tuple[str | None, list[str]]:
+    """The organization and teams the page's URL asked for, on the session's first run only.
+
+    Read before the bound widgets drop values they cannot show, so a refused
+    request can be explained. Later runs change the URL through the widgets.
+    """
+    if st.session_state.get(_LINK_READ_KEY):
+        return None, []
+    st.session_state[_LINK_READ_KEY] = True
+    return st.query_params.get("org"), st.query_params.get_all("team")
+
+
+def _remembered_link_notices(
+    org: str, teams: tuple[str, ...] | None, fresh: list[str]
+) -> tuple[str, ...]:
+    """What the link asked for and did not get: said until the person changes org or teams.
+
+    The link is read on the session's first run only, and the next rerun comes
+    at once (the login cookie is written), so the notices are kept in the session.
+    """
+    if fresh:
+        st.session_state[_LINK_NOTICES_KEY] = (org, teams, tuple(fresh))
+        return tuple(fresh)
+    remembered = st.session_state.get(_LINK_NOTICES_KEY)
+    if remembered and remembered[:2] == (org, teams):
+        return remembered[2]
+    st.session_state.pop(_LINK_NOTICES_KEY, None)
+    return ()
+
+
+def _org_selector(orgs: list[str], version_of) -> str | None:
+    if not orgs:
+        st.selectbox("Organization", ["(none)"], disabled=True)
+        return None
+    return st.selectbox(
+        "Organization",
+        orgs,
+        index=orgs.index(default_org(orgs, version_of)),
+        key="org",
+        bind=BOUND,
+        help="An admin sees every organization; a manager those where they have teams.",
+    )
+
+
+def _period_selector(notices: list[str]) -> tuple[date, date, str]:
+    today = utc_today()
+    preset = st.selectbox(
+        "Period",
+        PRESETS,
+        index=PRESETS.index(DEFAULT_PRESET),
+        key="period",
+        bind=BOUND,
+        help="Whole UTC days, today included. Deltas compare with the period of equal length "
+        "just before.",
+    )
+    if preset == CUSTOM:
+        left, right = st.columns(2)
+        start = left.date_input("From", value=today - timedelta(days=29), key="from", bind=BOUND)
+        end = right.date_input("To", value=today, key="to", bind=BOUND)
+        if end < start:
+            notices.append("The period ended before it started; the dates were swapped.")
+            start, end = end, start
+    else:
+        start, end = preset_range(preset, today)
+    days = (end - start).days + 1
+    st.caption(f"{start:%d %b %Y} – {end:%d %b %Y} · {days} day{'s' * (days != 1)}, UTC")
+    return start, end, preset
+
+
+def _allowed_teams(account: Account, org: str | None) -> tuple[str, ...] | None:
+    if account.is_admin:
+        return None
+    return account.teams_in(org) if org else ()
+
+
+def _team_selector(
+    org: str | None,
+    allowed: tuple[str, ...] | None,
+    version_of,
+    asked: list[str],
+    notices: list[str],
+) -> tuple[str, ...] | None:
+    if org is None:
+        return ()
+    if allowed is None:
+        options = cache.team_names(database_url(), org, version_of(org))
+        placeholder = "All teams"
+    else:
+        options = list(allowed)
+        placeholder = "All your teams" if allowed else "No teams"
+    chosen = st.multiselect(
+        "Teams",
+        options,
+        key="team",
+        bind=BOUND,
+        placeholder=placeholder,
+        disabled=not options,
+        help="Empty = every team you may see.",
+    )
+    unknown = [name for name in asked if name not in options]
+    if unknown and allowed is not None:
+        shown = ", ".join(allowed) or "none"
+        notices.append(
+            f"The link asked for teams outside your access; showing your teams: {shown}."
+        )
+    elif unknown:
+        notices.append(f"Some teams in the link do not exist in {org}; they were left out.")
+    return team_scope(chosen, allowed)
+
+
+def _environment_selector(org: str | None, allowed: tuple[str, ...] | None, version_of) -> list:
+    options = cache.environment_names(database_url(), org, allowed, version_of(org)) if org else []
+    return st.multiselect(
+        "Environments",
+        options,
+        key="env",
+        bind=BOUND,
+        placeholder="All environments",
+        disabled=not options,
+        help="deployment.environment of the traces (production, staging, ...).",
+    )
+
+
+def _no_team_notice(account: Account) -> str:
+    return (
+        "Your account has no teams yet, so there is nothing to show. Ask an admin to give you "
+        f"teams: python -m telemetry users remove {account.username} && "
+        f"python -m telemetry users add {account.username} --role manager --team NAME"
+    )
+
+
+def how_to_use() -> None:
+    """A short guide at the bottom of the sidebar: what the filters do, where numbers come from."""
+    with st.sidebar.expander("How to use", icon=":material/help:"):
+        st.markdown(
+            "- **Filters** apply to every page and live in the address bar: copy the link "
+            "to share exactly this view.\n"
+            "- **Periods** are whole UTC days, today included. *Last 7 days* is today and "
+            "the six days before; each card compares with the 7 days before that.\n"
+            "- **Teams** and **Environments** left empty mean all of them "
+            "(a manager only ever sees their own teams).\n"
+            "- **Grouping** sets the timeline buckets; *Automatic* uses hours for a day or "
+            "two, days up to three months, then weeks and months.\n"
+            "- **Numbers** follow the definitions in `METRICS.md`; "
+            "`python -m telemetry metrics --org ORG --from DATE --to DATE` prints the same "
+            "figures for the same filters."
+        )

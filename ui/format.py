@@ -1,0 +1,91 @@
+"""How numbers read on the pages: counts, percentages, dollars, and the changes between periods."""
+
+from __future__ import annotations
+
+from telemetry.filters import Filters
+
+MISSING = "–"
+# What change_text gives for a change that rounds to zero in its unit.
+NO_CHANGE = frozenset({"+0", "-0", "+0.0 pp", "-0.0 pp", "+$0.00", "-$0.00"})
+# Counts up to this are printed in full; above it, compactly (12.3M) with the exact value in help.
+FULL_COUNT_LIMIT = 10_000_000
+
+
+def count(value: float | int | None) -> str:
+    if value is None:
+        return MISSING
+    if abs(value) >= FULL_COUNT_LIMIT:
+        return compact(value)
+    return f"{round(value):,}"
+
+
+def compact(value: float | int) -> str:
+    for limit, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= limit:
+            return f"{value / limit:.1f}{suffix}"
+    return f"{round(value):,}"
+
+
+def percent(ratio: float | None, decimals: int = 1) -> str:
+    return MISSING if ratio is None else f"{ratio * 100:.{decimals}f}%"
+
+
+def dollars(value: float | None) -> str:
+    if value is None:
+        return MISSING
+    if 0 < abs(value) < 0.0001:
+        return "<$0.0001"
+    if 0 < abs(value) < 1:
+        # Small amounts keep up to 4 decimals so a few cents of usage does not read as $0.00.
+        text = f"{value:.4f}".rstrip("0")
+        return "$" + (f"{value:.2f}" if len(text.split(".")[1]) < 2 else text)
+    return f"${value:,.2f}"
+
+
+def value_text(value: float | int | None, unit: str) -> str:
+    """A KPI value in its unit (``count``, ``ratio`` or ``usd``)."""
+    if unit == "ratio":
+        return percent(value)
+    if unit == "usd":
+        return dollars(value)
+    return count(value)
+
+
+def change_text(change: float | int | None, unit: str) -> str | None:
+    """The signed change against the previous period, or ``None`` when there is none to show."""
+    if change is None:
+        return None
+    sign = "-" if change < 0 else "+"
+    size = abs(change)
+    if unit == "ratio":
+        return f"{sign}{size * 100:.1f} pp"
+    if unit == "usd":
+        return f"{sign}{dollars(size)}"
+    return f"{sign}{compact(size) if size >= 1_000_000 else count(size)}"
+
+
+def day_span(filters: Filters) -> str:
+    days = filters.days
+    if days == 1:
+        return f"{filters.start:%d %b %Y} (1 day)"
+    return f"{filters.start:%d %b %Y} – {filters.end:%d %b %Y} ({days} days)"
+
+
+def team_text(teams: tuple[str, ...] | None) -> str:
+    if teams is None:
+        return "all teams"
+    if not teams:
+        return "no team"
+    return ("team " if len(teams) == 1 else "teams ") + ", ".join(teams)
+
+
+def environment_text(environments: tuple[str, ...] | None) -> str:
+    return "all environments" if environments is None else ", ".join(environments)
+
+
+def describe(filters: Filters) -> str:
+    """One line saying what the page shows: organization, period, teams, environments."""
+    return (
+        f"{filters.org} · {day_span(filters)}, UTC · {team_text(filters.teams)} · "
+        f"{environment_text(filters.environments)}"
+    )

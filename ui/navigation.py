@@ -1,0 +1,76 @@
+"""Which pages each role may open; only pages whose file exists are registered.
+
+A page a role may not see is never handed to ``st.navigation`` for that
+session, so its URL falls back to the default page instead of rendering.
+Later pages (Analytics, Users, Billing, ...) register themselves simply by
+their file appearing under ``pages/``; no placeholder screens in between.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import streamlit as st
+
+from telemetry.accounts import ADMIN, MANAGER, Account
+
+APP_ROOT = Path(__file__).resolve().parent.parent
+EVERYONE = frozenset({ADMIN, MANAGER})
+ADMINS = frozenset({ADMIN})
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    path: str
+    title: str
+    icon: str
+    roles: frozenset[str]
+    section: str = "Dashboards"
+
+    @property
+    def url_path(self) -> str:
+        return Path(self.path).stem
+
+
+PAGES = (
+    PageSpec("pages/overview.py", "Overview", ":material/dashboard:", EVERYONE),
+    PageSpec("pages/analytics.py", "Analytics", ":material/query_stats:", EVERYONE),
+    PageSpec("pages/users.py", "Users", ":material/group:", EVERYONE),
+    PageSpec("pages/billing.py", "Billing", ":material/payments:", EVERYONE),
+    PageSpec("pages/reports.py", "Reports", ":material/description:", EVERYONE, "Reports"),
+    PageSpec("pages/settings.py", "Settings", ":material/settings:", ADMINS, "Admin"),
+    PageSpec("pages/audit.py", "Audit log", ":material/history:", ADMINS, "Admin"),
+)
+
+
+def page_specs_for(role: str, root: Path = APP_ROOT) -> list[PageSpec]:
+    """The pages ``role`` may open that exist on disk, in menu order."""
+    return [spec for spec in PAGES if role in spec.roles and (root / spec.path).is_file()]
+
+
+def pages_for(account: Account) -> dict[str, list[st.Page]]:
+    """``st.navigation`` input for ``account``: sections of ``st.Page``, first page default."""
+    sections: dict[str, list[st.Page]] = {}
+    for index, spec in enumerate(page_specs_for(account.role)):
+        page = st.Page(
+            str(APP_ROOT / spec.path), title=spec.title, icon=spec.icon, default=index == 0
+        )
+        sections.setdefault(spec.section, []).append(page)
+    return sections
+
+
+def login_pages(show_login: Callable[[], None]) -> list[st.Page]:
+    """What a visitor who is not logged in may open: the login form, at every page's URL.
+
+    The form is also registered (hidden) under each page's URL path, so a
+    bookmarked /overview shows the login form instead of "page not found",
+    and after logging in the same URL opens the page itself.
+    """
+    pages = [st.Page(show_login, title="Log in", icon=":material/login:", default=True)]
+    for spec in page_specs_for(ADMIN):
+        pages.append(
+            st.Page(show_login, title="Log in", url_path=spec.url_path, visibility="hidden")
+        )
+    return pages
