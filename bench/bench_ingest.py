@@ -1,19 +1,21 @@
 """Ingestion speed: a 1M-span OTLP JSON file import, and OTLP/HTTP protobuf batches of 512.
 
 Usage: .venv/bin/python bench/bench_ingest.py [--spans 1000000] [--http-spans 200000]
-       [--repeat 3] [--skip-file] [--skip-http]
+       [--repeat 3] [--days 365] [--clients 1] [--skip-file] [--skip-http]
 
 Targets (DESIGN.md): >= 30,000 spans/s for the file, >= 10,000 spans/s over HTTP.
 The data is deterministic: agent runs of 5 spans (a root agent span, two LLM
 calls with cached tokens, two tool calls, one in twenty failing), 200 users,
-5,000 sessions, 5 services. The file (100 runs per line, as the Collector's file
+5,000 sessions, 5 services, spread evenly over --days days. Every write refreshes
+the daily rollups of the days it touches, whose cost grows with the rows of
+those days: --days 1 measures that worst case. The file (100 runs per line, as the Collector's file
 exporter batches them) is written once into bench/.cache/ (git-ignored). Each
 repetition imports into a fresh SQLite store; the figure is the median.
 
 The HTTP figure runs the real endpoint (uvicorn + Starlette, as the dashboard
 serves it) in a separate process; one client sends pre-encoded requests of 512
 spans one after the other over a kept-alive loopback connection, as one
-OpenTelemetry SDK exporter does.
+OpenTelemetry SDK exporter does (--clients N: N such exporters at once).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -45,17 +48,22 @@ CACHE = Path(__file__).resolve().parent / ".cache"
 SPANS_PER_RUN = 5
 RUNS_PER_LINE = 100
 HTTP_BATCH = 512
-T0_NS = 1_780_000_000 * 1_000_000_000  # 2026-05-28, fixed so the data never changes
+T0_NS = 1_761_955_200 * 1_000_000_000  # 2025-11-01 00:00 UTC, fixed so the data never changes
+DAY_NS = 86_400 * 1_000_000_000
 MODULES = ("code-review", "support-bot", "triage", "docs-writer", "sql-agent")
 MODELS = (("gpt-4o", "openai"), ("claude-3-5-sonnet", "anthropic"), ("gpt-4o-mini", "openai"))
 
 
-def agent_runs(count: int, seed: int = 7) -> Iterator[tuple[str, list[tuple]]]:
-    """(module, spans) per run; a span is (trace, span, parent, name, start, end, code, attrs)."""
+def agent_runs(count: int, days: int, seed: int = 7) -> Iterator[tuple[str, list[tuple]]]:
+    """(module, spans) per run, runs spread evenly over ``days`` days from T0.
+
+    A span is (trace, span, parent, name, start, end, status code, attributes).
+    """
     rng = random.Random(seed)
+    step_ns = days * DAY_NS // count
     for run in range(count):
         trace = f"{run + 1:032x}"
-        start = T0_NS + run * 2_000_000_000
+        start = T0_NS + run * step_ns
         module = MODULES[run % len(MODULES)]
         root = f"{run * 8 + 1:016x}"
         spans = [
@@ -138,14 +146,14 @@ def _json_span(span: tuple) -> dict:
     }
 
 
-def otlp_json_file(spans: int) -> Path:
+def otlp_json_file(spans: int, days: int = 365) -> Path:
     """The deterministic OTLP JSON file of ``spans`` spans (written once, then reused)."""
     CACHE.mkdir(exist_ok=True)
-    path = CACHE / f"otlp-{spans}.jsonl"
+    path = CACHE / f"otlp-{spans}-{days}d.jsonl"
     if path.exists():
         return path
     print(f"writing {path} (once)", flush=True)
-    runs = list(agent_runs(spans // SPANS_PER_RUN))
+    runs = list(agent_runs(spans // SPANS_PER_RUN, days))
     partial = path.with_suffix(".partial")
     with partial.open("w") as handle:
         for at in range(0, len(runs), RUNS_PER_LINE):
@@ -154,11 +162,11 @@ def otlp_json_file(spans: int) -> Path:
     return path
 
 
-def protobuf_requests(spans: int) -> list[bytes]:
+def protobuf_requests(spans: int, days: int = 365) -> list[bytes]:
     """Binary ExportTraceServiceRequests of 512 spans (pre-encoded: the client costs nothing)."""
     flat = [
         (module, span)
-        for module, run in agent_runs(spans // SPANS_PER_RUN, seed=11)
+        for module, run in agent_runs(spans // SPANS_PER_RUN, days, seed=11)
         for span in run
     ]
     bodies = []
@@ -203,8 +211,8 @@ def fresh_store(name: str):
     return engine, f"sqlite:///{path}"
 
 
-def bench_file(spans: int, repeat: int) -> float:
-    path = otlp_json_file(spans)
+def bench_file(spans: int, repeat: int, days: int) -> float:
+    path = otlp_json_file(spans, days)
     rates = []
     for attempt in range(repeat):
         engine, _ = fresh_store("ingest-file.db")
@@ -266,9 +274,23 @@ def _wait_for(port: int, server: subprocess.Popen) -> None:
     raise RuntimeError("the bench server did not start")
 
 
-def bench_http(spans: int, repeat: int) -> float:
-    bodies = protobuf_requests(spans)
+def _send(port: int, key: str, bodies: list[bytes]) -> None:
+    """POST each body in turn on one kept-alive connection, as one SDK exporter does."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    headers = {"Content-Type": "application/x-protobuf", "Authorization": f"Bearer {key}"}
+    for body in bodies:
+        conn.request("POST", "/v1/traces", body=body, headers=headers)
+        response = conn.getresponse()
+        answer = response.read()
+        if response.status != 200 or answer:
+            raise RuntimeError(f"HTTP {response.status}: {answer[:300]!r}")
+    conn.close()
+
+
+def bench_http(spans: int, repeat: int, clients: int, days: int) -> float:
+    bodies = protobuf_requests(spans, days)
     sent = spans // SPANS_PER_RUN * SPANS_PER_RUN
+    shares = [bodies[n::clients] for n in range(clients)]
     rates = []
     for attempt in range(repeat):
         engine, url = fresh_store("ingest-http.db")
@@ -280,22 +302,17 @@ def bench_http(spans: int, repeat: int) -> float:
         server = subprocess.Popen([sys.executable, "-c", SERVER, str(port)], env=env, cwd=root)
         try:
             _wait_for(port, server)
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-            headers = {"Content-Type": "application/x-protobuf", "Authorization": f"Bearer {key}"}
             started, cpu = time.perf_counter(), _cpu_seconds(server.pid)
-            for body in bodies:
-                conn.request("POST", "/v1/traces", body=body, headers=headers)
-                response = conn.getresponse()
-                answer = response.read()
-                if response.status != 200 or answer:
-                    raise RuntimeError(f"HTTP {response.status}: {answer[:300]!r}")
+            with ThreadPoolExecutor(clients) as pool:
+                list(pool.map(_send, [port] * clients, [key] * clients, shares))
             seconds, cpu = time.perf_counter() - started, _cpu_seconds(server.pid) - cpu
-            conn.close()
         finally:
             server.terminate()
             server.wait(30)
         rates.append(sent / seconds)
-        _print_run("http", attempt, sent, seconds, cpu)
+        _print_run(
+            f"http ({clients} client{'s' if clients > 1 else ''})", attempt, sent, seconds, cpu
+        )
     return statistics.median(rates)
 
 
@@ -304,15 +321,24 @@ def main() -> int:
     parser.add_argument("--spans", type=int, default=1_000_000, help="spans in the file")
     parser.add_argument("--http-spans", type=int, default=200_000, help="spans sent over HTTP")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--days",
+        type=int,
+        default=365,
+        help="days the runs are spread over (default 365: a year of a small team's use)",
+    )
+    parser.add_argument(
+        "--clients", type=int, default=1, help="concurrent HTTP clients (exporters); default 1"
+    )
     parser.add_argument("--skip-file", action="store_true")
     parser.add_argument("--skip-http", action="store_true")
     args = parser.parse_args()
     CACHE.mkdir(exist_ok=True)
     if not args.skip_file:
-        rate = bench_file(args.spans, args.repeat)
+        rate = bench_file(args.spans, args.repeat, args.days)
         print(f"OTLP JSON file import: median {rate:,.0f} spans/s (target 30,000)")
     if not args.skip_http:
-        rate = bench_http(args.http_spans, args.repeat)
+        rate = bench_http(args.http_spans, args.repeat, args.clients, args.days)
         print(f"OTLP/HTTP protobuf, batches of {HTTP_BATCH}: median {rate:,.0f} spans/s")
         print("  (target 10,000 spans/s)")
     return 0

@@ -21,22 +21,18 @@ def load(function, **options):
 
 st.title("Analytics")
 st.caption(fmt.describe(filters))
-trends, runs, models, peaks, code, audit = st.tabs(
-    ["Trends", "Runs", "Models", "Peak usage", "Code & outcomes", "Audit"]
-)
-with trends:
-    analytics_sections.trends(load, filters, version)
-with runs:
-    analytics_sections.run_statistics(load, filters, version)
-    analytics_sections.commands(load, filters, version)
-    analytics_sections.agent_runs(load, filters, version)
-    analytics_sections.tool_runs(load, filters, version)
-with models:
-    analytics_sections.model_runs(load, filters, version)
-with peaks:
-    analytics_sections.peak_usage(load, filters, version)
-with code:
-    analytics_audit.code_and_outcomes(load, filters)
-with audit:
-    actor = analytics_audit.audit_actor(view.allowed_teams, st.session_state.get("username"))
-    analytics_audit.audit(load, filters, actor)
+actor = analytics_audit.audit_actor(view.allowed_teams, st.session_state.get("username"))
+SECTIONS = {
+    "Trends": lambda: analytics_sections.trends(load, filters, version),
+    "Runs": lambda: analytics_sections.runs(load, filters, version),
+    "Models": lambda: analytics_sections.model_runs(load, filters, version),
+    "Peak usage": lambda: analytics_sections.peak_usage(load, filters, version),
+    "Code & outcomes": lambda: analytics_audit.code_and_outcomes(load, filters),
+    "Audit": lambda: analytics_audit.audit(load, filters, actor),
+}
+# Kept in the URL (?section=...), and only the open tab runs its queries.
+tabs = st.tabs(list(SECTIONS), key="section", bind="query-params")
+for tab, draw in zip(tabs, SECTIONS.values(), strict=True):
+    if tab.open is not False:
+        with tab:
+            draw()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from telemetry import queries
-from telemetry.queries.billing import NO_USER
+from telemetry.queries.billing import NO_USER, unpriced_of
 from telemetry.timeutil import month_number
 from ui import billing_view
 from ui import format as fmt
@@ -70,9 +70,9 @@ else:
         billing_view.by_user_tab(users, filters)
 
 st.subheader("Unpriced models")
-unpriced = load(queries.unpriced_models)
+unpriced = unpriced_of(models)
 if unpriced.empty:
-    st.caption("Every LLM call of the period has a price.")
+    st.caption("Every LLM call of the period has a price." if period.calls else "No LLM calls.")
 else:
     st.caption(
         "Calls of these models have no price (none sent with the span, none of your own, none "

@@ -38,10 +38,15 @@ st.subheader("Users")
 controls = users_view.table_controls(load(queries.user_companies))
 table = load(queries.user_table, **controls.options())
 if table.rows.empty:
-    st.info(
-        "No user matches: try another search, fewer filters or a longer period.",
-        icon=":material/info:",
-    )
+    if any(controls.options().values()):
+        st.info("No user matches: try another search or fewer filters.", icon=":material/info:")
+    else:
+        st.info(
+            f"No users in {fmt.day_span(filters)} for {fmt.team_text(filters.teams)}: none in "
+            "the directory of these teams and none with telemetry in the period. Try a longer "
+            "period or other teams.",
+            icon=":material/info:",
+        )
     st.stop()
 users_view.rollup_line(table, controls.rollup)
 users_view.users_table(table)

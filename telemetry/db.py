@@ -161,3 +161,30 @@ def m004_session_reference_indexes(conn: Connection) -> None:
     # table scan per session (minutes when the demo organization is removed).
     conn.execute(text("CREATE INDEX IF NOT EXISTS ix_trace_session ON trace (session_id)"))
     conn.execute(text("CREATE INDEX IF NOT EXISTS ix_obs_session ON observation (session_id)"))
+
+
+@migrations
+def m005_llm_call_user_cover_index(conn: Connection) -> None:
+    # The Users and Billing pages sum each user's LLM calls of a period (cost, tokens,
+    # priced share); no other index holds the user with the cost, so without this one
+    # every call of the period is read from the table (seconds at a million traces).
+    kinds = ", ".join(f"'{kind}'" for kind in models.LLM_CALL_KINDS)
+    conn.execute(
+        text(
+            "CREATE INDEX IF NOT EXISTS ix_obs_llm_user_cover ON observation "
+            "(org_id, start_day, user_id, kind, team_id, environment, cost_source, "
+            f"input_tokens, output_tokens, cost_usd) WHERE kind IN ({kinds})"
+        )
+    )
+
+
+@migrations
+def m006_daily_rollups(conn: Connection) -> None:
+    # The dashboard's aggregates read per-day rollups (telemetry.rollups) instead of
+    # sorting millions of trace and observation rows; fill them from what is stored.
+    from telemetry.rollups import rebuild_rollups
+
+    tables = [models.TraceDaily.__table__, models.LlmDaily.__table__]
+    SQLModel.metadata.create_all(conn, tables=tables)
+    for org in conn.execute(select(models.Organization.id)).scalars().all():
+        rebuild_rollups(conn, org)

@@ -308,3 +308,80 @@ class OrgState(SQLModel, table=True):
     org_id: int = Field(foreign_key="organization.id", primary_key=True)
     data_version: int = _big(default=0)
     updated_us: int = _big(default=0)
+
+
+class TraceDaily(SQLModel, table=True):
+    """Trace figures per UTC day of the trace's start and its dimensions (a rollup).
+
+    Derived data, kept equal to an aggregate of ``trace`` by :mod:`telemetry.rollups`:
+    one row per (org, day, team, environment, user, module, agent, status) that has
+    traces. ``team_id`` / ``user_id`` are NULL for traces without one, as on ``trace``.
+    """
+
+    __tablename__ = "trace_daily"
+    __table_args__ = (Index("ix_trace_daily_org_day", "org_id", "day"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organization.id")
+    day: int
+    team_id: int | None = None
+    environment: str = Field(default="production", max_length=100)
+    user_id: int | None = None
+    module: str = Field(default="", max_length=200)
+    agent: str = Field(default="", max_length=200)
+    status: str = Field(default=TraceStatus.RUNNING, max_length=16)
+    traces: int = 0
+    traces_without_session: int = 0
+    timed_traces: int = 0  # traces with an end (not running)
+    duration_us_sum: int = _big(default=0)  # sum of end - start over timed traces
+    generations: int = 0
+    tool_calls: int = 0
+    tool_errors: int = 0
+    input_tokens: int = _big(default=0)
+    output_tokens: int = _big(default=0)
+    cache_read_tokens: int = _big(default=0)
+    cache_write_tokens: int = _big(default=0)
+    reasoning_tokens: int = _big(default=0)
+    cost_usd: float = 0.0
+    traces_with_code: int = 0
+    code_lines_added: int = _big(default=0)
+    code_lines_removed: int = _big(default=0)
+    traces_with_outcome: int = 0
+    outcome_clean: int = 0
+    outcome_revised: int = 0
+    outcome_regression: int = 0
+
+
+class LlmDaily(SQLModel, table=True):
+    """LLM-call figures per UTC day of the call's own start and its dimensions (a rollup).
+
+    Derived data, kept equal to an aggregate of the ``observation`` rows of kind in
+    ``LLM_CALL_KINDS`` by :mod:`telemetry.rollups`: one row per (org, day, team,
+    environment, user, module, agent, kind, provider, model, cost source).
+    """
+
+    __tablename__ = "llm_daily"
+    __table_args__ = (Index("ix_llm_daily_org_day", "org_id", "day"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organization.id")
+    day: int
+    team_id: int | None = None
+    environment: str = Field(default="production", max_length=100)
+    user_id: int | None = None
+    module: str = Field(default="", max_length=200)
+    agent: str = Field(default="", max_length=200)
+    kind: str = Field(default=ObservationKind.GENERATION, max_length=16)
+    provider: str = Field(default="", max_length=100)
+    model: str = Field(default="", max_length=200)
+    cost_source: str = Field(default="", max_length=16)
+    calls: int = 0
+    errors: int = 0  # calls with span status ERROR
+    timed_calls: int = 0  # calls with an end
+    duration_us_sum: int = _big(default=0)  # sum of end - start over timed calls
+    input_tokens: int = _big(default=0)
+    output_tokens: int = _big(default=0)
+    cache_read_tokens: int = _big(default=0)
+    cache_write_tokens: int = _big(default=0)
+    reasoning_tokens: int = _big(default=0)
+    cost_usd: float = 0.0

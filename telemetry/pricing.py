@@ -47,8 +47,16 @@ _PROVIDER_ALIASES = {
     "perplexity": "perplexity",
 }
 _TOKEN_PRICE_KEYS = {"input_mtok", "output_mtok", "cache_read_mtok", "cache_write_mtok"}
-# Units our usage never carries, so they cannot change a token-only price.
-_IGNORABLE_KEYS = {"web_searches_kcount", "storage_searches_kcount", "cache_write_1h_mtok"}
+# Units our usage never carries (audio, searches, 1-hour cache writes), so they
+# cannot change the price of a text-token usage.
+_IGNORABLE_KEYS = {
+    "web_searches_kcount",
+    "storage_searches_kcount",
+    "cache_write_1h_mtok",
+    "input_audio_mtok",
+    "cache_audio_read_mtok",
+    "output_audio_mtok",
+}
 _MILLION = Decimal(1_000_000)
 
 
@@ -97,7 +105,7 @@ def catalog_provider_id(provider: str) -> str:
 
 @lru_cache(maxsize=4096)
 def _catalog_model_price(provider: str, model: str, day: str):
-    """The catalog's price set for a model on a day, or None when it has none."""
+    """The catalog's price set for a model on a day and whether it is token-only, or None."""
     when = datetime.fromisoformat(day).replace(tzinfo=UTC)
     usage = genai_prices.Usage(input_tokens=0, output_tokens=0)
     attempts = [catalog_provider_id(provider), None] if provider else [None]
@@ -108,7 +116,7 @@ def _catalog_model_price(provider: str, model: str, day: str):
             )
         except LookupError:
             continue
-        return calc.model_price
+        return calc.model_price, _is_token_only(calc.model_price)
     return None
 
 
@@ -134,10 +142,11 @@ def catalog_cost(provider: str, model: str, usage: TokenUsage, when_us: int) -> 
     if not model:
         return None
     day = from_us(when_us).date().isoformat()
-    model_price = _catalog_model_price(provider, model, day)
-    if model_price is None:
+    found = _catalog_model_price(provider, model, day)
+    if found is None:
         return None
-    if not _is_token_only(model_price):
+    model_price, token_only = found
+    if not token_only:
         calc = model_price.calc_price(
             genai_prices.Usage(
                 input_tokens=usage.input,

@@ -3,8 +3,9 @@
 Re-pricing recomputes the cost of the organization's stored LLM calls of that
 model (case-insensitive, as the pricer matches names) with the prices now in
 force, except costs the spans provided themselves, then the cost of the traces
-holding them. It runs in the same transaction as the price change, bumps the
-data version and leaves an audit event (``price.set`` / ``price.remove``).
+holding them and the daily rollups of their days. It runs in the same
+transaction as the price change, bumps the data version and leaves an audit
+event (``price.set`` / ``price.remove``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from telemetry.ingest.audit import record_audit
 from telemetry.ingest.identities import chunks
 from telemetry.models import LLM_CALL_KINDS, CostSource, ModelPrice, Observation, Trace
 from telemetry.pricing import Price, Pricer, TokenUsage
+from telemetry.rollups import refresh_rollups, trace_days
 from telemetry.store import bump_data_version, org_id, price_overrides
 from telemetry.timeutil import now_us
 
@@ -153,6 +155,7 @@ def reprice_model(conn: Connection, org_pk: int, model: str) -> int:
         repriced += len(page)
         last_id = page[-1].id
     _recompute_trace_costs(conn, sorted(traces))
+    refresh_rollups(conn, org_pk, trace_days(conn, sorted(traces)))  # costs by day changed
     return repriced
 
 

@@ -80,15 +80,25 @@ def insert_ignoring_duplicates(conn: Connection, table: Table, rows: Iterable[di
 
 
 def bump_data_version(conn: Connection, org: int) -> None:
-    """Mark the organization's data as changed; call inside the writing transaction."""
-    changed = conn.execute(
-        update(OrgState)
-        .where(OrgState.org_id == org)
-        .values(data_version=OrgState.data_version + 1, updated_us=now_us())
-    ).rowcount
-    if not changed:
+    """Mark the organization's data as changed; call inside the writing transaction.
+
+    The new version is at least the current time in microseconds, so it keeps
+    growing even when the organization is deleted and created again (a cache
+    keyed on the old numbers can never serve stale results).
+    """
+    current = conn.execute(select(OrgState.data_version).where(OrgState.org_id == org)).scalar()
+    version = max((current or 0) + 1, now_us())
+    if current is None:
         insert_ignoring_duplicates(
-            conn, OrgState.__table__, [{"org_id": org, "data_version": 1, "updated_us": now_us()}]
+            conn,
+            OrgState.__table__,
+            [{"org_id": org, "data_version": version, "updated_us": now_us()}],
+        )
+    else:
+        conn.execute(
+            update(OrgState)
+            .where(OrgState.org_id == org)
+            .values(data_version=version, updated_us=now_us())
         )
 
 

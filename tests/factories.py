@@ -14,7 +14,9 @@ the trace's start. Each observation carries its trace's context (user, team,
 session, environment, module, agent) unless the span overrides it; the trace row
 is derived with :func:`telemetry.derive.summarize_trace`, the same function every
 writer uses, and costs are stored as given. Every write updates the users'
-first/last trace times and bumps the organization's data version.
+first/last trace times, refreshes the daily rollups of the days it touched (as
+every writer must, see :mod:`telemetry.rollups`) and bumps the organization's
+data version.
 
 ``ds.users``, ``ds.traces`` and ``ds.observations`` keep the rows exactly as
 written, so tests can compute expected values in plain Python over them.
@@ -41,6 +43,7 @@ from telemetry.models import (
     User,
     UserStatus,
 )
+from telemetry.rollups import refresh_rollups
 from telemetry.store import bump_data_version, ensure_org, ensure_team
 from telemetry.timeutil import US_PER_SECOND, day_of_us, hour_of_us, month_of_us, to_us
 
@@ -273,6 +276,8 @@ class Dataset:
             for row in rows:
                 row["trace_pk"] = trace_row["id"]
             conn.execute(insert(Observation), rows)
+            days = {trace_row["start_day"], *(row["start_day"] for row in rows)}
+            refresh_rollups(conn, self.org_id, days)
             self._touch_user(conn, user, trace_row["start_us"])
             bump_data_version(conn, self.org_id)
         self.traces.append(trace_row)

@@ -19,6 +19,8 @@ from starlette.applications import Starlette
 from telemetry.ingest.http import ingest_routes
 from telemetry.ingest.limits import Limits
 from telemetry.models import IngestError, Observation, Trace
+from telemetry.rollups import rollup_drift
+from telemetry.store import org_id
 
 # 2025-06-01 12:00:00 UTC, in nanoseconds: a fixed moment far from day boundaries.
 T0_NS = 1_748_779_200 * 1_000_000_000
@@ -168,3 +170,9 @@ def observation_rows(engine: Engine, trace: int | str) -> dict[str, dict[str, An
             .where(Trace.trace_id == trace_id)
         ).mappings()
         return {row["span_id"]: dict(row) for row in rows}
+
+
+def rollup_drift_of(engine: Engine, org: str = "default") -> list[str]:
+    """How the daily rollups differ from the base tables ([] when they agree)."""
+    with engine.connect() as conn:
+        return rollup_drift(conn, org_id(conn, org))

@@ -17,11 +17,19 @@ from telemetry.logins import record_auth_event
 from telemetry.models import SpanStatus
 from telemetry.timeutil import to_us
 from tests import app_support
-from tests.app_support import TEAM_B_NAMES, all_text, at_noon, build_two_teams, signed_in_app
+from tests.app_support import (
+    TEAM_A,
+    TEAM_B_NAMES,
+    all_text,
+    at_noon,
+    build_two_teams,
+    signed_in_app,
+)
 from tests.factories import Dataset, generation, root, tool
 from ui.analytics_sections import BREAKDOWN_CHOICES
 
 PAGE = "pages/analytics.py"
+TABS = ["Trends", "Runs", "Models", "Peak usage", "Code & outcomes", "Audit"]
 FORMULA_TOOL = "=cmd|' /C calc'!A0"
 SECTIONS = [
     "Against the previous period",
@@ -96,8 +104,24 @@ def open_page(username: str, query: dict | None = None):
     return at.switch_page(PAGE).run()
 
 
-def frame_with(at, column: str):
-    (frame,) = [element.value for element in at.dataframe if column in element.value.columns]
+def open_tab(at, label: str):
+    """Select a tab (tabs are lazy: only the open one runs its queries)."""
+    at.session_state["section"] = label
+    return at.run()
+
+
+def every_tab(at):
+    """Open each tab of ``at`` in turn (the same app, run again), yielding the tab's label."""
+    for label in TABS:
+        open_tab(at, label)
+        yield label
+
+
+def frame_with(frames, *columns: str):
+    """The one table among ``frames`` (or an app's tables) that has all ``columns``."""
+    if not isinstance(frames, list):
+        frames = [element.value for element in frames.dataframe]
+    (frame,) = [frame for frame in frames if set(columns) <= set(frame.columns)]
     return frame
 
 
@@ -111,38 +135,40 @@ def test_admin_page_draws_every_section_with_all_teams(app_env):
     add_details(ds, app_env.today)
     at = open_page("root")
     assert not at.exception
-    assert [tab.label for tab in at.tabs] == [
-        "Trends",
-        "Runs",
-        "Models",
-        "Peak usage",
-        "Code & outcomes",
-        "Audit",
-    ]
-    assert set(SECTIONS) <= {header.value for header in at.subheader}
-    cards = {metric.label: metric.value for metric in at.metric}
+    assert [tab.label for tab in at.tabs] == TABS
+    headers, cards, frames = set(), {}, []
+    for label in every_tab(at):
+        assert not at.exception, label
+        assert all(caption.value for caption in at.caption), label
+        headers |= {header.value for header in at.subheader}
+        cards |= {metric.label: metric.value for metric in at.metric}
+        frames += [element.value for element in at.dataframe]
+    assert set(SECTIONS) <= headers
     assert cards["Runs"] == "12" and cards["Errors"] == "1" and cards["Timeouts"] == "0"
     assert cards["Completion rate"] == "90.9%"  # 10 ok of 11 finished
     assert cards["Tool calls per run"] == "0.25"  # 3 tool calls / 12 runs
-    agents = frame_with(at, "p95_response_s").set_index("agent")
+    assert cards["Logins"] == "2"  # root and mia
+    agents = frame_with(frames, "p95_response_s").set_index("agent")
     assert agents.loc["atlas-agent", "runs"] == 5 and agents.loc["borealis-bot", "runs"] == 7
-    tools = frame_with(at, "tool").set_index("tool")
+    tools = frame_with(frames, "tool").set_index("tool")
     assert tools.loc[FORMULA_TOOL, "success_rate"] == 0.0
     assert tools.loc["avalon-search", "success_rate"] == 1.0
-    assert set(frame_with(at, "account")["account"]) == {"root", "mia"}
-    assert all(caption.value for caption in at.caption)
+    assert set(frame_with(frames, "account")["account"]) == {"root", "mia"}
+    assert set(frame_with(frames, "lines_added", "team")["team"]) == {TEAM_A, "Borealis"}
 
 
-def test_manager_page_carries_no_other_team_data_under_any_breakdown(app_env, csv_downloads):
+def test_manager_page_carries_no_other_team_data_in_any_tab(app_env, csv_downloads):
     ds = build_two_teams(app_env.engine, app_env.today)
     add_details(ds, app_env.today)
     at = open_page("mia")
-    assert not at.exception
     for choice in BREAKDOWN_CHOICES:
         at.selectbox(key="breakdown").select(choice).run()
         assert not at.exception, choice
         assert_no_team_b(all_text(at))
-    assert csv_downloads, "the page offered no CSV"
+    for label in every_tab(at):
+        assert not at.exception, label
+        assert_no_team_b(all_text(at))
+    assert len(csv_downloads) >= 8, "a table came without its CSV"
     for data in csv_downloads:
         assert_no_team_b(data)
 
@@ -153,10 +179,11 @@ def test_manager_sees_own_team_figures_and_only_own_audit_events(app_env):
     at = open_page("mia")
     cards = {metric.label: metric.value for metric in at.metric}
     assert cards["Runs"] == "5" and cards["Active users"] == "2"
-    assert frame_with(at, "p95_response_s")["agent"].tolist() == ["atlas-agent"]
+    agents = frame_with(open_tab(at, "Runs"), "p95_response_s")
+    assert agents["agent"].tolist() == ["atlas-agent"]
+    open_tab(at, "Audit")
     assert frame_with(at, "account")["account"].tolist() == ["mia"]
     assert set(frame_with(at, "who")["who"]) == {"mia"}
-    assert "root" not in set(frame_with(at, "who")["who"])
 
 
 def test_breakdown_choice_is_read_from_and_bound_to_the_url(app_env):
@@ -172,13 +199,23 @@ def test_empty_period_shows_why_each_block_is_empty(app_env):
     build_two_teams(app_env.engine, app_env.today)
     query = {"period": "Custom range", "from": "2020-01-01", "to": "2020-01-07"}
     at = open_page("root", query=query)
-    assert not at.exception
-    notes = " ".join(info.value for info in at.info)
-    assert "No runs or LLM calls in this period or the one before" in notes
-    assert "01 Jan 2020" in notes
-    assert "No audit events" in notes
-    assert any(caption.value.startswith("Hidden: no agent reported") for caption in at.caption)
-    assert not at.dataframe
+    notes, captions = [], []
+    for label in every_tab(at):
+        assert not at.exception, label
+        assert not at.dataframe, label
+        notes += [info.value for info in at.info]
+        captions += [caption.value for caption in at.caption]
+    text = " ".join(notes)
+    assert "No runs or LLM calls in this period or the one before" in text
+    assert "No runs in 01 Jan 2020 – 07 Jan 2020" in text
+    assert "No LLM calls in" in text and "No audit events" in text
+    assert any(caption.startswith("Hidden: no agent reported") for caption in captions)
+
+
+def test_tab_choice_is_kept_in_the_url(app_env):
+    build_two_teams(app_env.engine, app_env.today)
+    at = open_page("root", query={"section": "Models"})
+    assert [header.value for header in at.subheader][:2] == ["Model runs", "Upstream efficiency"]
 
 
 def test_organization_without_telemetry_says_so(app_env):
@@ -190,15 +227,17 @@ def test_organization_without_telemetry_says_so(app_env):
 def test_manager_without_teams_is_told_why_the_page_is_empty(app_env):
     build_two_teams(app_env.engine, app_env.today)
     at = open_page("nobody")
-    assert not at.exception
+    for label in every_tab(at):
+        assert not at.exception, label
+        assert_no_team_b(all_text(at))
+    at = open_tab(at, "Trends")
     assert any("no team is selected for your account" in info.value for info in at.info)
-    assert_no_team_b(all_text(at))
 
 
 def test_csv_downloads_neutralise_spreadsheet_formulas(app_env, csv_downloads):
     ds = build_two_teams(app_env.engine, app_env.today)
     add_details(ds, app_env.today)
-    at = open_page("root")
+    at = open_tab(open_page("root"), "Runs")
     assert not at.exception
     (tool_csv,) = [data for data in csv_downloads if "avalon-search" in data]
     cells = [cell for line in tool_csv.splitlines() for cell in line.split(",")]

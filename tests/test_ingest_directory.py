@@ -11,7 +11,7 @@ from sqlalchemy import select
 from telemetry.ingest.files import import_files
 from telemetry.models import AuditEvent, Observation, Team, Trace, User
 from telemetry.timeutil import parse_rfc3339, to_us
-from tests.ingest_support import otlp_span, request_line, trace_hex
+from tests.ingest_support import otlp_span, request_line, rollup_drift_of, trace_hex
 
 
 def write(path: Path, text: str) -> Path:
@@ -201,6 +201,7 @@ def test_native_jsonl_stores_every_record_type(engine, tmp_path):
     assert (again.spans_stored, again.audit_events, again.users_created) == (0, 0, 0)
     with engine.connect() as conn:
         assert len(conn.execute(select(AuditEvent.id)).all()) == 1
+    assert rollup_drift_of(engine) == []
 
 
 def _trace(engine, trace_id: str) -> dict:
@@ -284,6 +285,7 @@ def test_moving_a_user_to_another_team_moves_the_traces_counted_under_the_old_on
     # New telemetry of carl now lands in Platform directly.
     import_files(engine, [write(tmp_path / "more.jsonl", turn(3))])
     assert teams_of_traces(engine)[trace_hex(3)] == "Platform"
+    assert rollup_drift_of(engine) == []
 
 
 def test_the_documented_jsonl_example_imports_cleanly(engine, tmp_path):

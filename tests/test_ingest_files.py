@@ -23,6 +23,7 @@ from tests.ingest_support import (
     otlp_request,
     otlp_span,
     request_line,
+    rollup_drift_of,
     span_hex,
     trace_hex,
     trace_row,
@@ -118,6 +119,7 @@ def test_an_interrupted_import_run_again_completes_without_duplicates(
     assert counts(engine) == {"traces": 6, "observations": 12, "quarantined": 0}
     with engine.connect() as conn:
         assert conn.execute(select(func.sum(Trace.input_tokens))).scalar() == 100 * sum(range(1, 7))
+    assert rollup_drift_of(engine) == []
 
 
 def test_one_pretty_printed_request_per_file_is_imported(engine, tmp_path):

@@ -11,7 +11,8 @@ from google.protobuf import json_format
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from telemetry.ingest.limits import Limits
-from telemetry.ingest.mapping import MappingContext, map_span, map_spans
+from telemetry.ingest.mapping import RECORD_TEMPLATE, MappingContext, map_span, map_spans
+from telemetry.ingest.native import observation_record, trace_record
 from telemetry.ingest.otlp import decode_protobuf
 from telemetry.ingest.otlp_json import decode_json
 from telemetry.pricing import Pricer
@@ -375,3 +376,12 @@ def test_protobuf_and_json_bodies_decode_to_the_same_spans():
     assert [map_span(r, CONTEXT) for r in from_protobuf] == [
         map_span(r, CONTEXT) for r in from_json
     ]
+
+
+def test_otlp_and_native_records_carry_the_same_fields():
+    otlp = mapped(otlp_span(1, 2, attrs={"gen_ai.operation.name": "chat"}))
+    trace = trace_record({"id": "t", "start": "2025-06-01T12:00:00Z"}, CONTEXT)
+    step = observation_record(
+        {"trace_id": "t", "id": "s", "start": "2025-06-01T12:00:00Z", "kind": "tool"}, CONTEXT
+    )
+    assert set(otlp) == set(trace) == set(step) == set(RECORD_TEMPLATE)

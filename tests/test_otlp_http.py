@@ -35,6 +35,7 @@ from tests.ingest_support import (
     otlp_request,
     otlp_span,
     post,
+    rollup_drift_of,
     running_server,
     trace_hex,
     trace_row,
@@ -363,6 +364,7 @@ def test_spans_split_over_requests_in_reverse_order_give_the_same_trace(engine):
     assert (together["tool_errors"], together["code_lines_added"]) == (1, 7)
     assert together["task_outcome"] == "clean" and together["session_id"] is not None
     assert counts(engine)["observations"] == 8
+    assert rollup_drift_of(engine) == []
 
 
 def test_the_same_request_twice_is_stored_once_and_changes_nothing(engine):
@@ -401,6 +403,7 @@ def test_concurrent_requests_with_spans_of_the_same_traces_give_whole_traces(eng
     together = comparable(trace_row(engine, 1))
     assert all(comparable(trace_row(engine, n)) == together for n in range(2, 7))
     assert counts(engine)["observations"] == 4 * 6
+    assert rollup_drift_of(engine) == []
 
 
 def test_the_endpoint_sees_a_team_change_made_by_another_process_meanwhile(engine, tmp_path):

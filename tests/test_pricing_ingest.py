@@ -18,7 +18,14 @@ from telemetry.models import AuditEvent
 from telemetry.pricing import Price
 from telemetry.reprice import remove_model_price, set_model_price
 from telemetry.store import data_version
-from tests.ingest_support import observation_rows, otlp_span, request_line, span_hex, trace_row
+from tests.ingest_support import (
+    observation_rows,
+    otlp_span,
+    request_line,
+    rollup_drift_of,
+    span_hex,
+    trace_row,
+)
 
 DAY_S = 86_400  # T0 is 2025-06-01 12:00 UTC
 
@@ -148,6 +155,7 @@ def test_setting_a_price_with_reprice_updates_stored_calls_but_not_provided_cost
     assert remove_model_price(engine, "default", "gpt-4o", actor="alice") == 1
     assert cost_of(engine, 1, 1) == (pytest.approx(catalog), "catalog")
     assert trace_row(engine, 1)["cost_usd"] == pytest.approx(catalog + 0.5)
+    assert rollup_drift_of(engine) == []
     with engine.connect() as conn:
         audits = conn.execute(
             select(AuditEvent.action, AuditEvent.actor, AuditEvent.target).order_by(AuditEvent.id)

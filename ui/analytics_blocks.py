@@ -56,12 +56,17 @@ def change_text(kpi: Kpi) -> str | None:
     return fmt.change_text(change, kpi.unit)
 
 
-def figure_cards(kpis: Sequence[Kpi], filters: Filters, *, per_row: int = 6) -> None:
-    """One card per figure with its change against the previous period of equal length."""
+def figure_cards(kpis: Sequence[Kpi], filters: Filters, *, rows: Sequence[int] = (6, 5)) -> None:
+    """One card per figure with its change against the previous period of equal length.
+
+    ``rows`` says how many cards go on each row (the last row takes the rest).
+    """
     previous = filters.previous()
-    for start in range(0, len(kpis), per_row):
-        columns = st.columns(per_row)
-        for column, kpi in zip(columns, kpis[start : start + per_row], strict=False):
+    start = 0
+    for index, size in enumerate(rows):
+        chunk = kpis[start:] if index == len(rows) - 1 else kpis[start : start + size]
+        start += size
+        for column, kpi in zip(st.columns(max(size, len(chunk))), chunk, strict=False):
             change = kpi.change
             column.metric(
                 kpi.label,

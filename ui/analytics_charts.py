@@ -31,12 +31,13 @@ def comparison_chart(
     )
     frame["value"] = pd.to_numeric(frame["value"], errors="coerce")
     value_format = _VALUE_FORMAT.get(unit, ",")
+    axis_title = f"{label} (s)" if unit == "seconds" else label
     return (
         alt.Chart(frame)
         .mark_line(point=len(frame) <= 62, strokeWidth=2)
         .encode(
             x=alt.X("shown_at:T", title=None),
-            y=alt.Y("value:Q", title=label, axis=alt.Axis(format=value_format)),
+            y=alt.Y("value:Q", title=axis_title, axis=alt.Axis(format=value_format)),
             color=alt.Color(
                 "period:N",
                 title=None,
@@ -73,7 +74,10 @@ def breakdown_chart(frame: pd.DataFrame, label: str, series_title: str) -> alt.C
             x=alt.X("bucket:T", title=None),
             y=alt.Y("value:Q", title=label, stack="zero"),
             color=alt.Color(
-                "series:N", title=series_title, sort=order, legend=alt.Legend(orient="bottom")
+                "series:N",
+                title=series_title,
+                sort=order,
+                legend=alt.Legend(orient="bottom", columns=2, labelLimit=160),
             ),
             order=alt.Order("series_rank:Q"),
             tooltip=[

@@ -102,6 +102,14 @@ def breakdown_section(load: Load, filters: Filters) -> None:
                 st.altair_chart(breakdown_chart(frame, label, choice), width="stretch")
 
 
+def runs(load: Load, filters: Filters, version: int) -> None:
+    """The Runs tab: run statistics, commands, agent runs and tool runs."""
+    run_statistics(load, filters, version)
+    commands(load, filters, version)
+    agent_runs(load, filters, version)
+    tool_runs(load, filters, version)
+
+
 def commands(load: Load, filters: Filters, version: int) -> None:
     st.subheader("Commands")
     st.caption(

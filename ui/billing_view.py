@@ -148,6 +148,10 @@ def by_model_tab(models: pd.DataFrame, filters: Filters) -> None:
 
 
 def by_user_tab(users: UserCosts, filters: Filters) -> None:
+    st.caption(
+        "Cost of each user's LLM calls in the period, costliest first; *(no user)* holds the "
+        "calls that carry no user id, so the rows add up to the total."
+    )
     if not users.complete:
         st.caption(
             f"Showing the {len(users.rows):,} costliest of {users.matched:,} users; "

@@ -9,6 +9,7 @@ import streamlit as st
 from telemetry import queries
 from telemetry.filters import Filters
 from telemetry.queries import UserDetail
+from telemetry.queries.user_history import AUDIT_LIMIT
 from telemetry.timeutil import from_us
 from ui import format as fmt
 from ui.cache import cached_query
@@ -189,7 +190,10 @@ def _audit(filters: Filters, version: int, user_pk: int, show_audit: bool) -> No
     if events is None or events.empty:
         st.caption("No audit events by or about this user.")
         return
-    st.caption("Events whose actor or target is this user's id or email, newest first.")
+    st.caption(
+        "Events whose actor or target is this user's id or email, newest first "
+        f"(at most {AUDIT_LIMIT})."
+    )
     st.dataframe(
         events,
         hide_index=True,

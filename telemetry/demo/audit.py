@@ -41,7 +41,7 @@ def _sessions_of_day(rng: random.Random, day: int) -> list[dict]:
             continue
         login = working_moment(rng, day)
         if rng.random() < 0.05:
-            events.append(_event(login - 40 * US_PER_SECOND, username, "login.failed"))
+            events.append(_event(login - 40 * US_PER_SECOND, username, "login_failed"))
         events.append(_event(login, username, "login", role=role, team=team))
         if role == "manager" and rng.random() < 0.2:
             when = login + rng.randint(60, 1800) * US_PER_SECOND

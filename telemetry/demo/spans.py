@@ -14,7 +14,8 @@ from typing import Any
 from telemetry.demo.catalog import Agent, Command, Model, Tool
 from telemetry.demo.plan import DemoSession, weighted
 from telemetry.demo.shapes import TokenShapes
-from telemetry.models import ObservationKind, SpanStatus
+from telemetry.demo.storage import column_defaults
+from telemetry.models import Observation, ObservationKind, SpanStatus
 from telemetry.pricing import Pricer, TokenUsage
 from telemetry.timeutil import US_PER_DAY, US_PER_HOUR, US_PER_SECOND, month_of_us
 
@@ -31,27 +32,12 @@ _PROVIDER_ERRORS = (
     ("APIConnectionError", "connection reset while calling {model}"),
     ("ContextWindowExceededError", "prompt too long for {model}"),
 )
+# Every observation column, so rows can be written as value lists; a column added to
+# the schema later gets its table default.
 _OBSERVATION_DEFAULTS: dict[str, Any] = {
-    "parent_span_id": "",
-    "operation": "",
+    **column_defaults(Observation.__table__),
     "status": _UNSET,
-    "status_message": "",
-    "error_type": "",
-    "model": "",
-    "provider": "",
-    "tool_name": "",
-    "tool_type": "",
-    "input_tokens": 0,
-    "output_tokens": 0,
-    "cache_read_tokens": 0,
-    "cache_write_tokens": 0,
-    "reasoning_tokens": 0,
-    "cost_usd": 0.0,
-    "cost_source": "",
-    "attributes": {},
-    "events": "[]",
-    "input_content": "",
-    "output_content": "",
+    "attributes": {},  # a dict until written: summarize_trace reads it without parsing
 }
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from enum import Enum
 
 from sqlalchemy import Connection, Engine, Table, delete, func, select, text, update
 from sqlmodel import SQLModel
@@ -23,6 +24,16 @@ def org_scoped_tables() -> list[Table]:
         for table in reversed(SQLModel.metadata.sorted_tables)
         if "org_id" in table.c and table.name != Organization.__tablename__
     ]
+
+
+def column_defaults(table: Table) -> dict:
+    """Each column's Python-side scalar default (None when it has none), as plain values."""
+    defaults = {}
+    for column in table.columns:
+        default = column.default
+        value = default.arg if default is not None and default.is_scalar else None
+        defaults[column.name] = value.value if isinstance(value, Enum) else value
+    return defaults
 
 
 def hold_write_lock(conn: Connection, org: int) -> None:

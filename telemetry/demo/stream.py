@@ -23,6 +23,7 @@ from telemetry.demo.plan import DemoSession, plan_session
 from telemetry.demo.rhythm import daily_counts, start_in_day
 from telemetry.demo.shapes import token_shapes
 from telemetry.demo.spans import TraceBuilder
+from telemetry.demo.storage import column_defaults
 from telemetry.derive import summarize_trace
 from telemetry.models import Observation, Trace
 from telemetry.pricing import Pricer
@@ -34,6 +35,10 @@ TRACE_COLUMNS = tuple(c.name for c in Trace.__table__.columns)
 OBSERVATION_COLUMNS = tuple(c.name for c in Observation.__table__.columns if c.name != "id")
 _trace_row = itemgetter(*TRACE_COLUMNS)
 _observation_row = itemgetter(*OBSERVATION_COLUMNS)
+
+
+# A column added to the schema later gets its default instead of breaking the insert.
+_TRACE_DEFAULTS = column_defaults(Trace.__table__)
 
 
 @dataclass
@@ -120,13 +125,13 @@ class TraceStream:
                 session.id = self.sessions_opened
                 batch.sessions.append([session.id, self.org, session.key, session.user.id, start])
             trace_id, spans = self.builder.build(session, start, self._fate(session, start))
-            summary = summarize_trace(spans)
+            summary = {**_TRACE_DEFAULTS, **summarize_trace(spans)}
             summary.update(id=self.traces_built, org_id=self.org, trace_id=trace_id)
             batch.traces.append(list(_trace_row(summary)))
             for span in spans:
-                span["trace_pk"] = self.traces_built
                 attributes = span["attributes"]
                 span["attributes"] = json.dumps(attributes) if attributes else "{}"
+                span["trace_pk"] = self.traces_built
                 batch.observations.append(list(_observation_row(span)))
             self.traces_built += 1
         return batch

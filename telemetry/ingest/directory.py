@@ -18,6 +18,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from telemetry.ingest.identities import UNASSIGNED_TEAM, Identities, listed, rows_in
 from telemetry.models import Observation, Trace, User, UserStatus
+from telemetry.rollups import refresh_rollups, user_days
 from telemetry.timeutil import now_us
 
 USER_STATUSES = tuple(str(s) for s in UserStatus)
@@ -130,6 +131,7 @@ def _update(conn: Connection, identities: Identities, row: dict, entry: Director
 
 
 def _move_history(conn: Connection, org_id: int, user_id: int, old: int | None, new: int) -> None:
+    days = user_days(conn, org_id, user_id)
     for table in (Trace, Observation):
         same_team = table.team_id.is_(None) if old is None else table.team_id == old
         conn.execute(
@@ -137,3 +139,4 @@ def _move_history(conn: Connection, org_id: int, user_id: int, old: int | None, 
             .where(table.org_id == org_id, table.user_id == user_id, same_team)
             .values(team_id=new)
         )
+    refresh_rollups(conn, org_id, days)  # the per-team figures of those days changed

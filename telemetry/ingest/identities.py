@@ -60,6 +60,7 @@ class Identities:
         self.writes = 0  # statements that changed rows, so a writer knows a batch changed data
         self.version: int | None = None  # the organization's data version the cache matches
         self.lock = threading.Lock()  # one writer at a time uses the cache
+        self.state_row_ready = False  # the organization's data-version row exists
 
     def clear(self) -> None:
         self.teams.clear()

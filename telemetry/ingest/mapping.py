@@ -36,12 +36,68 @@ from telemetry.pricing import Pricer, TokenUsage
 from telemetry.store import price_overrides
 from telemetry.timeutil import US_PER_DAY, US_PER_HOUR, month_of_us
 
-DEFAULT_ENVIRONMENT = "production"
+DEFAULT_ENVIRONMENT = "production"  # when the resource names none
 IDENTITY_MAX_CHARS = 256
 _STATUS = {STATUS_OK: str(SpanStatus.OK), STATUS_ERROR: str(SpanStatus.ERROR)}
 _UNSET = str(SpanStatus.UNSET)
 _KIND_NAMES = {kind: str(kind) for kind in ObservationKind}
 _TOKEN_SET = frozenset(TOKEN_FIELDS)
+_IDENTITY_FIELDS = frozenset(("user", "user_email", "team", "session"))
+# Mapped fields stored as plain text in the record field of the same name, with their cap.
+_TEXT_LIMITS = {
+    "environment": 100,
+    "module": 200,
+    "agent": 200,
+    "model": 200,
+    "provider": 100,
+    "user_email": 256,
+    "user_name": 256,
+    "error_type": 200,
+}
+# Every key of a record, with its value when the span says nothing about it.
+RECORD_TEMPLATE: dict[str, Any] = {
+    "trace_id": "",
+    "span_id": "",
+    "parent_span_id": "",
+    "name": "",
+    "kind": str(ObservationKind.SPAN),
+    "operation": "",
+    "status": str(SpanStatus.UNSET),
+    "status_message": "",
+    "error_type": "",
+    "start_us": 0,
+    "end_us": None,
+    "duration_ms": None,
+    "start_day": 0,
+    "start_hour": 0,
+    "start_month": 0,
+    "environment": DEFAULT_ENVIRONMENT,
+    "module": "",
+    "agent": "",
+    "model": "",
+    "provider": "",
+    "tool_name": "",
+    "tool_type": "",
+    "cost_usd": 0.0,
+    "cost_source": "",
+    "attributes": {},
+    "events": [],
+    "input_content": "",
+    "output_content": "",
+    "user_key": "",
+    "user_email": "",
+    "user_name": "",
+    "team_name": "",
+    "session_key": "",
+    "user_id": None,
+    "team_id": None,
+    "session_id": None,
+    "input_tokens": 0,
+    "output_tokens": 0,
+    "cache_read_tokens": 0,
+    "cache_write_tokens": 0,
+    "reasoning_tokens": 0,
+}
 _MONTH_OF_DAY: dict[int, int] = {}  # day number -> month number, filled as days are seen
 
 
@@ -101,55 +157,44 @@ def map_span(raw: RawSpan, context: MappingContext) -> dict[str, Any]:
     stored, loose_in, loose_out = _stored_attributes(raw, limits.attribute_max_chars)
     events, exception = _events(raw, limits.content_max_chars)
     status = _STATUS.get(raw.status_code, _UNSET)
-    error_type = _text(found, "error_type", 200)
+    record = RECORD_TEMPLATE.copy()
+    for field, (_key, value) in found.items():  # the plain text fields: environment, model...
+        limit = _TEXT_LIMITS.get(field)
+        if limit is not None:
+            text = value if type(value) is str else str(value)
+            record[field] = text if len(text) <= limit else clip(text, limit)
     message = raw.status_message
     if exception and status == "error":
-        error_type = error_type or clip(str(exception.get("exception.type") or ""), 200)
+        record["error_type"] = record["error_type"] or clip(
+            str(exception.get("exception.type") or ""), 200
+        )
         message = message or str(exception.get("exception.message") or "")
-
-    record = {
-        "trace_id": raw.trace_id,
-        "span_id": raw.span_id,
-        "parent_span_id": raw.parent_span_id,
-        "name": raw.name if len(raw.name) <= 512 else clip(raw.name, 512),
-        "kind": _KIND_NAMES[kind],
-        "operation": clip(operation, 64),
-        "status": status,
-        "status_message": clip(message, limits.content_max_chars),
-        "error_type": error_type,
-        "start_us": start_us,
-        "end_us": end_us,
-        "duration_ms": None if end_us is None else (end_us - start_us) / 1000,
-        "start_day": day,
-        "start_hour": hour,
-        "start_month": month,
-        "environment": _text(found, "environment", 100) or DEFAULT_ENVIRONMENT,
-        "module": _text(found, "module", 200),
-        "agent": _text(found, "agent", 200),
-        "model": _text(found, "model", 200),
-        "provider": _text(found, "provider", 100),
-        "tool_name": "",
-        "tool_type": "",
-        "cost_usd": 0.0,
-        "cost_source": "",
-        "attributes": stored,
-        "events": events,
-        "input_content": _content(found, "input_content", loose_in, limits.content_max_chars),
-        "output_content": _content(found, "output_content", loose_out, limits.content_max_chars),
-        "user_key": _identity(found, "user") or _identity(found, "user_email"),
-        "user_email": _text(found, "user_email", 256),
-        "user_name": _text(found, "user_name", 256),
-        "team_name": _identity(found, "team", 200),
-        "session_key": _identity(found, "session"),
-        "user_id": None,
-        "team_id": None,
-        "session_id": None,
-        "input_tokens": 0,
-        "output_tokens": 0,
-        "cache_read_tokens": 0,
-        "cache_write_tokens": 0,
-        "reasoning_tokens": 0,
-    }
+    record.update(
+        trace_id=raw.trace_id,
+        span_id=raw.span_id,
+        parent_span_id=raw.parent_span_id,
+        name=raw.name if len(raw.name) <= 512 else clip(raw.name, 512),
+        kind=_KIND_NAMES[kind],
+        operation=operation if len(operation) <= 64 else clip(operation, 64),
+        status=status,
+        status_message=message if not message else clip(message, limits.content_max_chars),
+        start_us=start_us,
+        end_us=end_us,
+        duration_ms=None if end_us is None else (end_us - start_us) / 1000,
+        start_day=day,
+        start_hour=hour,
+        start_month=month,
+        attributes=stored,
+        events=events,
+    )
+    if "input_content" in found or loose_in:
+        record["input_content"] = _content(found, "input_content", loose_in, limits)
+    if "output_content" in found or loose_out:
+        record["output_content"] = _content(found, "output_content", loose_out, limits)
+    if not _IDENTITY_FIELDS.isdisjoint(found):
+        record["user_key"] = _identity(found, "user") or _identity(found, "user_email")
+        record["team_name"] = _identity(found, "team", 200)
+        record["session_key"] = _identity(found, "session")
     if not _TOKEN_SET.isdisjoint(found):
         _set_usage(record, found)
     if kind == ObservationKind.TOOL:
@@ -276,7 +321,8 @@ def _stored_attributes(raw: RawSpan, cap: int) -> tuple[dict[str, Any], dict, di
     return kept, loose_in, loose_out
 
 
-def _content(found: dict, field: str, loose: dict, limit: int) -> str:
+def _content(found: dict, field: str, loose: dict, limits: Limits) -> str:
+    limit = limits.content_max_chars
     hit = found.get(field)
     value = hit[1] if hit is not None else (loose or None)
     if value is None:

@@ -18,6 +18,7 @@ from telemetry.ingest.mapping import (
     IDENTITY_MAX_CHARS,
     MappingContext,
     MappingError,
+    clip_value,
     price_generation,
 )
 from telemetry.models import LLM_CALL_KINDS, ObservationKind, SpanStatus, TraceStatus
@@ -134,7 +135,7 @@ def _base(obj: dict, context: MappingContext, *, span_id: str, parent: str) -> d
         "tool_type": _text(obj, "tool_type", 64),
         "cost_usd": 0.0,
         "cost_source": "",
-        "attributes": dict(_object(obj, "attributes")),
+        "attributes": clip_value(_object(obj, "attributes"), context.limits.attribute_max_chars),
         "events": [],
         "input_content": _content(obj, "input", context.limits.content_max_chars),
         "output_content": _content(obj, "output", context.limits.content_max_chars),

@@ -6,7 +6,8 @@ spans), resolve users/teams/sessions, create the traces seen for the first time
 (summary from the batch's spans), recompute traces that already existed from
 all their stored spans plus the new ones (``telemetry.derive.summarize_trace``,
 so spans arriving in any order give the same trace row), insert the new
-observations, keep users' first/last trace times, quarantine rejected records.
+observations, keep users' first/last trace times, refresh the daily rollups of
+every day touched (``telemetry.rollups``), quarantine rejected records.
 A span already stored (same trace id + span id) is skipped and changes nothing.
 
 Observations carry their trace's user, team, session and environment (so totals
@@ -16,15 +17,13 @@ the span's own when it names them, else the trace's.
 
 from __future__ import annotations
 
-import json
 import operator
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
-from sqlalchemy import Connection, Engine, bindparam, case, or_, select, update
+from sqlalchemy import Connection, Engine, select, update
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from telemetry.derive import summarize_trace
@@ -33,11 +32,19 @@ from telemetry.ingest.identities import Identities, listed, rows_in
 from telemetry.ingest.limits import clip
 from telemetry.ingest.otlp import Rejection
 from telemetry.ingest.quarantine import quarantine, store_audit_events
-from telemetry.models import ApiKey, Observation, OrgState, Trace, User
+from telemetry.ingest.statements import (
+    TRACE_DIMENSIONS,
+    insert_sql,
+    to_json,
+    trace_dimensions_update,
+    trace_update,
+    widen_user_times,
+)
+from telemetry.models import ApiKey, Observation, OrgState, Trace
+from telemetry.rollups import refresh_rollups
 from telemetry.store import bump_data_version, insert_ignoring_duplicates
-from telemetry.timeutil import now_us
+from telemetry.timeutil import US_PER_DAY, now_us
 
-TRACE_DIMENSIONS = ("user_id", "team_id", "session_id", "environment")
 _OBSERVATION_COLUMNS = tuple(
     c.name for c in Observation.__table__.columns if c.name not in ("id", "org_id", "trace_pk")
 )
@@ -100,24 +107,6 @@ class BatchOutcome:
     rejections: list[Rejection] = field(default_factory=list)
 
 
-def to_json(value: Any) -> str:
-    """Compact JSON text of attribute-like values (anything odd written as its str)."""
-    try:
-        return orjson.dumps(value, default=str).decode()
-    except TypeError:  # e.g. an integer beyond 64 bits
-        return json.dumps(value, default=str)
-
-
-def _insert_sql(
-    conn: Connection, table: str, columns: Sequence[str], *, ignore_duplicates: bool = False
-) -> str:
-    """A positional INSERT for the connection's driver (``?`` for SQLite, ``%s`` for psycopg)."""
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    names = ", ".join(f'"{c}"' for c in columns)
-    sql = f'INSERT INTO "{table}" ({names}) VALUES ({", ".join([mark] * len(columns))})'
-    return sql + " ON CONFLICT DO NOTHING" if ignore_duplicates else sql
-
-
 def _dedupe(records: Sequence[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
     """The first record of each (trace id, span id), and how many repeats were dropped."""
     seen: set[tuple[str, str]] = set()
@@ -153,7 +142,6 @@ class SpanWriter:
         self.api_key_id = api_key_id
         # Shared by writers of the same organization (one per request) to keep ids cached.
         self.identities = identities or Identities(org_id)
-        self._state_row_exists = False
 
     def write(
         self,
@@ -179,7 +167,7 @@ class SpanWriter:
         raise AssertionError("unreachable")
 
     def _transaction(self, records, rejections, directory, audits) -> BatchOutcome:
-        if not self._state_row_exists:
+        if not self.identities.state_row_ready:
             self._create_state_row()
         with self.engine.connect() as conn, conn.begin() as transaction:
             version = self._lock_organization(conn)
@@ -203,7 +191,7 @@ class SpanWriter:
             if conn.execute(query).first() is None:
                 row = {"org_id": self.org_id, "data_version": 0, "updated_us": now_us()}
                 insert_ignoring_duplicates(conn, OrgState.__table__, [row])
-        self._state_row_exists = True
+        self.identities.state_row_ready = True
 
     def _lock_organization(self, conn: Connection) -> int:
         """Bump the organization's data version; return it. Clears stale cached ids.
@@ -274,7 +262,8 @@ class SpanWriter:
             summary = new_summaries[trace_id]
             touched.append(summary)
             pending.extend((pk, summary, record) for record in by_trace[trace_id])
-        updates = self._merge_into_existing(conn, existing, by_trace, outcome, pending)
+        days: set[int] = set()  # days whose rollups these writes change
+        updates = self._merge_into_existing(conn, existing, by_trace, outcome, pending, days)
         outcome.traces_updated = len(updates)
         touched.extend(summary for _pk, summary in updates)
 
@@ -282,6 +271,9 @@ class SpanWriter:
         outcome.spans_stored = len(pending)
         self._update_traces(conn, updates)
         self._update_user_times(conn, touched)
+        days.update(summary["start_day"] for summary in touched)
+        days.update(record["start_day"] for _pk, _summary, record in pending)
+        refresh_rollups(conn, self.org_id, days)
 
     def _trace_pks(self, conn: Connection, trace_ids: Sequence[str]) -> dict[str, int]:
         query = select(Trace.trace_id, Trace.id).where(
@@ -294,11 +286,15 @@ class SpanWriter:
             return {}
         columns = ("org_id", "trace_id", *next(iter(summaries.values())))
         rows = [(self.org_id, trace_id, *s.values()) for trace_id, s in summaries.items()]
-        conn.exec_driver_sql(_insert_sql(conn, "trace", columns), rows)
+        conn.exec_driver_sql(insert_sql(conn, "trace", columns), rows)
         return self._trace_pks(conn, list(summaries))
 
-    def _merge_into_existing(self, conn, existing, by_trace, outcome, pending):
-        """Recompute traces that already had spans; queue their new spans for insertion."""
+    def _merge_into_existing(self, conn, existing, by_trace, outcome, pending, days):
+        """Recompute traces that already had spans; queue their new spans for insertion.
+
+        Adds to ``days`` the days of the stored spans of every trace that changes: its
+        old start day leaves the rollups, and moved observations change theirs.
+        """
         if not existing:
             return []
         stored = self._stored_spans(conn, list(existing.values()))
@@ -313,6 +309,7 @@ class SpanWriter:
                 continue  # nothing new: the trace row stays exactly as it was
             summary = summarize_trace(old + fresh)
             updates.append((pk, summary))
+            days.update(span["start_us"] // US_PER_DAY for span in old)
             if any(span[f] != summary[f] for span in old for f in TRACE_DIMENSIONS):
                 moved.append((pk, summary))
             pending.extend((pk, summary, record) for record in fresh)
@@ -331,11 +328,7 @@ class SpanWriter:
         """Older spans of a trace whose user/team/session/environment changed follow it."""
         if not moved:
             return
-        statement = (
-            update(Observation)
-            .where(Observation.trace_pk == bindparam("b_pk"))
-            .values({f: bindparam(f"b_{f}") for f in TRACE_DIMENSIONS})
-        )
+        statement = trace_dimensions_update()
         rows = [{"b_pk": pk, **{f"b_{f}": s[f] for f in TRACE_DIMENSIONS}} for pk, s in moved]
         conn.execute(statement, rows)
 
@@ -362,20 +355,15 @@ class SpanWriter:
         ]
         # Plain DB-API executemany: SQLAlchemy's per-row parameter handling would cost
         # more than SQLite's own work for these 45-column rows.
-        sql = _insert_sql(conn, "observation", _INSERTED_COLUMNS, ignore_duplicates=True)
+        sql = insert_sql(conn, "observation", _INSERTED_COLUMNS, ignore_duplicates=True)
         conn.exec_driver_sql(sql, rows)
 
     def _update_traces(self, conn: Connection, updates: list[tuple[int, dict]]) -> None:
         if not updates:
             return
-        columns = list(updates[0][1])
-        statement = (
-            update(Trace)
-            .where(Trace.id == bindparam("b_pk"))
-            .values({c: bindparam(f"b_{c}") for c in columns})
-        )
+        columns = tuple(updates[0][1])
         rows = [{"b_pk": pk, **{f"b_{c}": s[c] for c in columns}} for pk, s in updates]
-        conn.execute(statement, rows)
+        conn.execute(trace_update(columns), rows)
 
     def _update_user_times(self, conn: Connection, summaries: list[dict]) -> None:
         """Widen users' first/last trace start to cover the traces just written."""
@@ -389,20 +377,5 @@ class SpanWriter:
             spans[user_id] = (min(low, start), max(high, start))
         if not spans:
             return
-        first, last = bindparam("b_first"), bindparam("b_last")
-        statement = (
-            update(User)
-            .where(User.id == bindparam("b_id"))
-            .values(
-                first_trace_us=case(
-                    (or_(User.first_trace_us.is_(None), User.first_trace_us > first), first),
-                    else_=User.first_trace_us,
-                ),
-                last_trace_us=case(
-                    (or_(User.last_trace_us.is_(None), User.last_trace_us < last), last),
-                    else_=User.last_trace_us,
-                ),
-            )
-        )
         rows = [{"b_id": uid, "b_first": lo, "b_last": hi} for uid, (lo, hi) in spans.items()]
-        conn.execute(statement, rows)
+        conn.execute(widen_user_times(), rows)

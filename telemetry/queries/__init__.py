@@ -42,6 +42,11 @@ from telemetry.queries.runs import (
     tool_runs,
 )
 from telemetry.queries.scope import NO_TEAM, Scope, resolve_scope
+from telemetry.queries.user_history import (
+    UserSessions,
+    user_audit_events,
+    user_sessions,
+)
 from telemetry.queries.users import (
     ROLLUPS,
     UsersHeader,
@@ -51,13 +56,7 @@ from telemetry.queries.users import (
     user_table,
     users_header,
 )
-from telemetry.queries.users_detail import (
-    UserDetail,
-    UserSessions,
-    user_audit_events,
-    user_detail,
-    user_sessions,
-)
+from telemetry.queries.users_detail import UserDetail, user_detail
 
 __all__ = [
     "DIMENSIONS",

@@ -8,12 +8,18 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, func, select
 
 from telemetry.filters import Filters, Grouping
-from telemetry.models import Observation, Trace, TraceStatus
+from telemetry.models import LlmDaily, Trace, TraceDaily, TraceStatus
+from telemetry.queries.daily import (
+    day_bucket,
+    llm_daily_where,
+    total,
+    total_cost,
+    total_if,
+    trace_daily_where,
+)
 from telemetry.queries.scope import (
     Scope,
     cost_key,
-    count_if,
-    llm_call_where,
     ratio,
     resolve_scope,
     trace_bucket,
@@ -57,24 +63,31 @@ class RunTotals:
 
 
 def run_totals(engine: Engine, filters: Filters) -> RunTotals:
-    """The :class:`RunTotals` of ``filters``: one aggregate over the trace cover index."""
+    """The :class:`RunTotals` of ``filters``.
+
+    Counts come from the daily trace rollup, sessions from the trace cover index.
+    """
     with engine.connect() as conn:
         return run_totals_in(conn, resolve_scope(conn, filters))
+
+
+def _traces_with_status(status: TraceStatus):
+    return total_if(TraceDaily.status == str(status), TraceDaily.traces)
 
 
 def run_totals_in(conn: Connection, scope: Scope) -> RunTotals:
     row = conn.execute(
         select(
-            func.count(),
-            func.count(func.distinct(Trace.session_id)),
-            count_if(Trace.session_id.is_(None)),
-            count_if(Trace.status == str(TraceStatus.OK)),
-            count_if(Trace.status == str(TraceStatus.ERROR)),
-            count_if(Trace.status == str(TraceStatus.TIMEOUT)),
-            count_if(Trace.status == str(TraceStatus.RUNNING)),
-        ).where(trace_where(scope))
+            total(TraceDaily.traces),
+            total(TraceDaily.traces_without_session),
+            _traces_with_status(TraceStatus.OK),
+            _traces_with_status(TraceStatus.ERROR),
+            _traces_with_status(TraceStatus.TIMEOUT),
+            _traces_with_status(TraceStatus.RUNNING),
+        ).where(trace_daily_where(scope))
     ).one()
-    traces, sessions, without_session, ok, errors, timeouts, running = (int(v) for v in row)
+    traces, without_session, ok, errors, timeouts, running = (int(v) for v in row)
+    sessions = session_count_in(conn, scope) if traces > without_session else 0
     finished = traces - running
     return RunTotals(
         traces=traces,
@@ -91,6 +104,22 @@ def run_totals_in(conn: Connection, scope: Scope) -> RunTotals:
     )
 
 
+def session_count_in(conn: Connection, scope: Scope) -> int:
+    """Distinct session ids among the scope's traces.
+
+    Read from the trace cover index, not a rollup: a session spans days, so
+    per-day distinct counts would count it once per day.
+    """
+    query = select(func.count(func.distinct(Trace.session_id))).where(trace_where(scope))
+    return int(conn.execute(query).scalar_one())
+
+
+def trace_count_in(conn: Connection, scope: Scope) -> int:
+    """The number of traces started in the scope (from the daily trace rollup)."""
+    query = select(total(TraceDaily.traces)).where(trace_daily_where(scope))
+    return int(conn.execute(query).scalar_one())
+
+
 def activity_timeline(engine: Engine, filters: Filters) -> pd.DataFrame:
     """Traces and active users per time bucket: ``DataFrame[bucket, traces, users_active]``.
 
@@ -105,12 +134,17 @@ def activity_timeline(engine: Engine, filters: Filters) -> pd.DataFrame:
 
 def activity_timeline_in(conn: Connection, scope: Scope) -> pd.DataFrame:
     grouping = scope.filters.grouping
-    bucket = trace_bucket(grouping, scope.filters).label("bucket")
-    rows = conn.execute(
-        select(bucket, func.count(), func.count(func.distinct(Trace.user_id)))
-        .where(trace_where(scope))
-        .group_by("bucket")
-    ).all()
+    if grouping == Grouping.HOUR:  # finer than the daily rollup: read the traces
+        bucket = trace_bucket(grouping, scope.filters).label("bucket")
+        query = select(bucket, func.count(), func.count(func.distinct(Trace.user_id))).where(
+            trace_where(scope)
+        )
+    else:  # the user is a rollup key, so distinct users per bucket are exact
+        bucket = day_bucket(TraceDaily.day, grouping, scope.filters).label("bucket")
+        query = select(
+            bucket, total(TraceDaily.traces), func.count(func.distinct(TraceDaily.user_id))
+        ).where(trace_daily_where(scope))
+    rows = conn.execute(query.group_by("bucket")).all()
     found = {int(number): (int(traces), int(users)) for number, traces, users in rows}
     buckets = _bucket_numbers(scope, grouping)
     return pd.DataFrame(
@@ -161,19 +195,19 @@ def top_agents(engine: Engine, filters: Filters, limit: int = 10) -> pd.DataFram
 def top_agents_in(conn: Connection, scope: Scope, *, limit: int = 10) -> pd.DataFrame:
     runs = conn.execute(
         select(
-            Trace.agent,
-            func.count(),
-            func.count(func.distinct(Trace.user_id)),
-            count_if(Trace.status == str(TraceStatus.ERROR)),
-            count_if(Trace.status == str(TraceStatus.RUNNING)),
+            TraceDaily.agent,
+            total(TraceDaily.traces),
+            func.count(func.distinct(TraceDaily.user_id)),
+            _traces_with_status(TraceStatus.ERROR),
+            _traces_with_status(TraceStatus.RUNNING),
         )
-        .where(trace_where(scope))
-        .group_by(Trace.agent)
+        .where(trace_daily_where(scope))
+        .group_by(TraceDaily.agent)
     ).all()
     costs = conn.execute(
-        select(Observation.agent, func.coalesce(func.sum(Observation.cost_usd), 0.0))
-        .where(llm_call_where(scope))
-        .group_by(Observation.agent)
+        select(LlmDaily.agent, total_cost(LlmDaily.cost_usd))
+        .where(llm_daily_where(scope))
+        .group_by(LlmDaily.agent)
     ).all()
     by_agent: dict[str, dict] = {}
     for agent, traces, users, errors, running in runs:

@@ -8,14 +8,14 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, and_, case, func, or_, select
 
 from telemetry.filters import Filters
-from telemetry.models import Trace, User, UserStatus
+from telemetry.models import TraceDaily, User, UserStatus
+from telemetry.queries.daily import total, trace_daily_where
 from telemetry.queries.scope import (
     Scope,
     count_if,
     ratio,
     resolve_scope,
     team_conditions,
-    trace_where,
 )
 
 NO_MODULE = "(no module)"
@@ -62,10 +62,13 @@ def adoption(engine: Engine, filters: Filters) -> Adoption:
 
 def adoption_in(conn: Connection, scope: Scope) -> Adoption:
     """:func:`adoption` on an open connection and a resolved scope."""
+    # Module is a key of the daily trace rollup: distinct modules there are the traces'.
     modules = conn.execute(
         select(
-            func.count(func.distinct(case((Trace.module != "", Trace.module), else_=None)))
-        ).where(trace_where(scope))
+            func.count(
+                func.distinct(case((TraceDaily.module != "", TraceDaily.module), else_=None))
+            )
+        ).where(trace_daily_where(scope))
     ).scalar_one()
     return replace(user_counts_in(conn, scope), active_modules=int(modules))
 
@@ -73,14 +76,14 @@ def adoption_in(conn: Connection, scope: Scope) -> Adoption:
 def user_counts_in(conn: Connection, scope: Scope) -> Adoption:
     """Every :class:`Adoption` number but ``active_modules`` (left 0): one query.
 
-    The period's distinct active users are joined once to the (small) directory:
-    one scan of the trace index, no correlated subquery per user. ``users_active``
-    is counted on that join, which is exact because every ``trace.user_id`` is a
-    user of the trace's own organization.
+    The period's distinct active users (read from the daily trace rollup, where the
+    user is a key) are joined once to the (small) directory: no correlated subquery
+    per user. ``users_active`` is counted on that join, which is exact because
+    every ``trace.user_id`` is a user of the trace's own organization.
     """
     active = (
-        select(Trace.user_id.label("user_id"))
-        .where(trace_where(scope), Trace.user_id.is_not(None))
+        select(TraceDaily.user_id.label("user_id"))
+        .where(trace_daily_where(scope), TraceDaily.user_id.is_not(None))
         .distinct()
         .subquery("active")
     )
@@ -128,15 +131,14 @@ def module_usage(engine: Engine, filters: Filters) -> pd.DataFrame:
 
 
 def module_usage_in(conn: Connection, scope: Scope) -> pd.DataFrame:
-    traces = func.count().label("traces")
     rows = conn.execute(
         select(
-            Trace.module.label("module"),
-            traces,
-            func.count(func.distinct(Trace.user_id)).label("users_active"),
+            TraceDaily.module.label("module"),
+            total(TraceDaily.traces).label("traces"),
+            func.count(func.distinct(TraceDaily.user_id)).label("users_active"),
         )
-        .where(trace_where(scope))
-        .group_by(Trace.module)
+        .where(trace_daily_where(scope))
+        .group_by(TraceDaily.module)
     ).all()
     frame = pd.DataFrame(
         [(row.module or NO_MODULE, int(row.traces), int(row.users_active)) for row in rows],

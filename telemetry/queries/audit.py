@@ -6,8 +6,7 @@ event's UTC day). Who may read which events is decided by the caller through
 ``actor``: ``None`` = every account's events (admins), a username = only that
 account's own events (managers: other teams' people and actions never reach them).
 
-- ``logins``: ``login`` events; ``failed_logins``: ``login_failed`` (and the
-  demo's older spelling ``login.failed``).
+- ``logins``: ``login`` events; ``failed_logins``: ``login_failed`` events.
 - ``days_active`` (per dashboard account): distinct UTC days with at least one
   audit event of that account in the period. End users' active days (days with
   a trace) are a Users page figure, not this one.
@@ -21,12 +20,12 @@ import pandas as pd
 from sqlalchemy import ColumnElement, Engine, and_, func, or_, select, true
 
 from telemetry.filters import Filters
+from telemetry.logins import LOGIN, LOGIN_FAILED
 from telemetry.models import AuditEvent
 from telemetry.queries.scope import count_if, resolve_scope
 from telemetry.timeutil import from_us
 
-LOGIN = "login"
-FAILED_LOGIN_ACTIONS = ("login_failed", "login.failed")
+FAILED_LOGIN_ACTIONS = (LOGIN_FAILED,)
 DEFAULT_EVENT_LIMIT = 500
 ACCOUNT_COLUMNS = ["account", "logins", "failed_logins", "days_active", "events", "last_seen"]
 EVENT_COLUMNS = ["when", "who", "what", "target", "details"]

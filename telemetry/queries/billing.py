@@ -5,6 +5,7 @@ under the team and environment filters (:mod:`telemetry.queries.scope`). The
 billing month is a calendar month (UTC) chosen apart from the period: the same
 organization, teams and environments, but its own days. "Today" is always a
 parameter, so the month in progress and its forecast can be tested on a known month.
+Sums are read from the daily rollups (:mod:`telemetry.rollups`).
 """
 
 from __future__ import annotations
@@ -16,13 +17,13 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, func, select
 
 from telemetry.filters import Filters
-from telemetry.models import CostSource, Observation, Team, User
-from telemetry.queries.activity import run_totals_in
+from telemetry.models import CostSource, LlmDaily, Observation, Team, User
+from telemetry.queries.activity import trace_count_in
 from telemetry.queries.costs import cost_by_model_in, usage_totals_in
+from telemetry.queries.daily import llm_daily_where, total, total_cost, total_if
 from telemetry.queries.scope import (
     Scope,
     cost_key,
-    count_if,
     llm_call_where,
     ratio,
     resolve_scope,
@@ -68,8 +69,8 @@ def billing_period(engine: Engine, filters: Filters) -> BillingPeriod:
     with engine.connect() as conn:
         scope = resolve_scope(conn, filters)
         usage = usage_totals_in(conn, scope)
-        traces = run_totals_in(conn, scope).traces
-        models = select(Observation.provider, Observation.model).where(llm_call_where(scope))
+        traces = trace_count_in(conn, scope)
+        models = select(LlmDaily.provider, LlmDaily.model).where(llm_daily_where(scope))
         active_models = conn.execute(
             select(func.count()).select_from(models.distinct().subquery("models"))
         ).scalar_one()
@@ -224,20 +225,20 @@ def cost_by_user(engine: Engine, filters: Filters, *, limit: int = USER_COST_LIM
     """The :class:`UserCosts` of ``filters`` (sorted and capped in SQL)."""
     with engine.connect() as conn:
         scope = resolve_scope(conn, filters)
+        unpriced = LlmDaily.cost_source == str(CostSource.UNPRICED)
         per_user = (
             select(
-                Observation.user_id.label("user_pk"),
-                func.count().label("calls"),
-                count_if(Observation.cost_source == str(CostSource.UNPRICED)).label("unpriced"),
-                func.coalesce(func.sum(Observation.input_tokens), 0).label("input_tokens"),
-                func.coalesce(func.sum(Observation.output_tokens), 0).label("output_tokens"),
-                func.coalesce(func.sum(Observation.cost_usd), 0.0).label("cost"),
+                LlmDaily.user_id.label("user_pk"),
+                total(LlmDaily.calls).label("calls"),
+                total_if(unpriced, LlmDaily.calls).label("unpriced"),
+                total(LlmDaily.input_tokens).label("input_tokens"),
+                total(LlmDaily.output_tokens).label("output_tokens"),
+                total_cost(LlmDaily.cost_usd).label("cost"),
             )
-            .where(llm_call_where(scope))
-            .group_by(Observation.user_id)
+            .where(llm_daily_where(scope))
+            .group_by(LlmDaily.user_id)
             .subquery("per_user")
         )
-        matched = conn.execute(select(func.count()).select_from(per_user)).scalar_one()
         rows = conn.execute(
             select(
                 per_user,
@@ -245,6 +246,7 @@ def cost_by_user(engine: Engine, filters: Filters, *, limit: int = USER_COST_LIM
                 User.name,
                 User.email,
                 scoped_team_name(scope).label("team"),
+                func.count().over().label("matched"),  # before LIMIT: one pass, not two
             )
             .select_from(per_user)
             .outerjoin(User, User.id == per_user.c.user_pk)
@@ -252,6 +254,10 @@ def cost_by_user(engine: Engine, filters: Filters, *, limit: int = USER_COST_LIM
             .order_by(per_user.c.cost.desc(), per_user.c.calls.desc(), User.external_id)
             .limit(max(limit, 0))
         ).all()
+        if rows or limit > 0:
+            matched = int(rows[0].matched) if rows else 0
+        else:
+            matched = conn.execute(select(func.count()).select_from(per_user)).scalar_one()
     return UserCosts(rows=_user_cost_frame(rows), matched=int(matched), limit=limit)
 
 
@@ -286,13 +292,9 @@ def cost_per_day_by_model(engine: Engine, filters: Filters, *, top: int = 8) -> 
     with engine.connect() as conn:
         scope = resolve_scope(conn, filters)
         rows = conn.execute(
-            select(
-                Observation.start_day,
-                Observation.model,
-                func.coalesce(func.sum(Observation.cost_usd), 0.0),
-            )
-            .where(llm_call_where(scope))
-            .group_by(Observation.start_day, Observation.model)
+            select(LlmDaily.day, LlmDaily.model, total_cost(LlmDaily.cost_usd))
+            .where(llm_daily_where(scope))
+            .group_by(LlmDaily.day, LlmDaily.model)
         ).all()
     totals: dict[str, float] = {}
     for _, model, cost in rows:
@@ -313,13 +315,20 @@ def cost_per_day_by_model(engine: Engine, filters: Filters, *, top: int = 8) -> 
 
 
 def unpriced_models(engine: Engine, filters: Filters) -> pd.DataFrame:
-    """Models with unpriced calls in the period: ``DataFrame[provider, model, unpriced_calls,
-    calls]``, most unpriced calls first, then provider and model."""
+    """Models with unpriced calls in the period: see :func:`unpriced_of`."""
     with engine.connect() as conn:
-        models = cost_by_model_in(conn, resolve_scope(conn, filters))
-    found = models.loc[
-        models["unpriced_calls"] > 0, ["provider", "model", "unpriced_calls", "calls"]
-    ]
+        return unpriced_of(cost_by_model_in(conn, resolve_scope(conn, filters)))
+
+
+def unpriced_of(models: pd.DataFrame) -> pd.DataFrame:
+    """The models of a :func:`~telemetry.queries.cost_by_model` frame that have unpriced calls.
+
+    ``DataFrame[provider, model, unpriced_calls, calls]``, most unpriced calls
+    first, then provider and model. A page that already holds the per-model
+    frame uses this instead of scanning the period's calls a second time.
+    """
+    columns = ["provider", "model", "unpriced_calls", "calls"]
+    found = models.loc[models["unpriced_calls"] > 0, columns]
     return found.sort_values(
         ["unpriced_calls", "provider", "model"], ascending=[False, True, True], kind="stable"
     ).reset_index(drop=True)

@@ -3,7 +3,8 @@
 Token and cost figures sum LLM calls (generations and embeddings) by the
 period of each call's own start; see :mod:`telemetry.queries.scope`. Input
 tokens already include cached tokens; cache read/write are shown apart, never
-added on top.
+added on top. They are read from the daily rollups (:mod:`telemetry.rollups`),
+whose keys hold every dimension grouped or filtered on here.
 """
 
 from __future__ import annotations
@@ -14,17 +15,15 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, func, select
 
 from telemetry.filters import Filters
-from telemetry.models import CostSource, Observation, Team, Trace
-from telemetry.queries.scope import (
-    NO_TEAM,
-    Scope,
-    cost_key,
-    count_if,
-    llm_call_where,
-    ratio,
-    resolve_scope,
-    trace_where,
+from telemetry.models import CostSource, LlmDaily, Team, TraceDaily
+from telemetry.queries.daily import (
+    llm_daily_where,
+    total,
+    total_cost,
+    total_if,
+    trace_daily_where,
 )
+from telemetry.queries.scope import NO_TEAM, Scope, cost_key, ratio, resolve_scope
 
 _TOKENS = (
     "input_tokens",
@@ -60,10 +59,6 @@ class UsageTotals:
         return self.input_tokens + self.output_tokens
 
 
-def _sum(column) -> object:
-    return func.coalesce(func.sum(column), 0)
-
-
 def usage_totals(engine: Engine, filters: Filters) -> UsageTotals:
     """The :class:`UsageTotals` of ``filters``: one aggregate over LLM calls."""
     with engine.connect() as conn:
@@ -73,11 +68,11 @@ def usage_totals(engine: Engine, filters: Filters) -> UsageTotals:
 def usage_totals_in(conn: Connection, scope: Scope) -> UsageTotals:
     row = conn.execute(
         select(
-            *(_sum(getattr(Observation, name)) for name in _TOKENS),
-            func.coalesce(func.sum(Observation.cost_usd), 0.0),
-            func.count(),
-            count_if(Observation.cost_source != str(CostSource.UNPRICED)),
-        ).where(llm_call_where(scope))
+            *(total(getattr(LlmDaily, name)) for name in _TOKENS),
+            total_cost(LlmDaily.cost_usd),
+            total(LlmDaily.calls),
+            total_if(LlmDaily.cost_source != str(CostSource.UNPRICED), LlmDaily.calls),
+        ).where(llm_daily_where(scope))
     ).one()
     tokens = {name: int(value) for name, value in zip(_TOKENS, row[:5], strict=True)}
     generations, priced = int(row[6]), int(row[7])
@@ -117,15 +112,15 @@ def cost_by_model(engine: Engine, filters: Filters) -> pd.DataFrame:
 def cost_by_model_in(conn: Connection, scope: Scope) -> pd.DataFrame:
     rows = conn.execute(
         select(
-            Observation.provider,
-            Observation.model,
-            func.count(),
-            *(_sum(getattr(Observation, name)) for name in _TOKENS[:4]),
-            func.coalesce(func.sum(Observation.cost_usd), 0.0),
-            count_if(Observation.cost_source == str(CostSource.UNPRICED)),
+            LlmDaily.provider,
+            LlmDaily.model,
+            total(LlmDaily.calls),
+            *(total(getattr(LlmDaily, name)) for name in _TOKENS[:4]),
+            total_cost(LlmDaily.cost_usd),
+            total_if(LlmDaily.cost_source == str(CostSource.UNPRICED), LlmDaily.calls),
         )
-        .where(llm_call_where(scope))
-        .group_by(Observation.provider, Observation.model)
+        .where(llm_daily_where(scope))
+        .group_by(LlmDaily.provider, LlmDaily.model)
     ).all()
     records = [
         (row[0], row[1], *(int(v) for v in row[2:7]), float(row[7]), int(row[8])) for row in rows
@@ -149,14 +144,18 @@ def by_team(engine: Engine, filters: Filters) -> pd.DataFrame:
 
 def by_team_in(conn: Connection, scope: Scope) -> pd.DataFrame:
     runs = conn.execute(
-        select(Trace.team_id, func.count(func.distinct(Trace.user_id)), func.count())
-        .where(trace_where(scope))
-        .group_by(Trace.team_id)
+        select(
+            TraceDaily.team_id,
+            func.count(func.distinct(TraceDaily.user_id)),
+            total(TraceDaily.traces),
+        )
+        .where(trace_daily_where(scope))
+        .group_by(TraceDaily.team_id)
     ).all()
     costs = conn.execute(
-        select(Observation.team_id, func.coalesce(func.sum(Observation.cost_usd), 0.0))
-        .where(llm_call_where(scope))
-        .group_by(Observation.team_id)
+        select(LlmDaily.team_id, total_cost(LlmDaily.cost_usd))
+        .where(llm_daily_where(scope))
+        .group_by(LlmDaily.team_id)
     ).all()
     names = dict(conn.execute(select(Team.id, Team.name).where(Team.org_id == scope.org_id)).all())
     teams: dict[str, list] = {}

@@ -18,7 +18,7 @@ give bit-identical results.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
 from sqlalchemy import Connection, Select
@@ -59,15 +59,35 @@ def sorted_values_by_group(conn: Connection, query: Select, keys: int) -> dict[t
     so memory stays at about 8 bytes per value.
     """
     parts: dict[tuple, list[np.ndarray]] = {}
-    result = conn.execution_options(stream_results=True, yield_per=CHUNK_ROWS).execute(query)
-    for chunk in result.partitions(CHUNK_ROWS):
+    for chunk in _plain_rows(conn, query):
         pending: dict[tuple, list] = {}
         for row in chunk:
             if row[keys] is not None:
-                pending.setdefault(tuple(row[:keys]), []).append(row[keys])
+                pending.setdefault(row[:keys], []).append(row[keys])
         for key, values in pending.items():
-            parts.setdefault(key, []).append(np.asarray(values))
+            parts.setdefault(tuple(key), []).append(np.asarray(values))
     return {key: np.sort(np.concatenate(arrays)) for key, arrays in parts.items()}
+
+
+def _plain_rows(conn: Connection, query: Select) -> Iterator[list[tuple]]:
+    """The rows of ``query`` as the driver's plain tuples, in chunks.
+
+    Straight from a DB-API cursor: wrapping millions of rows in SQLAlchemy
+    ``Row`` objects took a fifth of the time of a year's latency percentiles.
+    On PostgreSQL a named (server-side) cursor keeps the rows on the server
+    until fetched.
+    """
+    compiled = query.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    params = compiled.params
+    arguments = [params[name] for name in compiled.positiontup] if compiled.positional else params
+    named = {"name": "telemetry_values"} if conn.dialect.name == "postgresql" else {}
+    cursor = conn.connection.cursor(**named)
+    try:
+        cursor.execute(str(compiled), arguments)
+        while chunk := cursor.fetchmany(CHUNK_ROWS):
+            yield chunk
+    finally:
+        cursor.close()
 
 
 def grouped_percentiles(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Engine, case, func, select
 
@@ -23,7 +24,13 @@ from telemetry.queries.observations import (
     tool_call_where,
     trace_duration_us,
 )
-from telemetry.queries.percentiles import P50, P95, grouped_percentiles
+from telemetry.queries.percentiles import (
+    P50,
+    P95,
+    grouped_percentiles,
+    interpolate,
+    sorted_values_by_group,
+)
 from telemetry.queries.scope import (
     Scope,
     cost_key,
@@ -166,7 +173,8 @@ def agent_runs(engine: Engine, filters: Filters) -> pd.DataFrame:
 
 
 def _agent_runs(conn: Connection, scope: Scope) -> pd.DataFrame:
-    duration = trace_duration_us()
+    # Counts come from the trace cover index alone; durations need the table, so they
+    # are read once, as one column, and serve both the mean and the p95.
     runs = conn.execute(
         select(
             Trace.agent,
@@ -174,8 +182,6 @@ def _agent_runs(conn: Connection, scope: Scope) -> pd.DataFrame:
             count_if(Trace.status == str(TraceStatus.RUNNING)),
             count_if(Trace.status == str(TraceStatus.OK)),
             func.count(func.distinct(Trace.session_id)),
-            func.count(duration),
-            _sum(duration),
         )
         .where(trace_where(scope))
         .group_by(Trace.agent)
@@ -189,16 +195,17 @@ def _agent_runs(conn: Connection, scope: Scope) -> pd.DataFrame:
         .where(llm_call_where(scope))
         .group_by(Observation.agent)
     ).all()
-    durations = select(Trace.agent.label("agent"), duration.label("us")).where(trace_where(scope))
-    p95 = grouped_percentiles(conn, durations, 1, (P95,))
+    durations = sorted_values_by_group(
+        conn, select(Trace.agent, trace_duration_us()).where(trace_where(scope)), 1
+    )
     by_agent: dict[str, dict] = {}
-    for agent, traces, running, ok, sessions, timed, total_us in runs:
-        finished = int(traces) - int(running)
+    for agent, traces, running, ok, sessions in runs:
+        timed = durations.get((agent,), np.zeros(0, dtype=np.int64))
         by_agent[agent] = {
             "runs": int(traces),
-            "avg_response_ms": _mean_ms(int(total_us), int(timed)),
-            "p95_response_ms": _ms(p95.get((agent,), {}).get(P95)),
-            "success_rate": ratio(int(ok), finished),
+            "avg_response_ms": _mean_ms(int(timed.sum()), len(timed)),
+            "p95_response_ms": _ms(interpolate(timed, len(timed), P95)),
+            "success_rate": ratio(int(ok), int(traces) - int(running)),
             "sessions": int(sessions),
         }
     spent = {agent: (int(tokens), float(cost)) for agent, tokens, cost in usage}

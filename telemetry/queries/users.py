@@ -21,19 +21,34 @@ from sqlalchemy import Connection, Engine, and_, case, func, or_, select
 from sqlalchemy.sql import Select
 
 from telemetry.filters import Filters, Grouping
-from telemetry.models import CostSource, Observation, Team, Trace, TraceStatus, User, UserStatus
-from telemetry.queries.adoption import adoption_in
+from telemetry.models import (
+    CostSource,
+    LlmDaily,
+    Team,
+    Trace,
+    TraceDaily,
+    TraceStatus,
+    User,
+    UserStatus,
+)
+from telemetry.queries.adoption import user_counts_in
+from telemetry.queries.daily import (
+    day_bucket,
+    llm_daily_where,
+    team_and_environment,
+    total,
+    total_cost,
+    total_if,
+    trace_daily_where,
+)
 from telemetry.queries.scope import (
     Scope,
-    count_if,
-    llm_call_where,
     ratio,
     resolve_scope,
     team_conditions,
-    trace_bucket,
     trace_where,
 )
-from telemetry.timeutil import day_of_number, week_number_of_day, week_start
+from telemetry.timeutil import week_number_of_day
 
 USER_TABLE_LIMIT = 1_000
 OTHER_TEAM = "(other team)"
@@ -94,12 +109,12 @@ def users_header(engine: Engine, filters: Filters) -> UsersHeader:
         scope = resolve_scope(conn, filters)
         traces, with_user, users = conn.execute(
             select(
-                func.count(),
-                func.count(Trace.user_id),
-                func.count(func.distinct(Trace.user_id)),
-            ).where(trace_where(scope))
+                total(TraceDaily.traces),
+                total_if(TraceDaily.user_id.is_not(None), TraceDaily.traces),
+                func.count(func.distinct(TraceDaily.user_id)),
+            ).where(trace_daily_where(scope))
         ).one()
-        users_new = adoption_in(conn, scope).users_new
+        users_new = user_counts_in(conn, scope).users_new
     traces, with_user, users = int(traces), int(with_user), int(users)
     return UsersHeader(
         users_active=users,
@@ -158,76 +173,104 @@ def user_table(
         scope = resolve_scope(conn, filters)
         listed = _Listed(scope)
         conditions = listed.matching(search, companies, statuses, inactive_only)
-        matched = conn.execute(
-            select(func.count()).select_from(listed.joined()).where(*conditions)
-        ).scalar_one()
         rows = conn.execute(listed.rows(conditions, max(limit, 0))).all()
+        if rows:
+            matched = int(rows[0].matched)
+        else:  # no row to carry the count: either nothing matches or the limit is 0
+            count = select(func.count()).select_from(listed.joined()).where(*conditions)
+            matched = int(conn.execute(count).scalar_one()) if limit <= 0 else 0
         activity = _activity(conn, scope, [row.user_pk for row in rows])
-    return UserTable(rows=_frame(rows, activity), matched=int(matched), limit=limit)
+    return UserTable(rows=_frame(rows, activity), matched=matched, limit=limit)
 
 
 def user_companies(engine: Engine, filters: Filters) -> list[str]:
     """The distinct non-empty companies of the listed users, sorted (the company filter)."""
     with engine.connect() as conn:
-        listed = _Listed(resolve_scope(conn, filters))
+        scope = resolve_scope(conn, filters)
+        traced = select(TraceDaily.user_id).where(
+            trace_daily_where(scope), TraceDaily.user_id.is_not(None)
+        )
+        called = select(LlmDaily.user_id).where(
+            llm_daily_where(scope), LlmDaily.user_id.is_not(None)
+        )
+        listed = or_(
+            in_directory(scope),
+            User.id.in_(traced.distinct()),
+            User.id.in_(called.distinct()),
+        )
         found = conn.execute(
             select(User.company)
             .distinct()
-            .select_from(listed.joined())
-            .where(listed.visible(), User.company != "")
+            .where(User.org_id == scope.org_id, User.company != "", listed)
         ).scalars()
         return sorted(found)
 
 
+def in_directory(scope: Scope):
+    """Directory users of the scope's teams, not removed, that exist on the period's last day."""
+    return and_(
+        User.status != str(UserStatus.REMOVED),
+        or_(User.created_us < scope.end_us, User.first_trace_us < scope.end_us),
+        *team_conditions(scope, User.team_id),
+    )
+
+
 class _Listed:
-    """The SQL pieces that select a scope's listed users with their period figures."""
+    """The SQL pieces that select a scope's listed users with their period figures.
+
+    Per-user counts, days and costs come from the daily rollups (the user and the
+    day are keys there); sessions from the traces, since a session spans days.
+    """
 
     def __init__(self, scope: Scope) -> None:
         self.scope = scope
-        is_error = Trace.status == str(TraceStatus.ERROR)
         self.runs = (
             select(
+                TraceDaily.user_id.label("user_id"),
+                total(TraceDaily.traces).label("traces"),
+                func.min(TraceDaily.day).label("first_day"),
+                func.max(TraceDaily.day).label("last_day"),
+                func.count(func.distinct(TraceDaily.day)).label("active_days"),
+            )
+            .where(trace_daily_where(scope), TraceDaily.user_id.is_not(None))
+            .group_by(TraceDaily.user_id)
+            .subquery("runs")
+        )
+        is_error = Trace.status == str(TraceStatus.ERROR)
+        self.sessions = (
+            select(
                 Trace.user_id.label("user_id"),
-                func.count().label("traces"),
                 func.count(func.distinct(Trace.session_id)).label("sessions"),
                 func.count(func.distinct(case((is_error, Trace.session_id)))).label("errored"),
-                func.min(Trace.start_us).label("first_us"),
-                func.max(Trace.start_us).label("last_us"),
-                func.count(func.distinct(Trace.start_day)).label("active_days"),
             )
             .where(trace_where(scope), Trace.user_id.is_not(None))
             .group_by(Trace.user_id)
-            .subquery("runs")
+            .subquery("sessions")
         )
+        priced = LlmDaily.cost_source != str(CostSource.UNPRICED)
         self.calls = (
             select(
-                Observation.user_id.label("user_id"),
-                func.count().label("calls"),
-                count_if(Observation.cost_source != str(CostSource.UNPRICED)).label("priced"),
-                func.coalesce(
-                    func.sum(Observation.input_tokens + Observation.output_tokens), 0
-                ).label("tokens"),
-                func.coalesce(func.sum(Observation.cost_usd), 0.0).label("cost"),
+                LlmDaily.user_id.label("user_id"),
+                total(LlmDaily.calls).label("calls"),
+                total_if(priced, LlmDaily.calls).label("priced"),
+                total(LlmDaily.input_tokens + LlmDaily.output_tokens).label("tokens"),
+                total_cost(LlmDaily.cost_usd).label("cost"),
             )
-            .where(llm_call_where(scope), Observation.user_id.is_not(None))
-            .group_by(Observation.user_id)
+            .where(llm_daily_where(scope), LlmDaily.user_id.is_not(None))
+            .group_by(LlmDaily.user_id)
             .subquery("calls")
         )
 
     def joined(self):
         return (
             User.__table__.outerjoin(self.runs, self.runs.c.user_id == User.id)
+            .outerjoin(self.sessions, self.sessions.c.user_id == User.id)
             .outerjoin(self.calls, self.calls.c.user_id == User.id)
             .outerjoin(Team, Team.id == User.team_id)
         )
 
     def in_directory(self):
-        scope = self.scope
-        return and_(
-            User.status != str(UserStatus.REMOVED),
-            or_(User.created_us < scope.end_us, User.first_trace_us < scope.end_us),
-            *team_conditions(scope, User.team_id),
-        )
+        return in_directory(self.scope)
 
     def visible(self):
         active = or_(self.runs.c.user_id.is_not(None), self.calls.c.user_id.is_not(None))
@@ -253,6 +296,26 @@ class _Listed:
             conditions += [self.runs.c.user_id.is_(None), self.in_directory()]
         return conditions
 
+    def seen(self, aggregate, day):
+        """The earliest/latest trace start of the user on ``day`` (their first/last day).
+
+        The period's GROUP BY reads only the daily rollup, which holds days but
+        not times; the exact time is then looked up among one day's traces per user.
+        ``day`` is inside the period, so the period's own day range is left out:
+        with it, SQLite would read all the user's traces of the period instead.
+        """
+        scope = self.scope
+        return (
+            select(aggregate(Trace.start_us))
+            .where(
+                Trace.org_id == scope.org_id,
+                Trace.user_id == User.id,
+                Trace.start_day == day,
+                *team_and_environment(scope, Trace.team_id, Trace.environment),
+            )
+            .scalar_subquery()
+        )
+
     def rows(self, conditions: list, limit: int) -> Select:
         runs, calls = self.runs.c, self.calls.c
         cost = func.coalesce(calls.cost, 0.0)
@@ -266,16 +329,17 @@ class _Listed:
                 User.company,
                 scoped_team_name(self.scope).label("team"),
                 User.status,
-                runs.first_us,
-                runs.last_us,
+                self.seen(func.min, runs.first_day).label("first_us"),
+                self.seen(func.max, runs.last_day).label("last_us"),
                 traces.label("traces"),
-                func.coalesce(runs.sessions, 0).label("sessions"),
-                func.coalesce(runs.errored, 0).label("errored_sessions"),
+                func.coalesce(self.sessions.c.sessions, 0).label("sessions"),
+                func.coalesce(self.sessions.c.errored, 0).label("errored_sessions"),
                 func.coalesce(calls.tokens, 0).label("tokens"),
                 func.coalesce(runs.active_days, 0).label("active_days"),
                 cost.label("cost_usd"),
                 func.coalesce(calls.calls, 0).label("calls"),
                 func.coalesce(calls.priced, 0).label("priced"),
+                func.count().over().label("matched"),
             )
             .select_from(self.joined())
             .where(*conditions)
@@ -308,23 +372,15 @@ def _bucket_numbers(scope: Scope) -> range:
     return range(week_number_of_day(scope.start_day), week_number_of_day(scope.end_day) + 1)
 
 
-def sparkline_buckets(filters: Filters) -> list[pd.Timestamp]:
-    """The start of each sparkline point of a period (days, or ISO weeks beyond 92 days)."""
-    scope = Scope(filters=filters, org_id=0, team_ids=None, environments=None)
-    if sparkline_grouping(scope) == Grouping.DAY:
-        return [pd.Timestamp(day_of_number(n)) for n in _bucket_numbers(scope)]
-    return [pd.Timestamp(week_start(n)) for n in _bucket_numbers(scope)]
-
-
 def _activity(conn: Connection, scope: Scope, user_pks: list[int]) -> dict[int, list[int]]:
     """Traces per bucket of every listed user, from ONE grouped query, zero-filled."""
     if not user_pks:
         return {}
-    bucket = trace_bucket(sparkline_grouping(scope)).label("bucket")
+    bucket = day_bucket(TraceDaily.day, sparkline_grouping(scope), scope.filters).label("bucket")
     found = conn.execute(
-        select(Trace.user_id, bucket, func.count())
-        .where(trace_where(scope), Trace.user_id.in_(user_pks))
-        .group_by(Trace.user_id, "bucket")
+        select(TraceDaily.user_id, bucket, total(TraceDaily.traces))
+        .where(trace_daily_where(scope), TraceDaily.user_id.in_(user_pks))
+        .group_by(TraceDaily.user_id, "bucket")
     ).all()
     numbers = _bucket_numbers(scope)
     series = {pk: [0] * len(numbers) for pk in user_pks}

@@ -1,5 +1,6 @@
-"""One user's detail (the Users page dialog): lifetime figures, breakdowns, sessions, audit events.
+"""One user's detail (the Users page dialog): profile, lifetime figures and breakdowns.
 
+Their sessions and audit events are in :mod:`telemetry.queries.user_history`.
 "Lifetime" means all the user's stored telemetry, under the same organization,
 team and environment filters as the page (a manager's lifetime of a user is
 what that user did in the manager's teams). A user the scope cannot see (not
@@ -12,21 +13,19 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, and_, case, exists, false, func, or_, select
+from sqlalchemy import Connection, Engine, and_, case, exists, func, or_, select
 
 from telemetry.filters import Filters
 from telemetry.models import (
-    AuditEvent,
     CostSource,
     Observation,
-    ObservationKind,
-    Session,
     SpanStatus,
     Team,
     Trace,
     TraceStatus,
     User,
 )
+from telemetry.queries.observations import tool_call_where
 from telemetry.queries.scope import (
     Scope,
     count_if,
@@ -37,13 +36,11 @@ from telemetry.queries.scope import (
     trace_where,
 )
 from telemetry.queries.users import scoped_team_name
-from telemetry.timeutil import day_number, day_of_number, from_us
+from telemetry.timeutil import day_number, day_of_number
 
 LIFETIME_START = date(1970, 1, 1)
 LIFETIME_END = date(9999, 12, 31)
 ACTIVITY_DAYS = 30
-SESSION_LIMIT = 200
-AUDIT_LIMIT = 200
 NO_MODEL = "(no model)"
 NO_PROVIDER = "(no provider)"
 
@@ -115,12 +112,13 @@ def user_detail(engine: Engine, filters: Filters, *, user_pk: int) -> UserDetail
         if profile is None:
             return None
         lifetime = lifetime_scope(scope)
+        models = _by_model(conn, lifetime, user_pk)
         return UserDetail(
             profile=profile,
-            lifetime=_lifetime(conn, lifetime, user_pk),
+            lifetime=_lifetime(conn, lifetime, user_pk, models),
             activity=_activity(conn, scope, user_pk),
-            by_model=_by_model(conn, lifetime, user_pk),
-            by_provider=_by_provider(conn, lifetime, user_pk),
+            by_model=models,
+            by_provider=_by_provider(models),
             by_tool=_by_tool(conn, lifetime, user_pk),
         )
 
@@ -158,7 +156,7 @@ def visible_user(conn: Connection, scope: Scope, user_pk: int) -> UserProfile | 
     )
 
 
-def _lifetime(conn: Connection, scope: Scope, user_pk: int) -> UserLifetime:
+def _lifetime(conn: Connection, scope: Scope, user_pk: int, models: pd.DataFrame) -> UserLifetime:
     is_error = Trace.status == str(TraceStatus.ERROR)
     runs = conn.execute(
         select(
@@ -171,24 +169,18 @@ def _lifetime(conn: Connection, scope: Scope, user_pk: int) -> UserLifetime:
             func.max(Trace.start_us),
         ).where(trace_where(scope), Trace.user_id == user_pk)
     ).one()
-    calls = conn.execute(
-        select(
-            func.count(),
-            count_if(Observation.cost_source != str(CostSource.UNPRICED)),
-            func.coalesce(func.sum(Observation.input_tokens + Observation.output_tokens), 0),
-            func.coalesce(func.sum(Observation.cost_usd), 0.0),
-        ).where(llm_call_where(scope), Observation.user_id == user_pk)
-    ).one()
+    # The LLM-call totals are the sums of the per-model rows (one SQL GROUP BY, not two).
+    calls, unpriced = int(models["calls"].sum()), int(models["unpriced_calls"].sum())
     sessions, errored = int(runs[1]), int(runs[2])
     return UserLifetime(
         traces=int(runs[0]),
         sessions=sessions,
         errored_sessions=errored,
         errored_session_rate=ratio(errored, sessions),
-        tokens=int(calls[2]),
-        cost_usd=float(calls[3]),
-        calls=int(calls[0]),
-        priced_share=ratio(int(calls[1]), int(calls[0])),
+        tokens=int(models["input_tokens"].sum() + models["output_tokens"].sum()),
+        cost_usd=float(models["cost_usd"].sum()),
+        calls=calls,
+        priced_share=ratio(calls - unpriced, calls),
         avg_duration_ms=None if runs[3] is None else float(runs[3]),
         active_days=int(runs[4]),
         first_seen_us=None if runs[5] is None else int(runs[5]),
@@ -243,38 +235,16 @@ def _by_model(conn: Connection, scope: Scope, user_pk: int) -> pd.DataFrame:
     return pd.DataFrame(records, columns=[*columns, "unpriced_calls"])
 
 
-def _by_provider(conn: Connection, scope: Scope, user_pk: int) -> pd.DataFrame:
-    rows = conn.execute(
-        select(
-            Observation.provider,
-            func.count(),
-            func.coalesce(func.sum(Observation.input_tokens + Observation.output_tokens), 0),
-            func.coalesce(func.sum(Observation.cost_usd), 0.0),
-            _unpriced(),
-        )
-        .where(llm_call_where(scope), Observation.user_id == user_pk)
-        .group_by(Observation.provider)
-    ).all()
-    records = [(p or NO_PROVIDER, int(c), int(t), float(cost), int(u)) for p, c, t, cost, u in rows]
-    records.sort(key=lambda r: (-round(r[3], 9), -r[1], r[0]))
-    return pd.DataFrame(
-        records, columns=["provider", "calls", "tokens", "cost_usd", "unpriced_calls"]
+def _by_provider(models: pd.DataFrame) -> pd.DataFrame:
+    """The per-model rows summed per provider (a handful of rows)."""
+    frame = models.assign(tokens=models["input_tokens"] + models["output_tokens"])
+    columns = ["calls", "tokens", "cost_usd", "unpriced_calls"]
+    grouped = frame.groupby("provider", as_index=False, sort=False)[columns].sum()
+    grouped["order"] = grouped["cost_usd"].round(9)
+    grouped = grouped.sort_values(
+        ["order", "calls", "provider"], ascending=[False, False, True], kind="stable"
     )
-
-
-def tool_call_where(scope: Scope):
-    """Tool calls of the scope: tool observations started in the period, teams, environments."""
-    conditions = [
-        Observation.org_id == scope.org_id,
-        Observation.start_day >= scope.start_day,
-        Observation.start_day <= scope.end_day,
-        Observation.kind == str(ObservationKind.TOOL),
-        *team_conditions(scope, Observation.team_id),
-    ]
-    if scope.environments is not None:
-        environments = scope.environments
-        conditions.append(Observation.environment.in_(environments) if environments else false())
-    return and_(*conditions)
+    return grouped[["provider", *columns]].reset_index(drop=True)
 
 
 def _by_tool(conn: Connection, scope: Scope, user_pk: int) -> pd.DataFrame:
@@ -293,147 +263,3 @@ def _by_tool(conn: Connection, scope: Scope, user_pk: int) -> pd.DataFrame:
     ]
     records.sort(key=lambda r: (-r[1], r[0]))
     return pd.DataFrame(records, columns=["tool", "calls", "errors", "error_rate"])
-
-
-@dataclass(frozen=True)
-class UserSessions:
-    """The user's lifetime sessions, newest first, at most ``limit`` of ``matched``.
-
-    ``rows``: ``DataFrame[session, started, ended, traces, errors, duration_s,
-    tokens, cost_usd]``; ``started`` / ``ended`` = earliest trace start / latest
-    trace end (naive UTC); ``errors`` = traces with status ``error``;
-    ``duration_s`` = ended − started (the session time of METRICS.md);
-    ``tokens`` and ``cost_usd`` sum the traces' own figures.
-    ``traces_without_session`` counts the user's traces that have no session.
-    """
-
-    rows: pd.DataFrame
-    matched: int
-    limit: int
-    traces_without_session: int
-
-
-SESSION_COLUMNS = [
-    "session",
-    "started",
-    "ended",
-    "traces",
-    "errors",
-    "duration_s",
-    "tokens",
-    "cost_usd",
-]
-
-
-def user_sessions(
-    engine: Engine,
-    filters: Filters,
-    *,
-    user_pk: int,
-    errored_only: bool = False,
-    limit: int = SESSION_LIMIT,
-) -> UserSessions | None:
-    """The user's sessions (only those with an ``error`` trace when ``errored_only``)."""
-    with engine.connect() as conn:
-        scope = resolve_scope(conn, filters)
-        if visible_user(conn, scope, user_pk) is None:
-            return None
-        lifetime = lifetime_scope(scope)
-        mine = and_(trace_where(lifetime), Trace.user_id == user_pk)
-        errors = count_if(Trace.status == str(TraceStatus.ERROR))
-        grouped = (
-            select(
-                Trace.session_id.label("session_pk"),
-                func.min(Trace.start_us).label("started"),
-                func.max(Trace.end_us).label("ended"),
-                func.count().label("traces"),
-                errors.label("errors"),
-                func.coalesce(func.sum(Trace.input_tokens + Trace.output_tokens), 0).label("tok"),
-                func.coalesce(func.sum(Trace.cost_usd), 0.0).label("cost"),
-            )
-            .where(mine, Trace.session_id.is_not(None))
-            .group_by(Trace.session_id)
-        )
-        if errored_only:
-            grouped = grouped.having(errors > 0)
-        grouped = grouped.subquery("sessions")
-        matched = conn.execute(select(func.count()).select_from(grouped)).scalar_one()
-        rows = conn.execute(
-            select(Session.session_key, grouped)
-            .join(Session, Session.id == grouped.c.session_pk)
-            .order_by(grouped.c.started.desc(), Session.session_key)
-            .limit(max(limit, 0))
-        ).all()
-        without = conn.execute(
-            select(func.count()).where(mine, Trace.session_id.is_(None))
-        ).scalar_one()
-    return UserSessions(
-        rows=_session_frame(rows),
-        matched=int(matched),
-        limit=limit,
-        traces_without_session=int(without),
-    )
-
-
-def _session_frame(rows: list) -> pd.DataFrame:
-    records = [
-        (
-            row.session_key,
-            pd.Timestamp(int(row.started), unit="us"),
-            None if row.ended is None else pd.Timestamp(int(row.ended), unit="us"),
-            int(row.traces),
-            int(row.errors),
-            None if row.ended is None else (int(row.ended) - int(row.started)) / 1_000_000,
-            int(row.tok),
-            float(row.cost),
-        )
-        for row in rows
-    ]
-    frame = pd.DataFrame(records, columns=SESSION_COLUMNS)
-    frame["ended"] = pd.to_datetime(frame["ended"])
-    return frame
-
-
-AUDIT_COLUMNS = ["time", "actor", "action", "target", "details"]
-
-
-def user_audit_events(
-    engine: Engine, filters: Filters, *, user_pk: int, limit: int = AUDIT_LIMIT
-) -> pd.DataFrame | None:
-    """The organization's audit events by or about the user, newest first, at most ``limit``.
-
-    An event matches when its ``actor`` or its ``target`` equals the user's
-    external id or (non-empty) email: audit events name people by the identity
-    they act under, and an admin's change to a user (invite, removal) names the
-    user as target. Lifetime like the rest of the detail; audit events carry no
-    team or environment, so those filters do not narrow them (the user must be
-    visible to the scope, else ``None``).
-    """
-    with engine.connect() as conn:
-        scope = resolve_scope(conn, filters)
-        profile = visible_user(conn, scope, user_pk)
-        if profile is None:
-            return None
-        names = [profile.external_id] + ([profile.email] if profile.email else [])
-        rows = conn.execute(
-            select(
-                AuditEvent.ts_us,
-                AuditEvent.actor,
-                AuditEvent.action,
-                AuditEvent.target,
-                AuditEvent.details,
-            )
-            .where(
-                AuditEvent.org_id == scope.org_id,
-                or_(AuditEvent.actor.in_(names), AuditEvent.target.in_(names)),
-            )
-            .order_by(AuditEvent.ts_us.desc(), AuditEvent.id.desc())
-            .limit(max(limit, 0))
-        ).all()
-    records = [
-        (from_us(int(ts)).replace(tzinfo=None), actor, action, target, details)
-        for ts, actor, action, target, details in rows
-    ]
-    frame = pd.DataFrame(records, columns=AUDIT_COLUMNS)
-    frame["time"] = pd.to_datetime(frame["time"])
-    return frame

@@ -1,0 +1,73 @@
+"""The SQL the writer runs: positional INSERTs for bulk rows, and UPDATEs built once.
+
+Bulk rows go through the driver's own ``executemany`` (SQLAlchemy's per-row
+parameter handling would cost more than SQLite's work for 45-column rows); the
+UPDATE statements are built once because building them costs more than running
+them for a small batch.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from functools import cache
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, bindparam, case, or_, update
+
+from telemetry.models import Observation, Trace, User
+
+TRACE_DIMENSIONS = ("user_id", "team_id", "session_id", "environment")
+
+
+def to_json(value: Any) -> str:
+    """Compact JSON text of attribute-like values (anything odd written as its str)."""
+    try:
+        return orjson.dumps(value, default=str).decode()
+    except TypeError:  # e.g. an integer beyond 64 bits
+        return json.dumps(value, default=str)
+
+
+def insert_sql(
+    conn: Connection, table: str, columns: Sequence[str], *, ignore_duplicates: bool = False
+) -> str:
+    """A positional INSERT for the connection's driver (``?`` for SQLite, ``%s`` for psycopg)."""
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    names = ", ".join(f'"{c}"' for c in columns)
+    sql = f'INSERT INTO "{table}" ({names}) VALUES ({", ".join([mark] * len(columns))})'
+    return sql + " ON CONFLICT DO NOTHING" if ignore_duplicates else sql
+
+
+@cache
+def trace_update(columns: tuple[str, ...]):
+    """UPDATE trace SET <columns> WHERE id = :b_pk (parameters named b_<column>)."""
+    values = {c: bindparam(f"b_{c}") for c in columns}
+    return update(Trace).where(Trace.id == bindparam("b_pk")).values(values)
+
+
+@cache
+def trace_dimensions_update():
+    """UPDATE observation SET user_id, team_id, session_id, environment WHERE trace_pk = :b_pk."""
+    values = {f: bindparam(f"b_{f}") for f in TRACE_DIMENSIONS}
+    return update(Observation).where(Observation.trace_pk == bindparam("b_pk")).values(values)
+
+
+@cache
+def widen_user_times():
+    """first_trace_us = min(stored, :b_first), last_trace_us = max(stored, :b_last)."""
+    first, last = bindparam("b_first"), bindparam("b_last")
+    return (
+        update(User)
+        .where(User.id == bindparam("b_id"))
+        .values(
+            first_trace_us=case(
+                (or_(User.first_trace_us.is_(None), User.first_trace_us > first), first),
+                else_=User.first_trace_us,
+            ),
+            last_trace_us=case(
+                (or_(User.last_trace_us.is_(None), User.last_trace_us < last), last),
+                else_=User.last_trace_us,
+            ),
+        )
+    )

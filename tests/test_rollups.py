@@ -1,0 +1,373 @@
+"""The daily rollup tables stay equal to the traces and LLM calls they summarise."""
+
+from __future__ import annotations
+
+import random
+import re
+from collections import Counter
+from datetime import date, datetime
+
+import pytest
+from sqlalchemy import Engine, delete, event, insert, select, text, update
+
+from telemetry.cli import main
+from telemetry.db import init_store
+from telemetry.derive import summarize_trace
+from telemetry.models import LLM_CALL_KINDS, LlmDaily, Observation, Trace, TraceDaily
+from telemetry.queries import (
+    activity_timeline,
+    adoption,
+    billing_period,
+    by_team,
+    cost_by_model,
+    cost_by_user,
+    cost_per_day_by_model,
+    module_usage,
+    overview_kpis,
+    top_agents,
+    usage_totals,
+)
+from telemetry.rollups import rebuild_rollups, refresh_rollups, rollup_drift, trace_days
+from telemetry.timeutil import day_number, day_of_us, hour_of_us, month_of_us, to_us
+from tests.edge_case_week import build_edge_case_week, week
+from tests.factories import Dataset, embedding, generation, root, tool
+
+TRACE_KEY = ("start_day", "team_id", "environment", "user_id", "module", "agent", "status")
+LLM_KEY = (
+    "start_day",
+    "team_id",
+    "environment",
+    "user_id",
+    "module",
+    "agent",
+    "kind",
+    "provider",
+    "model",
+    "cost_source",
+)
+TOKENS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens")
+MARCH_2 = date(2026, 3, 2)
+
+
+# --- what the rollups should hold, computed in plain Python over the written rows ----------
+
+
+def expected_trace_rollup(traces: list[dict]) -> dict[tuple, Counter]:
+    rows: dict[tuple, Counter] = {}
+    for trace in traces:
+        row = rows.setdefault(tuple(trace[k] for k in TRACE_KEY), Counter())
+        row["traces"] += 1
+        row["traces_without_session"] += trace["session_id"] is None
+        if trace["end_us"] is not None:
+            row["timed_traces"] += 1
+            row["duration_us_sum"] += trace["end_us"] - trace["start_us"]
+        for name in ("generations", "tool_calls", "tool_errors", *TOKENS, "reasoning_tokens"):
+            row[name] += trace[name]
+        row["cost_usd"] += trace["cost_usd"]
+        added, removed = trace["code_lines_added"], trace["code_lines_removed"]
+        row["traces_with_code"] += added is not None or removed is not None
+        row["code_lines_added"] += added or 0
+        row["code_lines_removed"] += removed or 0
+        row["traces_with_outcome"] += trace["task_outcome"] != ""
+        for outcome in ("clean", "revised", "regression"):
+            row[f"outcome_{outcome}"] += trace["task_outcome"] == outcome
+    return rows
+
+
+def expected_llm_rollup(observations: list[dict]) -> dict[tuple, Counter]:
+    rows: dict[tuple, Counter] = {}
+    for call in observations:
+        if call["kind"] not in LLM_CALL_KINDS:
+            continue
+        row = rows.setdefault(tuple(call[k] for k in LLM_KEY), Counter())
+        row["calls"] += 1
+        row["errors"] += call["status"] == "error"
+        if call["end_us"] is not None:
+            row["timed_calls"] += 1
+            row["duration_us_sum"] += call["end_us"] - call["start_us"]
+        for name in (*TOKENS, "reasoning_tokens"):
+            row[name] += call[name]
+        row["cost_usd"] += call["cost_usd"]
+    return rows
+
+
+def stored_rollup(engine: Engine, table, org_id: int) -> dict[tuple, dict]:
+    """The rollup rows of an organization: key (day first) -> measures."""
+    key_names = ("day", *(TRACE_KEY if table is TraceDaily else LLM_KEY)[1:])
+    with engine.connect() as conn:
+        rows = conn.execute(select(table).where(table.org_id == org_id)).mappings().all()
+    found = {}
+    for row in rows:
+        key = tuple(row[name] for name in key_names)
+        assert key not in found, f"rollup key stored twice: {key}"
+        skip = {"id", "org_id", *key_names}
+        found[key] = {name: value for name, value in row.items() if name not in skip}
+    return found
+
+
+def assert_rollups_match(engine: Engine, ds: Dataset) -> None:
+    for table, expected in (
+        (TraceDaily, expected_trace_rollup(ds.traces)),
+        (LlmDaily, expected_llm_rollup(ds.observations)),
+    ):
+        stored = stored_rollup(engine, table, ds.org_id)
+        assert set(stored) == set(expected), table.__tablename__
+        for key, want in expected.items():
+            got = stored[key]
+            assert got["cost_usd"] == pytest.approx(want["cost_usd"], abs=1e-12), key
+            integers = {name: int(value) for name, value in got.items() if name != "cost_usd"}
+            assert integers == {name: want[name] for name in integers}, key
+
+
+# --- a small month with the cases the rollups must keep apart ------------------------------
+
+
+def write_month(ds: Dataset, order: str) -> None:
+    ds.team("alpha")
+    ds.team("beta")
+    ds.user("ana", team="alpha")
+    ds.user("bob", team="beta")
+    traces = [
+        ("a1", dict(user="ana", session="s1", start=datetime(2026, 3, 2, 9), module="ide")),
+        (
+            "a2",
+            dict(
+                user="ana",
+                session="s1",
+                start=datetime(2026, 3, 2, 10),
+                module="ide",
+                agent="coder",
+                spans=[
+                    root(attributes={"task.outcome": "clean", "code.lines_added": 12}),
+                    generation(input_tokens=100, output_tokens=20, cost_usd=0.01),
+                    tool("search", status="error"),
+                ],
+            ),
+        ),
+        (
+            "a3",  # its generation starts after midnight: counted on the next day
+            dict(
+                user="ana",
+                start=datetime(2026, 3, 2, 23, 59),
+                agent="coder",
+                spans=[
+                    root(seconds=300, attributes={"code.lines_removed": 3}),
+                    generation(at=120, input_tokens=7, output_tokens=3, cost_usd=0.002),
+                ],
+            ),
+        ),
+        (
+            "b1",
+            dict(
+                user="bob",
+                session="s2",
+                start=datetime(2026, 3, 3, 8),
+                environment="staging",
+                spans=[
+                    root(status="error", attributes={"task.outcome": "regression"}),
+                    generation("claude", "anthropic", cost_source="unpriced", status="error"),
+                    embedding(input_tokens=50, cost_usd=0.0001),
+                ],
+            ),
+        ),
+        ("b2", dict(user="bob", start=datetime(2026, 3, 3, 9), spans=[root(seconds=None)])),
+        (
+            "x1",  # no user and no team: NULL keys
+            dict(
+                team=None,
+                start=datetime(2026, 3, 3, 12),
+                spans=[root(), generation(input_tokens=5, output_tokens=5, cost_usd=0.5)],
+            ),
+        ),
+        ("x2", dict(team=None, start=datetime(2026, 3, 5, 12), session="s3")),
+    ]
+    if order == "reverse":
+        traces.reverse()
+    elif order == "shuffled":
+        random.Random(5).shuffle(traces)
+    for trace_id, kwargs in traces:
+        ds.trace(trace_id, **kwargs)
+
+
+@pytest.mark.parametrize("order", ["forward", "reverse", "shuffled"])
+def test_rollups_equal_the_stored_rows_written_in_any_order(engine, order):
+    ds = Dataset(engine, org=f"month-{order}")
+    write_month(ds, order)
+    assert_rollups_match(engine, ds)
+    with engine.connect() as conn:
+        assert rollup_drift(conn, ds.org_id) == []
+
+
+def test_rollups_of_the_edge_case_week_equal_a_rebuild_from_scratch(engine):
+    forward = build_edge_case_week(engine, "forward")
+    backward = build_edge_case_week(engine, "backward", reverse=True)
+    for ds in (forward, backward):
+        assert_rollups_match(engine, ds)
+        before = {t: stored_rollup(engine, t, ds.org_id) for t in (TraceDaily, LlmDaily)}
+        with engine.begin() as conn:
+            rebuild_rollups(conn, ds.org_id)
+        assert {t: stored_rollup(engine, t, ds.org_id) for t in (TraceDaily, LlmDaily)} == before
+
+
+def test_refreshing_one_day_leaves_the_other_days_untouched(engine):
+    ds = Dataset(engine)
+    write_month(ds, "forward")
+    with engine.connect() as conn:
+        ids_before = dict(conn.execute(select(TraceDaily.id, TraceDaily.day)).all())
+    with engine.begin() as conn:
+        # Every trace changes, but only 2 March is refreshed.
+        conn.execute(update(Trace).values(tool_calls=Trace.tool_calls + 10))
+        refresh_rollups(conn, ds.org_id, [day_number(MARCH_2)])
+    with engine.connect() as conn:
+        rows = conn.execute(select(TraceDaily.id, TraceDaily.day, TraceDaily.tool_calls)).all()
+        drift = rollup_drift(conn, ds.org_id)
+    march_2 = [row for row in rows if row.day == day_number(MARCH_2)]
+    others = [row for row in rows if row.day != day_number(MARCH_2)]
+    assert sum(row.tool_calls for row in march_2) == 3 * 10 + 1  # a1, a2 (one tool), a3
+    assert {row.id: row.day for row in others} == {
+        pk: day for pk, day in ids_before.items() if day != day_number(MARCH_2)
+    }
+    assert sum(row.tool_calls for row in others) == 0
+    stale = {line.split(" ")[1] for line in drift}
+    assert stale == {"day=2026-03-03", "day=2026-03-05"}
+
+
+def test_a_trace_whose_start_moves_to_the_previous_day_updates_both_days(engine):
+    ds = Dataset(engine)
+    ds.user("ana")
+    trace = ds.trace(
+        "late",
+        user="ana",
+        start=datetime(2026, 3, 3, 0, 10),
+        spans=[root(seconds=60), tool("search", at=5)],
+    )
+    early = to_us(datetime(2026, 3, 2, 23, 50))
+
+    def earlier_span_arrives(conn, refreshed_days) -> None:
+        """As an ingest writer: store the span, re-derive the trace, refresh the days."""
+        stored = conn.execute(
+            select(Observation).where(
+                Observation.trace_pk == trace["id"], Observation.span_id == "root"
+            )
+        )
+        span = dict(stored.mappings().one())
+        span.pop("id")
+        span.update(
+            span_id="early",
+            parent_span_id="root",
+            name="chat gpt-4o",
+            kind="generation",
+            model="gpt-4o",
+            provider="openai",
+            cost_source="catalog",
+            start_us=early,
+            end_us=early + 1_000_000,
+            start_day=day_of_us(early),
+            start_hour=hour_of_us(early),
+            start_month=month_of_us(early),
+            input_tokens=4,
+            cost_usd=0.02,
+        )
+        conn.execute(insert(Observation).values(**span))
+        spans = conn.execute(select(Observation).where(Observation.trace_pk == trace["id"]))
+        summary = summarize_trace([dict(row) for row in spans.mappings()])
+        conn.execute(update(Trace).where(Trace.id == trace["id"]).values(**summary))
+        refresh_rollups(conn, ds.org_id, refreshed_days(conn))
+
+    # Refreshing only the days the trace has after the write leaves it on its old day too.
+    with engine.connect() as conn, conn.begin() as transaction:
+        earlier_span_arrives(conn, lambda c: trace_days(c, [trace["id"]]))
+        drift = rollup_drift(conn, ds.org_id)
+        transaction.rollback()
+    assert [line.split(":")[0].split(" ")[:2] for line in drift] == [
+        ["trace_daily", "day=2026-03-03"]
+    ]
+
+    with engine.begin() as conn:
+        old_days = trace_days(conn, [trace["id"]])
+        earlier_span_arrives(conn, lambda c: old_days | trace_days(c, [trace["id"]]))
+    with engine.connect() as conn:
+        traced = conn.execute(select(TraceDaily.day, TraceDaily.traces, TraceDaily.cost_usd)).all()
+        called = conn.execute(select(LlmDaily.day, LlmDaily.calls, LlmDaily.input_tokens)).all()
+        assert rollup_drift(conn, ds.org_id) == []
+    assert [(day, traces) for day, traces, _ in traced] == [(day_number(MARCH_2), 1)]
+    assert traced[0].cost_usd == pytest.approx(0.02)
+    assert called == [(day_number(MARCH_2), 1, 4)]
+
+
+def test_drift_names_the_day_and_the_figure_until_a_rebuild(engine):
+    ds = Dataset(engine)
+    write_month(ds, "forward")
+    with engine.begin() as conn:
+        conn.execute(
+            update(Observation).where(Observation.kind == "embedding").values(cost_usd=1.5)
+        )
+        drift = rollup_drift(conn, ds.org_id)
+        assert len(drift) == 1
+        assert drift[0].startswith("llm_daily day=2026-03-03 team_id=")
+        assert "cost_usd is 0.0001, the base rows give 1.5" in drift[0]
+        rebuild_rollups(conn, ds.org_id)
+        assert rollup_drift(conn, ds.org_id) == []
+
+
+def test_the_migration_fills_the_rollups_of_data_stored_before_it(engine):
+    ds = Dataset(engine)
+    write_month(ds, "forward")
+    with engine.begin() as conn:
+        TraceDaily.__table__.drop(conn)
+        LlmDaily.__table__.drop(conn)
+        conn.execute(text("DELETE FROM schema_migration WHERE name = 'm006_daily_rollups'"))
+    assert init_store(engine) == ["m006_daily_rollups"]
+    assert_rollups_match(engine, ds)
+
+
+def test_rollups_cli_checks_and_rebuilds(engine, monkeypatch, capsys):
+    ds = Dataset(engine, org="acme")
+    write_month(ds, "forward")
+    monkeypatch.setenv("TELEMETRY_DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    assert main(["rollups", "check", "--org", "acme"]) == 0
+    assert "acme: rollups match" in capsys.readouterr().out
+    with engine.begin() as conn:
+        conn.execute(delete(TraceDaily).where(TraceDaily.org_id == ds.org_id))
+    assert main(["rollups", "check"]) == 1
+    out = capsys.readouterr().out
+    assert "acme: rollups differ" in out
+    assert "default: rollups match" in out
+    assert "trace_daily day=2026-03-05 team_id=None environment='production' user_id=None" in out
+    assert main(["rollups", "rebuild", "--org", "acme"]) == 0
+    assert "acme: rebuilt 7 trace rollup rows" in capsys.readouterr().out
+    assert main(["rollups", "check", "--org", "acme"]) == 0
+    assert main(["rollups", "check", "--org", "nope"]) == 2
+    assert "organization 'nope' does not exist" in capsys.readouterr().err
+
+
+def test_dashboard_aggregates_read_the_rollups_not_millions_of_rows(sqlite_engine):
+    """Statement check, not timing: only the distinct session count reads the trace table."""
+    build_edge_case_week(sqlite_engine)
+    statements: list[str] = []
+
+    def remember(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    filters = week(teams=("alpha",), environments=("production",))
+    event.listen(sqlite_engine, "before_cursor_execute", remember)
+    for query in (
+        overview_kpis,
+        adoption,
+        module_usage,
+        activity_timeline,
+        top_agents,
+        usage_totals,
+        cost_by_model,
+        by_team,
+        billing_period,
+        cost_by_user,
+        cost_per_day_by_model,
+    ):
+        query(sqlite_engine, filters)
+    event.remove(sqlite_engine, "before_cursor_execute", remember)
+    base = [s for s in statements if re.search(r"\bFROM (trace|observation)\b(?!_)", s)]
+    assert base, "the session count reads the traces"
+    for statement in base:
+        assert "FROM observation" not in statement
+        assert "count(distinct(trace.session_id))" in statement
