@@ -33,7 +33,11 @@ are ordinary group keys there, so nothing relies on a unique constraint over
 nullable columns. A day is "touched" when a trace starting on it, or an LLM call
 starting on it, is inserted, updated or deleted; when a trace's start moves (an
 earlier span arrived), both its old and its new day are touched.
-:func:`trace_days` and :func:`user_days` find the days to pass.
+:func:`trace_days` and :func:`user_days` find the days to pass. The writers: span
+ingestion (``telemetry.ingest.writer``), team moves of the user directory
+(``telemetry.ingest.directory``), re-pricing (``telemetry.reprice``) and the demo
+generator. Deleting a whole organization deletes its rollups with it (they are
+organization-scoped tables).
 :func:`rebuild_rollups` recomputes a whole organization and :func:`rollup_drift`
 compares the stored rollups with a fresh computation (``python -m telemetry
 rollups check|rebuild``).

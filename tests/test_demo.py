@@ -612,3 +612,19 @@ def test_progress_reaches_the_total(sqlite_engine):
     )
     assert seen[-1] == (90, 90)
     assert rows(sqlite_engine, "SELECT count(*) FROM trace") == [(90,)]
+
+
+def test_dashboard_rollups_agree_with_the_generated_rows(demo):
+    from telemetry.rollups import rollup_drift
+
+    engine = demo
+    with engine.connect() as conn:
+        org = demo_id(engine)
+        assert rollup_drift(conn, org) == []
+        rolled = conn.execute(
+            text("SELECT coalesce(sum(traces), 0) FROM trace_daily WHERE org_id = :o"), {"o": org}
+        ).scalar()
+        stored = conn.execute(
+            text("SELECT count(*) FROM trace WHERE org_id = :o"), {"o": org}
+        ).scalar()
+    assert rolled == stored > 0

@@ -7,7 +7,6 @@ from datetime import date
 
 import pandas as pd
 import pytest
-from sqlalchemy import event
 
 from telemetry.db import init_store, make_engine
 from telemetry.queries import (
@@ -250,23 +249,3 @@ def test_unknown_org_fails_every_query(engine, ds):
     for query in (run_totals, usage_totals, cost_by_model, by_team, top_agents, headline_metrics):
         with pytest.raises(UnknownOrganization):
             query(engine, filters)
-
-
-def test_token_and_cost_queries_read_only_the_llm_call_index(sqlite_engine):
-    """Plan check, not timing: LLM-call aggregates stay inside the partial cover index."""
-    build_edge_case_week(sqlite_engine)
-    statements: list[tuple[str, tuple]] = []
-
-    def remember(conn, cursor, statement, parameters, context, executemany):
-        statements.append((statement, parameters))
-
-    event.listen(sqlite_engine, "before_cursor_execute", remember)
-    for query in (usage_totals, cost_by_model, by_team, top_agents):
-        query(sqlite_engine, week(teams=("alpha",), environments=("production",)))
-    event.remove(sqlite_engine, "before_cursor_execute", remember)
-    llm_statements = [(s, p) for s, p in statements if "FROM observation" in s]
-    assert len(llm_statements) == 4
-    with sqlite_engine.connect() as conn:
-        for statement, parameters in llm_statements:
-            plan = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).all()
-            assert "USING COVERING INDEX ix_obs_llm_cover" in " ".join(r[3] for r in plan)

@@ -42,6 +42,7 @@ from telemetry.models import (
     Trace,
     User,
 )
+from telemetry.rollups import rebuild_rollups
 from telemetry.store import bump_data_version
 from telemetry.timeutil import US_PER_DAY, day_number, day_of_number
 
@@ -102,6 +103,8 @@ def generate_demo(
             _record_trace_span(conn, writer.trace_span)
             conn.execute(AuditEvent.__table__.insert(), [{"org_id": org, **e} for e in events])
             conn.execute(ModelPrice.__table__.insert(), [{"org_id": org, **price}])
+            # One full rebuild is cheaper than refreshing the days of every batch.
+            rebuild_rollups(conn, org)
             bump_data_version(conn, org)
     return DemoSummary(
         org=DEMO_ORG,
