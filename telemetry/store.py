@@ -69,14 +69,18 @@ def price_overrides(conn: Connection, org: int) -> dict[str, Price]:
     }
 
 
-def insert_ignoring_duplicates(conn: Connection, table: Table, rows: Iterable[dict]) -> int:
-    """Insert rows, skipping any that collide with a unique key; return how many were new."""
+def insert_ignoring_duplicates(conn: Connection, table: Table, rows: Iterable[dict]) -> None:
+    """Insert rows, silently skipping any that collide with a unique key.
+
+    Returns nothing on purpose: drivers disagree on the row count of a
+    multi-row insert (PostgreSQL's executemany reports -1), so callers that
+    need to know what was new must look it up.
+    """
     rows = list(rows)
     if not rows:
-        return 0
+        return
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(table).on_conflict_do_nothing()
-    return conn.execute(statement, rows).rowcount
+    conn.execute(dialect.insert(table).on_conflict_do_nothing(), rows)
 
 
 def bump_data_version(conn: Connection, org: int) -> None:

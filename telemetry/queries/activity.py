@@ -9,6 +9,7 @@ from sqlalchemy import Connection, Engine, func, select
 
 from telemetry.filters import Filters, Grouping
 from telemetry.models import LlmDaily, Trace, TraceDaily, TraceStatus
+from telemetry.queries.buckets import bucket_numbers, bucket_start
 from telemetry.queries.daily import (
     day_bucket,
     llm_daily_where,
@@ -24,14 +25,6 @@ from telemetry.queries.scope import (
     resolve_scope,
     trace_bucket,
     trace_where,
-)
-from telemetry.timeutil import (
-    US_PER_HOUR,
-    day_of_number,
-    month_number,
-    month_start,
-    week_number_of_day,
-    week_start,
 )
 
 NO_AGENT = "(no agent)"
@@ -146,35 +139,14 @@ def activity_timeline_in(conn: Connection, scope: Scope) -> pd.DataFrame:
         ).where(trace_daily_where(scope))
     rows = conn.execute(query.group_by("bucket")).all()
     found = {int(number): (int(traces), int(users)) for number, traces, users in rows}
-    buckets = _bucket_numbers(scope, grouping)
+    buckets = bucket_numbers(scope.filters)
     return pd.DataFrame(
         {
-            "bucket": pd.to_datetime([_bucket_start(grouping, n) for n in buckets]),
+            "bucket": pd.to_datetime([bucket_start(grouping, n) for n in buckets]),
             "traces": [found.get(n, (0, 0))[0] for n in buckets],
             "users_active": [found.get(n, (0, 0))[1] for n in buckets],
         }
     )
-
-
-def _bucket_numbers(scope: Scope, grouping: Grouping) -> range:
-    if grouping == Grouping.HOUR:
-        return range(scope.start_day * 24, (scope.end_day + 1) * 24)
-    if grouping == Grouping.WEEK:
-        return range(week_number_of_day(scope.start_day), week_number_of_day(scope.end_day) + 1)
-    if grouping == Grouping.MONTH:
-        filters = scope.filters
-        return range(month_number(filters.start), month_number(filters.end) + 1)
-    return range(scope.start_day, scope.end_day + 1)
-
-
-def _bucket_start(grouping: Grouping, number: int) -> pd.Timestamp:
-    if grouping == Grouping.HOUR:
-        return pd.Timestamp(number * US_PER_HOUR, unit="us")
-    if grouping == Grouping.WEEK:
-        return pd.Timestamp(week_start(number))
-    if grouping == Grouping.MONTH:
-        return pd.Timestamp(month_start(number))
-    return pd.Timestamp(day_of_number(number))
 
 
 def top_agents(engine: Engine, filters: Filters, limit: int = 10) -> pd.DataFrame:
