@@ -137,7 +137,7 @@ def server(tmp_path_factory) -> Iterator[Server]:
     )
     reader.start()
     try:
-        port = running.wait_for(r"Local URL: http://localhost:(\d+)", START_TIMEOUT).group(1)
+        port = running.wait_for(r"URL: http://localhost:(\d+)", START_TIMEOUT).group(1)
         running.url = f"http://localhost:{port}"
         running.wait_for(r"password: (\S+)", START_TIMEOUT)
         _wait_healthy(running.url)
