@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from telemetry.ingest.otlp import Rejection
 
-_COUNTS = (
-    "spans_stored",
-    "duplicates",
-    "traces_created",
-    "traces_updated",
-    "users_created",
-    "users_updated",
-    "teams_created",
-    "audit_events",
-)
-
 
 @dataclass
-class IngestReport:
-    """Totals over every batch written, and every rejected record with where and why."""
+class IngestCounts:
+    """What was stored, skipped and rejected: one batch's outcome, or a sum of them."""
 
     spans_stored: int = 0
     duplicates: int = 0
@@ -32,6 +21,14 @@ class IngestReport:
     teams_created: int = 0
     audit_events: int = 0
     rejections: list[Rejection] = field(default_factory=list)
+
+
+_COUNTS = tuple(f.name for f in fields(IngestCounts) if f.name != "rejections")
+
+
+@dataclass
+class IngestReport(IngestCounts):
+    """Totals over every batch written, and every rejected record with where and why."""
 
     def add(self, outcome: Any) -> None:
         """Add a :class:`~telemetry.ingest.writer.BatchOutcome` (or another report)."""

@@ -20,7 +20,7 @@ from __future__ import annotations
 import operator
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Engine, select, update
@@ -32,6 +32,7 @@ from telemetry.ingest.identities import Identities, listed, rows_in
 from telemetry.ingest.limits import clip
 from telemetry.ingest.otlp import Rejection
 from telemetry.ingest.quarantine import quarantine, store_audit_events
+from telemetry.ingest.report import IngestCounts
 from telemetry.ingest.statements import (
     TRACE_DIMENSIONS,
     insert_sql,
@@ -93,18 +94,8 @@ _RETRIES = 3
 
 
 @dataclass
-class BatchOutcome:
+class BatchOutcome(IngestCounts):
     """What one batch changed."""
-
-    spans_stored: int = 0
-    duplicates: int = 0
-    traces_created: int = 0
-    traces_updated: int = 0
-    users_created: int = 0
-    users_updated: int = 0
-    teams_created: int = 0
-    audit_events: int = 0
-    rejections: list[Rejection] = field(default_factory=list)
 
 
 def _dedupe(records: Sequence[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
