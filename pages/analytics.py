@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from telemetry import format as fmt
 from ui import analytics_audit, analytics_sections
-from ui import format as fmt
 from ui.cache import cached_query
 from ui.filters import current_view
 

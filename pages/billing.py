@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import streamlit as st
 
+from telemetry import format as fmt
 from telemetry import queries
+from telemetry.charts.billing import (
+    daily_cost_chart,
+    model_cost_chart,
+    tokens_chart,
+    top_users_chart,
+)
 from telemetry.queries.billing import NO_USER, unpriced_of
 from telemetry.timeutil import month_number
 from ui import billing_view
-from ui import format as fmt
 from ui.account import current_account
-from ui.billing_charts import daily_cost_chart, model_cost_chart, tokens_chart, top_users_chart
 from ui.cache import cached_query, get_engine
 from ui.filters import current_view
 from ui.periods import utc_today

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import streamlit as st
 
+from telemetry import format as fmt
 from telemetry import queries
+from telemetry.charts.base import activity_chart, module_chart
 from telemetry.db import database_url
-from ui import format as fmt
 from ui.cache import cached_query, org_has_traces
 from ui.cards import kpi_cards
-from ui.charts import activity_chart, module_chart
 from ui.header import page_header
 
 view = page_header("Overview", compares=True)

@@ -6,9 +6,9 @@ from dataclasses import replace
 
 import streamlit as st
 
+from telemetry import format as fmt
 from telemetry import queries
 from telemetry.filters import Grouping
-from ui import format as fmt
 from ui import users_view
 from ui.account import is_admin
 from ui.cache import cached_query

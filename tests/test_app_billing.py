@@ -14,6 +14,7 @@ from datetime import date, timedelta
 import pytest
 import streamlit as st
 
+from telemetry import format as fmt
 from telemetry.cli import main as cli_main
 from telemetry.models import CostSource
 from telemetry.timeutil import day_end_us, day_start_us
@@ -28,7 +29,6 @@ from tests.app_support import (
     signed_in_app,
 )
 from tests.factories import generation, root
-from ui import format as fmt
 
 
 @pytest.fixture

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from telemetry.charts.base import activity_chart
 from telemetry.filters import Grouping
-from ui.charts import activity_chart
 
 
 def chart_rows(starts: list[str], grouping: Grouping) -> list[dict]:

@@ -8,7 +8,7 @@ import io
 import pandas as pd
 import pytest
 
-from ui.csv import to_safe_csv
+from telemetry.csvsafe import to_safe_csv
 
 
 def read_back(data: bytes) -> list[list[str]]:

@@ -11,11 +11,11 @@ from collections.abc import Callable
 
 import streamlit as st
 
+from telemetry import format as fmt
 from telemetry import queries
 from telemetry.filters import Filters
 from telemetry.queries.audit import DEFAULT_EVENT_LIMIT
 from ui import analytics_blocks as blocks
-from ui import format as fmt
 
 Load = Callable[..., object]
 _NO_REPORTS = (

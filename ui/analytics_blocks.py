@@ -8,12 +8,12 @@ from collections.abc import Sequence
 import pandas as pd
 import streamlit as st
 
+from telemetry import format as fmt
+from telemetry.csvsafe import to_safe_csv
 from telemetry.db import database_url
 from telemetry.filters import Filters
 from telemetry.queries import Kpi
-from ui import format as fmt
 from ui.cache import org_has_traces
-from ui.csv import to_safe_csv
 
 # Where "up" is bad, or neither good nor bad, the card's delta is coloured so.
 DELTA_COLORS = {

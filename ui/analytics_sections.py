@@ -11,12 +11,12 @@ from collections.abc import Callable
 
 import streamlit as st
 
+from telemetry import format as fmt
 from telemetry import queries
+from telemetry.charts.analytics import breakdown_chart, comparison_chart, heatmap
 from telemetry.filters import Filters
 from telemetry.queries.breakdown import MEASURES
 from ui import analytics_blocks as blocks
-from ui import format as fmt
-from ui.analytics_charts import breakdown_chart, comparison_chart, heatmap
 
 Load = Callable[..., object]
 BREAKDOWN_NONE = "None"

@@ -6,14 +6,14 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
 
+from telemetry import format as fmt
 from telemetry.accounts import Account
+from telemetry.csvsafe import to_safe_csv
 from telemetry.filters import Filters
 from telemetry.price_admin import PriceChangeRefused, set_price_as
 from telemetry.pricing import Price
 from telemetry.queries import BillingMonth, BillingPeriod, UserCosts
 from telemetry.timeutil import month_number, month_start
-from ui import format as fmt
-from ui.csv import to_safe_csv
 
 PRICE_NOTICE = "billing_price_notice"
 _COUNT = {"format": "localized"}

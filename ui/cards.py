@@ -6,9 +6,9 @@ from collections.abc import Sequence
 
 import streamlit as st
 
+from telemetry import format as fmt
 from telemetry.filters import Filters
 from telemetry.queries import HEADLINE_KEYS, Kpi
-from ui import format as fmt
 
 # Where "up" is bad or neither good nor bad, the delta is coloured accordingly.
 DELTA_COLORS = {"error_rate": "inverse", "cost_usd": "off", "tokens": "off"}

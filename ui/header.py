@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from telemetry import format as fmt
 from telemetry.demo import DEMO_ORG
-from ui import format as fmt
 from ui.filters import View, current_view
 
 

@@ -6,14 +6,14 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from telemetry import format as fmt
 from telemetry import queries
+from telemetry.charts.base import TRACE_COLOR
 from telemetry.filters import Filters
 from telemetry.queries import UserDetail
 from telemetry.queries.user_history import AUDIT_LIMIT
 from telemetry.timeutil import from_us
-from ui import format as fmt
 from ui.cache import cached_query
-from ui.charts import TRACE_COLOR
 from ui.users_view import DETAIL_KEY
 
 _MONEY = st.column_config.NumberColumn("Cost (USD)", format="dollar")

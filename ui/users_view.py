@@ -11,12 +11,12 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from telemetry import format as fmt
+from telemetry.charts.base import TRACE_COLOR
+from telemetry.csvsafe import to_safe_csv
 from telemetry.filters import Filters
 from telemetry.models import UserStatus
 from telemetry.queries import ROLLUPS, UsersHeader, UserTable, cost_rollup
-from ui import format as fmt
-from ui.charts import TRACE_COLOR
-from ui.csv import to_safe_csv
 from ui.periods import CUSTOM
 
 DETAIL_KEY = "users_detail_pk"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from ui.charts import TRACE_COLOR
+from telemetry.charts.base import TRACE_COLOR
 
 TOKEN_KINDS = {
     "input_tokens": "Input (cached included)",

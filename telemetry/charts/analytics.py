@@ -5,9 +5,9 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
+from telemetry.charts.base import TRACE_COLOR
 from telemetry.filters import Grouping
 from telemetry.queries.peaks import WEEKDAYS
-from ui.charts import TRACE_COLOR
 
 PREVIOUS_COLOR = "#9ca3af"
 HEATMAP_SCHEME = "blues"

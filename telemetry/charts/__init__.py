@@ -1,0 +1,1 @@
+"""Altair charts built from the query layer's small DataFrames, shared by the pages and reports."""
