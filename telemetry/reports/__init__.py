@@ -1,0 +1,1 @@
+"""Reports: choose modules and items, build each item from the query layer, render PDF or HTML."""
