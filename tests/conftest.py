@@ -78,3 +78,27 @@ def sqlite_engine(tmp_path) -> Iterator[Engine]:
     init_store(store)
     yield store
     store.dispose()
+
+
+@pytest.fixture
+def app_env(tmp_path, monkeypatch):
+    """A throwaway store and accounts file for an ``AppTest`` run (see tests/app_support.py)."""
+    from tests import app_support
+
+    yield from app_support.make_app_env(tmp_path, monkeypatch)
+
+
+@pytest.fixture
+def csv_downloads(monkeypatch) -> list[str]:
+    """Every file the app offers for download in this test, as text."""
+    import streamlit as st
+
+    offered: list[str] = []
+    original = st.download_button
+
+    def recording(label, data, *args, **kwargs):
+        offered.append(data.decode("utf-8-sig") if isinstance(data, bytes) else data)
+        return original(label, data, *args, **kwargs)
+
+    monkeypatch.setattr(st, "download_button", recording)
+    return offered

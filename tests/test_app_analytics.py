@@ -10,13 +10,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-import streamlit as st
-
 from telemetry.logins import record_auth_event
 from telemetry.models import SpanStatus
 from telemetry.timeutil import to_us
-from tests import app_support
 from tests.app_support import (
     TEAM_A,
     TEAM_B_NAMES,
@@ -43,25 +39,6 @@ SECTIONS = [
     "Generated code and task outcomes",
     "Audit",
 ]
-
-
-@pytest.fixture
-def app_env(tmp_path, monkeypatch):
-    yield from app_support.make_app_env(tmp_path, monkeypatch)
-
-
-@pytest.fixture
-def csv_downloads(monkeypatch) -> list[str]:
-    """Every file the app offers for download in this test, as text."""
-    offered: list[str] = []
-    original = st.download_button
-
-    def recording(label, data, *args, **kwargs):
-        offered.append(data.decode("utf-8-sig") if isinstance(data, bytes) else data)
-        return original(label, data, *args, **kwargs)
-
-    monkeypatch.setattr(st, "download_button", recording)
-    return offered
 
 
 def add_details(ds: Dataset, today) -> None:

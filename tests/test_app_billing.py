@@ -12,13 +12,11 @@ import json
 from datetime import date, timedelta
 
 import pytest
-import streamlit as st
 
 from telemetry import format as fmt
 from telemetry.cli import main as cli_main
 from telemetry.models import CostSource
 from telemetry.timeutil import day_end_us, day_start_us
-from tests import app_support
 from tests.app_support import (
     TEAM_A,
     TEAM_B_NAMES,
@@ -29,25 +27,6 @@ from tests.app_support import (
     signed_in_app,
 )
 from tests.factories import generation, root
-
-
-@pytest.fixture
-def app_env(tmp_path, monkeypatch):
-    yield from app_support.make_app_env(tmp_path, monkeypatch)
-
-
-@pytest.fixture
-def csv_downloads(monkeypatch) -> list[str]:
-    """Every CSV the page offers for download in this test, as text."""
-    offered: list[str] = []
-    original = st.download_button
-
-    def recording(label, data, *args, **kwargs):
-        offered.append(data.decode("utf-8-sig") if isinstance(data, bytes) else data)
-        return original(label, data, *args, **kwargs)
-
-    monkeypatch.setattr(st, "download_button", recording)
-    return offered
 
 
 def billing_page(username: str):

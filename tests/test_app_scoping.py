@@ -11,10 +11,8 @@ LLM calls 0.25 + unpriced + 0.125 = $0.375 with 2 of 3 priced (67%), tokens
 from __future__ import annotations
 
 import pytest
-import streamlit as st
 
 from telemetry.demo import DEMO_ORG
-from tests import app_support
 from tests.app_support import (
     TEAM_A,
     TEAM_B_NAMES,
@@ -38,25 +36,6 @@ AVALON_CARDS = {
     "Cost": "$0.375",
     "Tokens": "2,150",
 }
-
-
-@pytest.fixture
-def app_env(tmp_path, monkeypatch):
-    yield from app_support.make_app_env(tmp_path, monkeypatch)
-
-
-@pytest.fixture
-def csv_downloads(monkeypatch) -> list[str]:
-    """Every CSV the page offers for download in this test."""
-    offered: list[str] = []
-    original = st.download_button
-
-    def recording(label, data, *args, **kwargs):
-        offered.append(data)
-        return original(label, data, *args, **kwargs)
-
-    monkeypatch.setattr(st, "download_button", recording)
-    return offered
 
 
 def assert_no_team_b(at) -> None:

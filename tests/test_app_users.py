@@ -11,9 +11,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-import streamlit as st
 
-from tests import app_support
 from tests.app_support import (
     TEAM_A,
     TEAM_B_NAMES,
@@ -26,25 +24,6 @@ from tests.app_support import (
 from tests.factories import generation, root
 from ui.periods import CUSTOM
 from ui.users_view import narrow_period, selected_days
-
-
-@pytest.fixture
-def app_env(tmp_path, monkeypatch):
-    yield from app_support.make_app_env(tmp_path, monkeypatch)
-
-
-@pytest.fixture
-def csv_downloads(monkeypatch) -> list[bytes]:
-    """Every CSV the page offers for download in this test."""
-    offered: list[bytes] = []
-    original = st.download_button
-
-    def recording(label, data, *args, **kwargs):
-        offered.append(data)
-        return original(label, data, *args, **kwargs)
-
-    monkeypatch.setattr(st, "download_button", recording)
-    return offered
 
 
 def as_text(data: bytes | str) -> str:
