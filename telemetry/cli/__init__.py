@@ -6,12 +6,23 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from telemetry.cli import demo, ingest, keys, metrics, orgs, prices, rollups, setup, users
+from telemetry.cli import (
+    demo,
+    ingest,
+    keys,
+    metrics,
+    orgs,
+    prices,
+    report,
+    rollups,
+    setup,
+    users,
+)
 from telemetry.cli.common import CommandError
 
 # Each module has ``register(subparsers)``; its commands set ``func`` to a
 # callable taking the parsed args and returning an exit code.
-COMMAND_MODULES = [setup, users, metrics, orgs, keys, ingest, prices, demo, rollups]
+COMMAND_MODULES = [setup, users, metrics, orgs, keys, ingest, prices, demo, rollups, report]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -133,6 +133,8 @@ class ItemSpec:
     kind: str  # "kpis", "chart" or "table"
     build: Callable[[Engine, ReportRequest], tuple[Block, Fidelity]]
     description: str = ""
+    # A list of users: its result carries a Snapshot (complete, partial or unavailable).
+    lists_users: bool = False
 
 
 @dataclass(frozen=True)
@@ -145,6 +147,8 @@ class ItemResult:
     fidelity: Fidelity = EXACT
     error: str = ""
     seconds: float = 0.0
+    # For items that list users: the block's snapshot, or "unavailable" when the item failed.
+    snapshot: Snapshot | None = None
 
     @property
     def failed(self) -> bool:
