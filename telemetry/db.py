@@ -188,3 +188,50 @@ def m006_daily_rollups(conn: Connection) -> None:
     SQLModel.metadata.create_all(conn, tables=tables)
     for org in conn.execute(select(models.Organization.id)).scalars().all():
         rebuild_rollups(conn, org)
+
+
+@migrations
+def m007_analytics_rollups(conn: Connection) -> None:
+    # The Analytics page reads per-day rollups of tool calls, commands and sessions, an
+    # hourly one of traces, and the output tokens of timed LLM calls (telemetry.rollups)
+    # instead of every trace and observation of a period; fill them from what is stored.
+    from sqlalchemy import inspect
+
+    from telemetry.rollups import rebuild_rollups
+
+    tables = [
+        models.ToolDaily.__table__,
+        models.CommandDaily.__table__,
+        models.SessionDaily.__table__,
+        models.TraceHourly.__table__,
+    ]
+    SQLModel.metadata.create_all(conn, tables=tables)
+    llm_columns = {column["name"] for column in inspect(conn).get_columns("llm_daily")}
+    if "timed_output_tokens" not in llm_columns:
+        conn.execute(
+            text("ALTER TABLE llm_daily ADD COLUMN timed_output_tokens BIGINT NOT NULL DEFAULT 0")
+        )
+    for org in conn.execute(select(models.Organization.id)).scalars().all():
+        rebuild_rollups(conn, org)
+
+
+@migrations
+def m008_drilldown_list_indexes(conn: Connection) -> None:
+    # The Traces list pages through a period newest first (ORDER BY start_us LIMIT n):
+    # without (org_id, start_us) every trace of the period is sorted to show 50 of them.
+    conn.execute(text("CREATE INDEX IF NOT EXISTS ix_trace_org_start ON trace (org_id, start_us)"))
+
+
+@migrations
+def m009_drilldown_session_probe_index(conn: Connection) -> None:
+    # The Sessions list probes one session's traces of the period (is this its first
+    # trace? has it an error, this agent, this user?). With every probed column in the
+    # index, each probe is a few index entries; without them SQLite prefers the status
+    # index and scans every error trace of the period per session.
+    conn.execute(text("DROP INDEX IF EXISTS ix_trace_org_session_start"))  # an early m008 made it
+    conn.execute(
+        text(
+            "CREATE INDEX IF NOT EXISTS ix_trace_org_session_probe ON trace "
+            "(org_id, session_id, start_us, team_id, environment, status, agent, user_id)"
+        )
+    )

@@ -385,3 +385,111 @@ class LlmDaily(SQLModel, table=True):
     cache_write_tokens: int = _big(default=0)
     reasoning_tokens: int = _big(default=0)
     cost_usd: float = 0.0
+    timed_output_tokens: int = _big(default=0)  # output tokens of the timed calls
+
+
+class ToolDaily(SQLModel, table=True):
+    """Tool-call figures per UTC day of the call's own start and its dimensions (a rollup).
+
+    Derived data, kept equal to an aggregate of the ``observation`` rows of kind
+    ``tool`` by :mod:`telemetry.rollups`: one row per (org, day, team, environment,
+    user, agent, tool type, tool name).
+    """
+
+    __tablename__ = "tool_daily"
+    __table_args__ = (Index("ix_tool_daily_org_day", "org_id", "day"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organization.id")
+    day: int
+    team_id: int | None = None
+    environment: str = Field(default="production", max_length=100)
+    user_id: int | None = None
+    agent: str = Field(default="", max_length=200)
+    tool_type: str = Field(default="", max_length=64)
+    tool_name: str = Field(default="", max_length=200)
+    calls: int = 0
+    errors: int = 0  # calls with span status ERROR
+    timed_calls: int = 0  # calls with an end
+    duration_us_sum: int = _big(default=0)  # sum of end - start over timed calls
+
+
+class CommandDaily(SQLModel, table=True):
+    """Trace figures per UTC day of the trace's start, by command (trace name) (a rollup).
+
+    Derived data, kept equal to an aggregate of ``trace`` by :mod:`telemetry.rollups`:
+    one row per (org, day, team, environment, name, status).
+    """
+
+    __tablename__ = "command_daily"
+    __table_args__ = (Index("ix_command_daily_org_day", "org_id", "day"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organization.id")
+    day: int
+    team_id: int | None = None
+    environment: str = Field(default="production", max_length=100)
+    name: str = Field(default="", max_length=512)
+    status: str = Field(default=TraceStatus.RUNNING, max_length=16)
+    traces: int = 0
+    timed_traces: int = 0
+    duration_us_sum: int = _big(default=0)
+
+
+class SessionDaily(SQLModel, table=True):
+    """Each session's traces per UTC day of their start (a rollup; traces with a session only).
+
+    Derived data, kept equal to an aggregate of ``trace`` by :mod:`telemetry.rollups`:
+    one row per (org, day, team, environment, agent, session) with the earliest start
+    and the latest end (NULL while all of them run) of those traces, so that session
+    times and distinct sessions over a period read these rows instead of every trace.
+    """
+
+    __tablename__ = "session_daily"
+    __table_args__ = (
+        Index(
+            "ix_session_daily_org_day_cover",
+            "org_id",
+            "day",
+            "team_id",
+            "environment",
+            "agent",
+            "session_id",
+            "first_start_us",
+            "last_end_us",
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organization.id")
+    day: int
+    team_id: int | None = None
+    environment: str = Field(default="production", max_length=100)
+    agent: str = Field(default="", max_length=200)
+    session_id: int
+    traces: int = 0
+    first_start_us: int = _big(default=0)
+    last_end_us: int | None = _big(default=None)
+
+
+class TraceHourly(SQLModel, table=True):
+    """Traces and their tokens per UTC hour of the trace's start (a rollup, for peak usage).
+
+    Derived data, kept equal to an aggregate of ``trace`` by :mod:`telemetry.rollups`:
+    one row per (org, day, start hour, team, environment); ``start_hour`` is
+    ``trace.start_hour`` (hours since the epoch) and ``day`` its day, by which the row
+    is refreshed.
+    """
+
+    __tablename__ = "trace_hourly"
+    __table_args__ = (Index("ix_trace_hourly_org_day", "org_id", "day"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organization.id")
+    day: int
+    start_hour: int
+    team_id: int | None = None
+    environment: str = Field(default="production", max_length=100)
+    traces: int = 0
+    input_tokens: int = _big(default=0)
+    output_tokens: int = _big(default=0)

@@ -157,3 +157,18 @@ def test_trend_figures_agree_with_metrics_json(engine, ds):
             metrics["timeout_rate"],
         )
         assert stats.tokens == metrics["input_tokens"] + metrics["output_tokens"]
+
+
+@pytest.mark.parametrize("grouping", [Grouping.HOUR, Grouping.WEEK, Grouping.MONTH])
+def test_trend_totals_are_the_same_whatever_the_grouping(engine, ds, grouping):
+    # Hours read the traces and calls, days/weeks/months the daily rollups: same figures.
+    got = _kpis(engine, week(grouping=grouping))
+    assert got["traces"] == (8, 2)
+    assert got["users_active"] == (3, 2)
+    assert got["completed"] == (5, 1)
+    assert got["errors"] == (1, 1)
+    assert got["timeouts"] == (1, 0)
+    assert got["input_tokens"] == (1000 + 500 + 2000 + 300 + 800 + 100 + 400, 100)
+    assert got["cache_read_tokens"] == (400 + 600, 0)
+    assert got["session_time_mean_s"] == ((S1_SECONDS + 30 + 45 + 80) / 4, 50)
+    assert got["session_time_median_s"] == ((45 + 80) / 2, 50)

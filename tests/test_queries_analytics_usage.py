@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime
 import pandas as pd
 import pytest
 
+from telemetry.filters import Grouping
 from telemetry.queries import breakdown_timeline, code_and_outcomes, peak_usage
 from telemetry.queries.breakdown import OTHER
 from tests.analytics_week import build_analytics_week, week
@@ -71,6 +72,25 @@ def test_breakdown_respects_the_team_filter_and_empty_periods(engine, ds):
     frame = breakdown_timeline(engine, week(teams=("beta",)), dimension="user", measure="runs")
     assert _totals(frame) == {"eve": 2}
     assert breakdown_timeline(engine, week(**EMPTY), dimension="team", measure="runs").empty
+
+
+@pytest.mark.parametrize("grouping", [Grouping.HOUR, Grouping.WEEK, Grouping.MONTH])
+def test_breakdown_totals_are_the_same_whatever_the_grouping(engine, ds, grouping):
+    # Hours read the traces and calls, days/weeks/months the daily rollups: same figures.
+    def totals(dimension: str, measure: str, top: int = 5) -> dict[str, int]:
+        filters = week(grouping=grouping)
+        return _totals(
+            breakdown_timeline(engine, filters, dimension=dimension, measure=measure, top=top)
+        )
+
+    assert totals("team", "runs", top=1) == {"alpha": 5, OTHER: 3}
+    assert totals("user", "runs") == {"ana": 3, "bob": 2, "eve": 2, "(no user)": 1}
+    assert totals("agent", "errors") == {"coder": 1}
+    assert totals("module", "tokens") == {"ide": 4200 + 430, "chat": 900 + 130}
+    assert totals("model", "runs") == {"gpt-4o": 4, "claude-sonnet-4-5": 3}
+    assert totals("provider", "errors") == {"anthropic": 1}
+    assert totals("tool", "runs", top=2) == {"kb_lookup": 1, "run_tests": 1, OTHER: 1}
+    assert totals("tool", "errors") == {"run_tests": 1}
 
 
 def test_unknown_breakdown_dimension_is_refused_with_the_choices(engine, ds):

@@ -13,24 +13,48 @@ from sqlalchemy import Engine, delete, event, insert, select, text, update
 from telemetry.cli import main
 from telemetry.db import init_store
 from telemetry.derive import summarize_trace
-from telemetry.models import LLM_CALL_KINDS, LlmDaily, Observation, Trace, TraceDaily
+from telemetry.ingest.files import import_files
+from telemetry.ingest.limits import Limits
+from telemetry.models import (
+    LLM_CALL_KINDS,
+    CommandDaily,
+    LlmDaily,
+    Observation,
+    SessionDaily,
+    ToolDaily,
+    Trace,
+    TraceDaily,
+    TraceHourly,
+)
 from telemetry.queries import (
     activity_timeline,
     adoption,
+    agent_runs,
     billing_period,
+    breakdown_timeline,
     by_team,
+    code_and_outcomes,
+    commands,
     cost_by_model,
     cost_by_user,
     cost_per_day_by_model,
+    model_runs,
     module_usage,
     overview_kpis,
+    peak_usage,
+    run_statistics,
+    tool_runs,
     top_agents,
+    trends,
     usage_totals,
 )
+from telemetry.queries import percentiles as percentiles_module
 from telemetry.rollups import rebuild_rollups, refresh_rollups, rollup_drift, trace_days
+from telemetry.store import org_id
 from telemetry.timeutil import day_number, day_of_us, hour_of_us, month_of_us, to_us
 from tests.edge_case_week import build_edge_case_week, week
 from tests.factories import Dataset, embedding, generation, root, tool
+from tests.ingest_support import otlp_span, request_line
 
 TRACE_KEY = ("start_day", "team_id", "environment", "user_id", "module", "agent", "status")
 LLM_KEY = (
@@ -45,6 +69,18 @@ LLM_KEY = (
     "model",
     "cost_source",
 )
+TOOL_KEY = ("start_day", "team_id", "environment", "user_id", "agent", "tool_type", "tool_name")
+COMMAND_KEY = ("start_day", "team_id", "environment", "name", "status")
+SESSION_KEY = ("start_day", "team_id", "environment", "agent", "session_id")
+HOURLY_KEY = ("start_day", "start_hour", "team_id", "environment")
+KEYS = {
+    TraceDaily: TRACE_KEY,
+    LlmDaily: LLM_KEY,
+    ToolDaily: TOOL_KEY,
+    CommandDaily: COMMAND_KEY,
+    SessionDaily: SESSION_KEY,
+    TraceHourly: HOURLY_KEY,
+}
 TOKENS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens")
 MARCH_2 = date(2026, 3, 2)
 
@@ -85,15 +121,76 @@ def expected_llm_rollup(observations: list[dict]) -> dict[tuple, Counter]:
         if call["end_us"] is not None:
             row["timed_calls"] += 1
             row["duration_us_sum"] += call["end_us"] - call["start_us"]
+            row["timed_output_tokens"] += call["output_tokens"]
         for name in (*TOKENS, "reasoning_tokens"):
             row[name] += call[name]
         row["cost_usd"] += call["cost_usd"]
     return rows
 
 
+def expected_tool_rollup(observations: list[dict]) -> dict[tuple, Counter]:
+    rows: dict[tuple, Counter] = {}
+    for call in (o for o in observations if o["kind"] == "tool"):
+        row = rows.setdefault(tuple(call[k] for k in TOOL_KEY), Counter())
+        row["calls"] += 1
+        row["errors"] += call["status"] == "error"
+        if call["end_us"] is not None:
+            row["timed_calls"] += 1
+            row["duration_us_sum"] += call["end_us"] - call["start_us"]
+    return rows
+
+
+def expected_command_rollup(traces: list[dict]) -> dict[tuple, Counter]:
+    rows: dict[tuple, Counter] = {}
+    for trace in traces:
+        row = rows.setdefault(tuple(trace[k] for k in COMMAND_KEY), Counter())
+        row["traces"] += 1
+        if trace["end_us"] is not None:
+            row["timed_traces"] += 1
+            row["duration_us_sum"] += trace["end_us"] - trace["start_us"]
+    return rows
+
+
+def expected_session_rollup(traces: list[dict]) -> dict[tuple, dict]:
+    groups: dict[tuple, list[dict]] = {}
+    for trace in (t for t in traces if t["session_id"] is not None):
+        groups.setdefault(tuple(trace[k] for k in SESSION_KEY), []).append(trace)
+    rows = {}
+    for key, members in groups.items():
+        ends = [t["end_us"] for t in members if t["end_us"] is not None]
+        rows[key] = {
+            "traces": len(members),
+            "first_start_us": min(t["start_us"] for t in members),
+            "last_end_us": max(ends) if ends else None,
+        }
+    return rows
+
+
+def expected_hourly_rollup(traces: list[dict]) -> dict[tuple, Counter]:
+    rows: dict[tuple, Counter] = {}
+    for trace in traces:
+        row = rows.setdefault(tuple(trace[k] for k in HOURLY_KEY), Counter())
+        row["traces"] += 1
+        row["input_tokens"] += trace["input_tokens"]
+        row["output_tokens"] += trace["output_tokens"]
+    return rows
+
+
+def expected_rollups(traces: list[dict], observations: list[dict]) -> dict:
+    """Every rollup table -> its rows, computed in plain Python from the base rows."""
+    return {
+        TraceDaily: expected_trace_rollup(traces),
+        LlmDaily: expected_llm_rollup(observations),
+        ToolDaily: expected_tool_rollup(observations),
+        CommandDaily: expected_command_rollup(traces),
+        SessionDaily: expected_session_rollup(traces),
+        TraceHourly: expected_hourly_rollup(traces),
+    }
+
+
 def stored_rollup(engine: Engine, table, org_id: int) -> dict[tuple, dict]:
     """The rollup rows of an organization: key (day first) -> measures."""
-    key_names = ("day", *(TRACE_KEY if table is TraceDaily else LLM_KEY)[1:])
+    key_names = ("day", *KEYS[table][1:])
     with engine.connect() as conn:
         rows = conn.execute(select(table).where(table.org_id == org_id)).mappings().all()
     found = {}
@@ -106,17 +203,23 @@ def stored_rollup(engine: Engine, table, org_id: int) -> dict[tuple, dict]:
 
 
 def assert_rollups_match(engine: Engine, ds: Dataset) -> None:
-    for table, expected in (
-        (TraceDaily, expected_trace_rollup(ds.traces)),
-        (LlmDaily, expected_llm_rollup(ds.observations)),
-    ):
-        stored = stored_rollup(engine, table, ds.org_id)
+    assert_stored_rollups_are(engine, ds.org_id, expected_rollups(ds.traces, ds.observations))
+
+
+def assert_stored_rollups_are(engine: Engine, org_id: int, expected_tables: dict) -> None:
+    for table, expected in expected_tables.items():
+        stored = stored_rollup(engine, table, org_id)
         assert set(stored) == set(expected), table.__tablename__
         for key, want in expected.items():
             got = stored[key]
-            assert got["cost_usd"] == pytest.approx(want["cost_usd"], abs=1e-12), key
-            integers = {name: int(value) for name, value in got.items() if name != "cost_usd"}
-            assert integers == {name: want[name] for name in integers}, key
+            if "cost_usd" in got:
+                assert got["cost_usd"] == pytest.approx(want["cost_usd"], abs=1e-12), key
+            exact = {
+                name: None if value is None else int(value)
+                for name, value in got.items()
+                if name != "cost_usd"
+            }
+            assert exact == {name: want[name] for name in exact}, (table.__tablename__, key)
 
 
 # --- a small month with the cases the rollups must keep apart ------------------------------
@@ -279,8 +382,11 @@ def test_a_trace_whose_start_moves_to_the_previous_day_updates_both_days(engine)
         earlier_span_arrives(conn, lambda c: trace_days(c, [trace["id"]]))
         drift = rollup_drift(conn, ds.org_id)
         transaction.rollback()
-    assert [line.split(":")[0].split(" ")[:2] for line in drift] == [
-        ["trace_daily", "day=2026-03-03"]
+    # Every rollup keyed by the trace's start day keeps the trace on its old day.
+    assert sorted(line.split(":")[0].split(" ")[:2] for line in drift) == [
+        ["command_daily", "day=2026-03-03"],
+        ["trace_daily", "day=2026-03-03"],
+        ["trace_hourly", "day=2026-03-03"],
     ]
 
     with engine.begin() as conn:
@@ -371,3 +477,138 @@ def test_dashboard_aggregates_read_the_rollups_not_millions_of_rows(sqlite_engin
     for statement in base:
         assert "FROM observation" not in statement
         assert "count(distinct(trace.session_id))" in statement
+
+
+def test_the_analytics_migration_fills_the_new_rollups_of_data_stored_before_it(engine):
+    ds = Dataset(engine)
+    write_month(ds, "forward")
+    with engine.begin() as conn:
+        for table in (ToolDaily, CommandDaily, SessionDaily, TraceHourly):
+            table.__table__.drop(conn)
+        conn.execute(text("ALTER TABLE llm_daily DROP COLUMN timed_output_tokens"))
+        conn.execute(text("DELETE FROM schema_migration WHERE name = 'm007_analytics_rollups'"))
+    assert init_store(engine) == ["m007_analytics_rollups"]
+    assert_rollups_match(engine, ds)
+
+
+# --- ingestion in several batches ----------------------------------------------------------
+
+
+def _tool(trace: int, span: int, name: str, start_s: float, **kwargs) -> dict:
+    attrs = {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": name}
+    attrs["gen_ai.tool.type"] = "function"
+    return otlp_span(trace, span, parent=1, name=name, start_s=start_s, attrs=attrs, **kwargs)
+
+
+def _chat(trace: int, span: int, start_s: float, output: int, **kwargs) -> dict:
+    attrs = {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.request.model": "gpt-4o",
+        "gen_ai.usage.input_tokens": 10 * output,
+        "gen_ai.usage.output_tokens": output,
+    }
+    return otlp_span(trace, span, parent=1, name="chat", start_s=start_s, attrs=attrs, **kwargs)
+
+
+def _root(trace: int, start_s: float, end_s: float | None, **attrs) -> dict:
+    return otlp_span(
+        trace, 1, name=attrs.pop("name", "turn"), start_s=start_s, end_s=end_s, attrs=attrs
+    )
+
+
+def batched_export() -> list[str]:
+    """OTLP lines (12:00 UTC + seconds) whose traces arrive over several lines and batches.
+
+    Trace 3 first arrives after midnight, then an earlier span moves it to the day
+    before; trace 4 is still running; tools fail or never end; sessions span days.
+    """
+    hour = 3600
+    who = {"enduser.id": "ana", "session.id": "s1", "gen_ai.agent.name": "coder"}
+    return [
+        request_line([_root(1, 0, 60, name="/review", **who), _tool(1, 2, "search", 5, end_s=6)]),
+        request_line([_chat(1, 3, 10, 7, end_s=12), _tool(1, 4, "grep", 20, end_s=None)]),
+        request_line(
+            [
+                _root(2, 11 * hour, 11 * hour + 50, name="/fix", **who),
+                _tool(2, 2, "run_tests", 11 * hour + 1, end_s=11 * hour + 9, status=2),
+                _chat(2, 3, 12 * hour + 30, 5, end_s=12 * hour + 40),  # after midnight
+            ]
+        ),
+        request_line(
+            [_root(3, 12 * hour + 100, 12 * hour + 200, **{**who, "session.id": "s2"})],
+            resource={"deployment.environment.name": "staging"},
+        ),
+        request_line(
+            [_chat(3, 2, 11 * hour + 3000, 9, end_s=11 * hour + 3100)],  # 23:50, day before
+            resource={"deployment.environment.name": "staging"},
+        ),
+        request_line([_root(4, 13 * hour, None, **{"enduser.id": "bob", "session.id": "s1"})]),
+        request_line([_tool(4, 2, "search", 13 * hour + 1, end_s=13 * hour + 2)]),
+        request_line(
+            [_root(5, 36 * hour, 36 * hour + 5), _chat(5, 2, 36 * hour + 1, 3, end_s=None)]
+        ),
+    ]
+
+
+def base_rows(engine: Engine, org: int) -> tuple[list[dict], list[dict]]:
+    with engine.connect() as conn:
+        traces = conn.execute(select(Trace).where(Trace.org_id == org)).mappings().all()
+        calls = conn.execute(select(Observation).where(Observation.org_id == org))
+        return [dict(row) for row in traces], [dict(row) for row in calls.mappings().all()]
+
+
+@pytest.mark.parametrize("batch_spans", [1, 2, 5])
+def test_rollups_stay_equal_to_a_recomputation_after_ingest_in_several_batches(
+    engine, tmp_path, batch_spans
+):
+    path = tmp_path / "export.jsonl"
+    lines = batched_export()
+    # Two imports: the later lines land in a store already holding the earlier ones.
+    path.write_text("\n".join(lines[:4]) + "\n", encoding="utf-8")
+    import_files(engine, [path], limits=Limits(batch_spans=batch_spans))
+    path.write_text("\n".join(lines[4:]) + "\n", encoding="utf-8")
+    import_files(engine, [path], limits=Limits(batch_spans=batch_spans))
+    with engine.connect() as conn:
+        org = org_id(conn, "default")
+        assert rollup_drift(conn, org) == []
+    traces, observations = base_rows(engine, org)
+    assert len(traces) == 5 and len(observations) == 13
+    assert {t["start_day"] for t in traces if t["trace_id"].endswith("3")} == {
+        day_number(date(2025, 6, 1))
+    }
+    assert_stored_rollups_are(engine, org, expected_rollups(traces, observations))
+
+
+# --- which tables the Analytics page reads -------------------------------------------------
+
+
+def test_analytics_queries_read_base_rows_only_for_percentiles(sqlite_engine, monkeypatch):
+    """Statement check, not timing: with day buckets only medians and p95 read base rows."""
+    build_edge_case_week(sqlite_engine)
+    statements: list[str] = []
+
+    def remember(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    real_plain_rows = percentiles_module._plain_rows
+
+    def plain_rows(conn, query):  # percentile values bypass SQLAlchemy's cursor events
+        statements.append(str(query.compile(dialect=conn.dialect)))
+        return real_plain_rows(conn, query)
+
+    monkeypatch.setattr(percentiles_module, "_plain_rows", plain_rows)
+    filters = week(teams=("alpha",), environments=("production",))
+    event.listen(sqlite_engine, "before_cursor_execute", remember)
+    for query in (trends, run_statistics, tool_runs, peak_usage, code_and_outcomes):
+        query(sqlite_engine, filters)
+    for dimension in ("team", "agent", "model", "tool"):
+        for measure in ("runs", "errors", "tokens"):
+            breakdown_timeline(sqlite_engine, filters, dimension=dimension, measure=measure)
+    assert not [s for s in statements if re.search(r"\bFROM (trace|observation)\b(?!_)", s)]
+    for query in (commands, agent_runs, model_runs):
+        statements.clear()
+        query(sqlite_engine, filters)
+        base = [s for s in statements if re.search(r"\bFROM (trace|observation)\b(?!_)", s)]
+        assert len(base) == 1, query.__name__  # the durations of the percentiles
+        assert "GROUP BY" not in base[0] and "end_us -" in base[0]
+    event.remove(sqlite_engine, "before_cursor_execute", remember)

@@ -1,1 +1,1 @@
-"""Streamlit helpers shared by app.py and the pages: login, sidebar filters, caches, page drawing."""
+"""Streamlit helpers shared by app.py and the pages: login, sidebar filters, caches, drawing."""

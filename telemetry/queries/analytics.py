@@ -16,6 +16,11 @@ What each figure counts:
   (:mod:`telemetry.queries.percentiles`) in seconds. In a timeline, a session
   belongs to the bucket of its earliest trace in the period and keeps its whole
   time there, so a session spanning midnight is never cut in two.
+
+Where they are read: with day, week or month buckets, from the daily rollups
+(``trace_daily``, ``llm_daily``, ``session_daily``; :mod:`telemetry.rollups`), whose
+keys hold the user and the session, so distinct counts stay exact. Hour buckets
+are finer than a rollup day: then the traces and LLM calls themselves are read.
 """
 
 from __future__ import annotations
@@ -26,11 +31,13 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, func, select
 
 from telemetry.filters import Filters
-from telemetry.models import Observation, Trace, TraceStatus
+from telemetry.models import LlmDaily, Observation, SessionDaily, Trace, TraceDaily, TraceStatus
 from telemetry.queries.buckets import bucket_numbers, bucket_start
+from telemetry.queries.daily import day_bucket, llm_daily_where, total, total_if, trace_daily_where
 from telemetry.queries.kpis import UNIT_COUNT, UNIT_RATIO, Kpi
 from telemetry.queries.observations import observation_bucket
 from telemetry.queries.percentiles import P50, interpolate
+from telemetry.queries.rollup_scope import daily_grouping, rollup_where
 from telemetry.queries.scope import (
     Scope,
     count_if,
@@ -78,6 +85,8 @@ TREND_COLUMNS = [
     "session_time_median_s",
 ]
 _TOKENS = ("input_tokens", "output_tokens", "cache_read_tokens")
+# The order of the per-status counts of _trace_figures.
+_STATUSES = (TraceStatus.OK, TraceStatus.RUNNING, TraceStatus.ERROR, TraceStatus.TIMEOUT)
 _MEASURED = ("error_rate", "session_time_mean_s", "session_time_median_s")
 
 
@@ -125,8 +134,9 @@ def _period(conn: Connection, scope: Scope, label: str) -> tuple[dict, list[dict
         rows.append({"period": label, "bucket": bucket_start(grouping, number), **values})
     totals = {key: sum(row[key] for row in rows) for key in _ADDITIVE}
     totals["error_rate"] = ratio(totals["errors"], totals["finished"])
+    # The user is a key of trace_daily: its distinct values are the period's users.
     totals["users_active"] = conn.execute(
-        select(func.count(func.distinct(Trace.user_id))).where(trace_where(scope))
+        select(func.count(func.distinct(TraceDaily.user_id))).where(trace_daily_where(scope))
     ).scalar_one()
     every_session = [value for values in sessions.values() for value in values]
     totals.update(_session_figures(every_session))
@@ -135,20 +145,25 @@ def _period(conn: Connection, scope: Scope, label: str) -> tuple[dict, list[dict
 
 def _trace_figures(conn: Connection, scope: Scope) -> dict[int, dict]:
     """Per bucket: runs, distinct users, and runs per status."""
-    bucket = trace_bucket(scope.filters.grouping).label("bucket")
-    rows = conn.execute(
-        select(
-            bucket,
+    if daily_grouping(scope):
+        bucket = day_bucket(TraceDaily.day, scope.filters.grouping, scope.filters)
+        query = select(
+            bucket.label("bucket"),
+            total(TraceDaily.traces),
+            func.count(func.distinct(TraceDaily.user_id)),
+            *(
+                total_if(TraceDaily.status == str(status), TraceDaily.traces)
+                for status in _STATUSES
+            ),
+        ).where(trace_daily_where(scope))
+    else:
+        query = select(
+            trace_bucket(scope.filters.grouping).label("bucket"),
             func.count(),
             func.count(func.distinct(Trace.user_id)),
-            count_if(Trace.status == str(TraceStatus.OK)),
-            count_if(Trace.status == str(TraceStatus.RUNNING)),
-            count_if(Trace.status == str(TraceStatus.ERROR)),
-            count_if(Trace.status == str(TraceStatus.TIMEOUT)),
-        )
-        .where(trace_where(scope))
-        .group_by("bucket")
-    ).all()
+            *(count_if(Trace.status == str(status)) for status in _STATUSES),
+        ).where(trace_where(scope))
+    rows = conn.execute(query.group_by("bucket")).all()
     found = {}
     for number, traces, users, ok, running, errors, timeouts in rows:
         finished = int(traces) - int(running)
@@ -166,9 +181,15 @@ def _trace_figures(conn: Connection, scope: Scope) -> dict[int, dict]:
 
 def _token_figures(conn: Connection, scope: Scope) -> dict[int, dict]:
     """Per bucket of each LLM call's own start: input, output and cache-read tokens."""
-    bucket = observation_bucket(scope.filters.grouping).label("bucket")
-    sums = [func.coalesce(func.sum(getattr(Observation, name)), 0) for name in _TOKENS]
-    rows = conn.execute(select(bucket, *sums).where(llm_call_where(scope)).group_by("bucket")).all()
+    if daily_grouping(scope):
+        bucket = day_bucket(LlmDaily.day, scope.filters.grouping, scope.filters)
+        sums = [total(getattr(LlmDaily, name)) for name in _TOKENS]
+        query = select(bucket.label("bucket"), *sums).where(llm_daily_where(scope))
+    else:
+        bucket = observation_bucket(scope.filters.grouping)
+        sums = [total(getattr(Observation, name)) for name in _TOKENS]
+        query = select(bucket.label("bucket"), *sums).where(llm_call_where(scope))
+    rows = conn.execute(query.group_by("bucket")).all()
     return {
         int(row[0]): {name: int(value) for name, value in zip(_TOKENS, row[1:], strict=True)}
         for row in rows
@@ -179,14 +200,25 @@ def _session_times(conn: Connection, scope: Scope) -> dict[int, list]:
     """Per bucket of a session's earliest run: each session's time in microseconds.
 
     The SQL aggregates the runs of each session (one row per session); a
-    session whose runs all still run has ``None`` (no end yet).
+    session whose runs all still run has ``None`` (no end yet). Day buckets read
+    ``session_daily`` (one row per session, day and agent): the min and max over a
+    session's rows are those over its traces, and buckets grow with the day.
     """
-    bucket = trace_bucket(scope.filters.grouping)
-    query = (
-        select(func.min(bucket), func.max(Trace.end_us) - func.min(Trace.start_us))
-        .where(trace_where(scope), Trace.session_id.is_not(None))
-        .group_by(Trace.session_id)
-    )
+    if daily_grouping(scope):
+        bucket = day_bucket(SessionDaily.day, scope.filters.grouping, scope.filters)
+        time_us = func.max(SessionDaily.last_end_us) - func.min(SessionDaily.first_start_us)
+        query = (
+            select(func.min(bucket), time_us)
+            .where(rollup_where(scope, SessionDaily))
+            .group_by(SessionDaily.session_id)
+        )
+    else:
+        bucket = trace_bucket(scope.filters.grouping)
+        query = (
+            select(func.min(bucket), func.max(Trace.end_us) - func.min(Trace.start_us))
+            .where(trace_where(scope), Trace.session_id.is_not(None))
+            .group_by(Trace.session_id)
+        )
     found: dict[int, list] = {}
     for number, session_us in conn.execute(query):
         found.setdefault(int(number), []).append(session_us)

@@ -13,6 +13,9 @@ dimension lives:
   have no tokens (the frame is empty).
 
 Traces by their start, observations by their own start (METRICS.md, "Time").
+With day, week or month buckets every figure is read from the daily rollups
+(``trace_daily``, ``llm_daily``, ``tool_daily``), whose keys hold each dimension;
+hour buckets read the traces and observations themselves.
 """
 
 from __future__ import annotations
@@ -23,11 +26,23 @@ import pandas as pd
 from sqlalchemy import ColumnElement, Connection, Engine, case, func, select
 
 from telemetry.filters import Filters
-from telemetry.models import Observation, SpanStatus, Team, Trace, TraceStatus, User
+from telemetry.models import (
+    LlmDaily,
+    Observation,
+    SpanStatus,
+    Team,
+    ToolDaily,
+    Trace,
+    TraceDaily,
+    TraceStatus,
+    User,
+)
 from telemetry.queries.activity import NO_AGENT
 from telemetry.queries.adoption import NO_MODULE
 from telemetry.queries.buckets import bucket_numbers, bucket_start
+from telemetry.queries.daily import day_bucket, total, total_if
 from telemetry.queries.observations import observation_bucket, tool_call_where
+from telemetry.queries.rollup_scope import daily_grouping, rollup_where
 from telemetry.queries.scope import (
     NO_TEAM,
     Scope,
@@ -118,6 +133,10 @@ def _slot(column: ColumnElement, chosen: list) -> ColumnElement[int]:
 
 
 def _source(scope: Scope, dimension: str, measure: str) -> _Source | None:
+    if dimension == "tool" and measure == "tokens":
+        return None
+    if daily_grouping(scope):
+        return _daily_source(scope, dimension, measure)
     grouping = scope.filters.grouping
     tokens = func.coalesce(func.sum(Observation.input_tokens + Observation.output_tokens), 0)
     if dimension in _TRACE_COLUMNS and measure != "tokens":
@@ -126,8 +145,6 @@ def _source(scope: Scope, dimension: str, measure: str) -> _Source | None:
         )
         column = getattr(Trace, _TRACE_COLUMNS[dimension])
         return _Source(trace_where(scope), column, value, trace_bucket(grouping))
-    if dimension == "tool" and measure == "tokens":
-        return None
     if dimension == "tool":
         where, column = tool_call_where(scope), Observation.tool_name
     elif dimension in _TRACE_COLUMNS:
@@ -140,6 +157,25 @@ def _source(scope: Scope, dimension: str, measure: str) -> _Source | None:
         "tokens": tokens,
     }[measure]
     return _Source(where, column, value, observation_bucket(grouping))
+
+
+def _daily_source(scope: Scope, dimension: str, measure: str) -> _Source:
+    """The same figures from the rollup holding the dimension as a key."""
+    if dimension in _TRACE_COLUMNS and measure != "tokens":
+        table = TraceDaily
+        column = getattr(TraceDaily, _TRACE_COLUMNS[dimension])
+        errors = total_if(TraceDaily.status == str(TraceStatus.ERROR), TraceDaily.traces)
+        value = total(TraceDaily.traces) if measure == "runs" else errors
+    else:
+        table = ToolDaily if dimension == "tool" else LlmDaily
+        name = "tool_name" if dimension == "tool" else _TRACE_COLUMNS.get(dimension, dimension)
+        column = getattr(table, name)
+        if measure == "tokens":
+            value = total(LlmDaily.input_tokens + LlmDaily.output_tokens)
+        else:
+            value = total(table.calls if measure == "runs" else table.errors)
+    bucket = day_bucket(table.day, scope.filters.grouping, scope.filters)
+    return _Source(rollup_where(scope, table), column, value, bucket)
 
 
 def _labels(conn: Connection, scope: Scope, dimension: str, keys: list) -> list[str]:

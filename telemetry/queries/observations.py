@@ -7,12 +7,12 @@ filters by its own ``team_id`` and ``environment``.
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, and_, false
+from sqlalchemy import ColumnElement, Select, and_, false, select
 
 from telemetry.filters import Grouping
 from telemetry.models import Observation, ObservationKind, Trace
 from telemetry.queries.buckets import integer
-from telemetry.queries.scope import Scope, team_conditions
+from telemetry.queries.scope import Scope, llm_call_where, team_conditions
 
 
 def observation_where(scope: Scope, kinds: tuple[str, ...]) -> ColumnElement[bool]:
@@ -55,3 +55,16 @@ def trace_duration_us() -> ColumnElement[int]:
 def observation_duration_us() -> ColumnElement[int]:
     """An observation's duration in whole microseconds (NULL when it has not ended)."""
     return Observation.end_us - Observation.start_us
+
+
+def llm_call_durations(scope: Scope) -> Select:
+    """(provider, model, duration in microseconds) of each LLM call of the scope.
+
+    For latency percentiles, which need every value: the WHERE clause is the one
+    the partial LLM-call index was built for (:func:`~.scope.llm_call_where`).
+    """
+    return select(
+        Observation.provider.label("provider"),
+        Observation.model.label("model"),
+        observation_duration_us().label("us"),
+    ).where(llm_call_where(scope))

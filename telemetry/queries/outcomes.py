@@ -7,18 +7,20 @@ reporting either line count, ``lines_added`` / ``lines_removed`` their sums,
 ``lines_changed`` = added + removed; ``traces_with_outcome`` = traces with a
 ``task.outcome``, counted as ``clean``, ``revised``, ``regression`` and
 ``other_outcome`` (any other value). Groups with no report at all are left
-out, so an empty frame means no agent reported either.
+out, so an empty frame means no agent reported either. Read from the daily trace
+rollup (``trace_daily`` keeps these counts per agent and team).
 """
 
 from __future__ import annotations
 
 import pandas as pd
-from sqlalchemy import Engine, func, or_, select
+from sqlalchemy import Engine, select
 
 from telemetry.filters import Filters
-from telemetry.models import Team, Trace
+from telemetry.models import Team, TraceDaily
 from telemetry.queries.activity import NO_AGENT
-from telemetry.queries.scope import NO_TEAM, count_if, resolve_scope, trace_where
+from telemetry.queries.daily import total, trace_daily_where
+from telemetry.queries.scope import NO_TEAM, resolve_scope
 
 OUTCOMES = ("clean", "revised", "regression")
 GROUPINGS = ("agent", "team")
@@ -41,21 +43,22 @@ def code_and_outcomes(engine: Engine, filters: Filters, *, by: str = "agent") ->
     """
     if by not in GROUPINGS:
         raise ValueError(f"cannot group code and outcomes by {by!r}; use one of {GROUPINGS}")
-    group = Trace.agent if by == "agent" else Trace.team_id
-    reports_code = or_(Trace.code_lines_added.is_not(None), Trace.code_lines_removed.is_not(None))
+    group = TraceDaily.agent if by == "agent" else TraceDaily.team_id
     with engine.connect() as conn:
         scope = resolve_scope(conn, filters)
+        reported = total(TraceDaily.traces_with_code) + total(TraceDaily.traces_with_outcome)
         rows = conn.execute(
             select(
                 group,
-                count_if(reports_code),
-                func.coalesce(func.sum(Trace.code_lines_added), 0),
-                func.coalesce(func.sum(Trace.code_lines_removed), 0),
-                count_if(Trace.task_outcome != ""),
-                *(count_if(Trace.task_outcome == outcome) for outcome in OUTCOMES),
+                total(TraceDaily.traces_with_code),
+                total(TraceDaily.code_lines_added),
+                total(TraceDaily.code_lines_removed),
+                total(TraceDaily.traces_with_outcome),
+                *(total(getattr(TraceDaily, f"outcome_{outcome}")) for outcome in OUTCOMES),
             )
-            .where(trace_where(scope), or_(reports_code, Trace.task_outcome != ""))
+            .where(trace_daily_where(scope))
             .group_by(group)
+            .having(reported > 0)  # groups without any report are left out
         ).all()
         teams = dict(
             conn.execute(select(Team.id, Team.name).where(Team.org_id == scope.org_id)).all()

@@ -12,17 +12,22 @@ agents, and reading the observation table by hour (an hour bucket its covering
 index lacks) measured four to five times slower on the bench store. The total can
 therefore differ slightly from the period's token figure, which counts LLM calls
 by their own start (a run crossing the period's edge).
+
+Read from the hourly trace rollup (``trace_hourly``, :mod:`telemetry.rollups`):
+at most 24 rows per day and team instead of every trace of the period.
 """
 
 from __future__ import annotations
 
 import pandas as pd
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 
 from telemetry.filters import Filters
-from telemetry.models import Trace
+from telemetry.models import TraceHourly
 from telemetry.queries.buckets import integer
-from telemetry.queries.scope import resolve_scope, trace_where
+from telemetry.queries.daily import total
+from telemetry.queries.rollup_scope import rollup_where
+from telemetry.queries.scope import resolve_scope
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 PEAK_COLUMNS = ["weekday", "hour", "traces", "tokens"]
@@ -45,12 +50,12 @@ def peak_usage(engine: Engine, filters: Filters) -> pd.DataFrame:
         scope = resolve_scope(conn, filters)
         rows = conn.execute(
             select(
-                _weekday(Trace.start_day),
-                _hour(Trace.start_hour),
-                func.count(),
-                func.coalesce(func.sum(Trace.input_tokens + Trace.output_tokens), 0),
+                _weekday(TraceHourly.day),
+                _hour(TraceHourly.start_hour),
+                total(TraceHourly.traces),
+                total(TraceHourly.input_tokens + TraceHourly.output_tokens),
             )
-            .where(trace_where(scope))
+            .where(rollup_where(scope, TraceHourly))
             .group_by("weekday", "hour")
         ).all()
     found = {(int(day), int(hour)): (int(runs), int(tokens)) for day, hour, runs, tokens in rows}

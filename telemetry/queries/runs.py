@@ -5,6 +5,11 @@ Durations are taken as whole microseconds (end − start) so that sums and
 percentiles are exact and identical on SQLite and PostgreSQL; they are shown in
 milliseconds. Means divide those integer sums in Python. Percentiles follow
 :mod:`telemetry.queries.percentiles` (linear interpolation, numpy's default).
+
+Counts, sums and means are read from the daily rollups (``trace_daily``,
+``llm_daily``, ``tool_daily``, ``command_daily``, ``session_daily``; see
+:mod:`telemetry.rollups`). Only percentiles (medians, p95) read the traces and
+LLM calls themselves: they need every value.
 """
 
 from __future__ import annotations
@@ -13,15 +18,30 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Engine, case, func, select
+from sqlalchemy import Connection, Engine, func, select
 
 from telemetry.filters import Filters
-from telemetry.models import CostSource, Observation, SpanStatus, Trace, TraceStatus
-from telemetry.queries.activity import NO_AGENT, run_totals_in
+from telemetry.models import (
+    CommandDaily,
+    CostSource,
+    LlmDaily,
+    SessionDaily,
+    ToolDaily,
+    Trace,
+    TraceDaily,
+    TraceStatus,
+)
+from telemetry.queries.activity import NO_AGENT
 from telemetry.queries.costs import usage_totals_in
+from telemetry.queries.daily import (
+    llm_daily_where,
+    total,
+    total_cost,
+    total_if,
+    trace_daily_where,
+)
 from telemetry.queries.observations import (
-    observation_duration_us,
-    tool_call_where,
+    llm_call_durations,
     trace_duration_us,
 )
 from telemetry.queries.percentiles import (
@@ -31,11 +51,10 @@ from telemetry.queries.percentiles import (
     interpolate,
     sorted_values_by_group,
 )
+from telemetry.queries.rollup_scope import rollup_where
 from telemetry.queries.scope import (
     Scope,
     cost_key,
-    count_if,
-    llm_call_where,
     ratio,
     resolve_scope,
     trace_where,
@@ -46,8 +65,9 @@ NO_TOOL = "(no tool name)"
 US_PER_MS = 1000
 
 
-def _sum(column):
-    return func.coalesce(func.sum(column), 0)
+def _with_status(table, status: TraceStatus):
+    """How many traces of ``table`` (a trace rollup) have ``status``."""
+    return total_if(table.status == str(status), table.traces)
 
 
 def _mean_ms(total_us: int, count: int) -> float | None:
@@ -86,23 +106,32 @@ def run_statistics(engine: Engine, filters: Filters) -> RunStatistics:
     """The :class:`RunStatistics` of ``filters``."""
     with engine.connect() as conn:
         scope = resolve_scope(conn, filters)
-        runs = run_totals_in(conn, scope)
-        usage = usage_totals_in(conn, scope)
-        duration = trace_duration_us()
-        timed, total_us = conn.execute(
-            select(func.count(duration), _sum(duration)).where(trace_where(scope))
+        row = conn.execute(
+            select(
+                total(TraceDaily.traces),
+                _with_status(TraceDaily, TraceStatus.RUNNING),
+                _with_status(TraceDaily, TraceStatus.OK),
+                _with_status(TraceDaily, TraceStatus.TIMEOUT),
+                total(TraceDaily.timed_traces),
+                total(TraceDaily.duration_us_sum),
+            ).where(trace_daily_where(scope))
         ).one()
-        tool_calls = conn.execute(select(func.count()).where(tool_call_where(scope))).scalar_one()
+        usage = usage_totals_in(conn, scope)
+        tool_calls = conn.execute(
+            select(total(ToolDaily.calls)).where(rollup_where(scope, ToolDaily))
+        ).scalar_one()
+    traces, running, ok, timeouts, timed, total_us = (int(value) for value in row)
+    finished = traces - running
     return RunStatistics(
-        traces=runs.traces,
-        finished=runs.finished,
-        average_duration_ms=_mean_ms(int(total_us), int(timed)),
-        completion_rate=runs.completion_rate,
-        timeout_rate=runs.timeout_rate,
+        traces=traces,
+        finished=finished,
+        average_duration_ms=_mean_ms(total_us, timed),
+        completion_rate=ratio(ok, finished),
+        timeout_rate=ratio(timeouts, finished),
         tool_calls=int(tool_calls),
-        tool_calls_per_run=ratio(int(tool_calls), runs.traces),
+        tool_calls_per_run=ratio(int(tool_calls), traces),
         tokens=usage.tokens,
-        tokens_per_run=ratio(usage.tokens, runs.traces),
+        tokens_per_run=ratio(usage.tokens, traces),
     )
 
 
@@ -120,13 +149,13 @@ def commands(engine: Engine, filters: Filters) -> pd.DataFrame:
         scope = resolve_scope(conn, filters)
         rows = conn.execute(
             select(
-                Trace.name,
-                func.count(),
-                count_if(Trace.status == str(TraceStatus.RUNNING)),
-                count_if(Trace.status == str(TraceStatus.ERROR)),
+                CommandDaily.name,
+                total(CommandDaily.traces),
+                _with_status(CommandDaily, TraceStatus.RUNNING),
+                _with_status(CommandDaily, TraceStatus.ERROR),
             )
-            .where(trace_where(scope))
-            .group_by(Trace.name)
+            .where(rollup_where(scope, CommandDaily))
+            .group_by(CommandDaily.name)
         ).all()
         durations = select(Trace.name.label("name"), trace_duration_us().label("us")).where(
             trace_where(scope)
@@ -173,40 +202,47 @@ def agent_runs(engine: Engine, filters: Filters) -> pd.DataFrame:
 
 
 def _agent_runs(conn: Connection, scope: Scope) -> pd.DataFrame:
-    # Counts come from the trace cover index alone; durations need the table, so they
-    # are read once, as one column, and serve both the mean and the p95.
     runs = conn.execute(
         select(
-            Trace.agent,
-            func.count(),
-            count_if(Trace.status == str(TraceStatus.RUNNING)),
-            count_if(Trace.status == str(TraceStatus.OK)),
-            func.count(func.distinct(Trace.session_id)),
+            TraceDaily.agent,
+            total(TraceDaily.traces),
+            _with_status(TraceDaily, TraceStatus.RUNNING),
+            _with_status(TraceDaily, TraceStatus.OK),
+            total(TraceDaily.timed_traces),
+            total(TraceDaily.duration_us_sum),
         )
-        .where(trace_where(scope))
-        .group_by(Trace.agent)
+        .where(trace_daily_where(scope))
+        .group_by(TraceDaily.agent)
     ).all()
+    # The session is a key of session_daily, so its distinct values per agent are exact.
+    sessions = dict(
+        conn.execute(
+            select(SessionDaily.agent, func.count(func.distinct(SessionDaily.session_id)))
+            .where(rollup_where(scope, SessionDaily))
+            .group_by(SessionDaily.agent)
+        ).all()
+    )
     usage = conn.execute(
         select(
-            Observation.agent,
-            _sum(Observation.input_tokens) + _sum(Observation.output_tokens),
-            func.coalesce(func.sum(Observation.cost_usd), 0.0),
+            LlmDaily.agent,
+            total(LlmDaily.input_tokens) + total(LlmDaily.output_tokens),
+            total_cost(LlmDaily.cost_usd),
         )
-        .where(llm_call_where(scope))
-        .group_by(Observation.agent)
+        .where(llm_daily_where(scope))
+        .group_by(LlmDaily.agent)
     ).all()
     durations = sorted_values_by_group(
         conn, select(Trace.agent, trace_duration_us()).where(trace_where(scope)), 1
     )
     by_agent: dict[str, dict] = {}
-    for agent, traces, running, ok, sessions in runs:
-        timed = durations.get((agent,), np.zeros(0, dtype=np.int64))
+    for agent, traces, running, ok, timed, total_us in runs:
+        ranked = durations.get((agent,), np.zeros(0, dtype=np.int64))
         by_agent[agent] = {
             "runs": int(traces),
-            "avg_response_ms": _mean_ms(int(timed.sum()), len(timed)),
-            "p95_response_ms": _ms(interpolate(timed, len(timed), P95)),
+            "avg_response_ms": _mean_ms(int(total_us), int(timed)),
+            "p95_response_ms": _ms(interpolate(ranked, len(ranked), P95)),
             "success_rate": ratio(int(ok), int(traces) - int(running)),
-            "sessions": int(sessions),
+            "sessions": int(sessions.get(agent, 0)),
         }
     spent = {agent: (int(tokens), float(cost)) for agent, tokens, cost in usage}
     records = []
@@ -240,18 +276,17 @@ def tool_runs(engine: Engine, filters: Filters) -> pd.DataFrame:
     """
     with engine.connect() as conn:
         scope = resolve_scope(conn, filters)
-        duration = observation_duration_us()
         rows = conn.execute(
             select(
-                Observation.tool_type,
-                Observation.tool_name,
-                func.count(),
-                count_if(Observation.status == str(SpanStatus.ERROR)),
-                func.count(duration),
-                _sum(duration),
+                ToolDaily.tool_type,
+                ToolDaily.tool_name,
+                total(ToolDaily.calls),
+                total(ToolDaily.errors),
+                total(ToolDaily.timed_calls),
+                total(ToolDaily.duration_us_sum),
             )
-            .where(tool_call_where(scope))
-            .group_by(Observation.tool_type, Observation.tool_name)
+            .where(rollup_where(scope, ToolDaily))
+            .group_by(ToolDaily.tool_type, ToolDaily.tool_name)
         ).all()
     records = [
         (
@@ -302,34 +337,25 @@ def model_runs(engine: Engine, filters: Filters) -> pd.DataFrame:
     """
     with engine.connect() as conn:
         scope = resolve_scope(conn, filters)
-        duration = observation_duration_us()
-        ended_output = _sum(
-            case((Observation.end_us.is_not(None), Observation.output_tokens), else_=0)
-        )
         rows = conn.execute(
             select(
-                Observation.provider,
-                Observation.model,
-                func.count(),
-                count_if(Observation.status == str(SpanStatus.ERROR)),
-                func.count(duration),
-                _sum(duration),
-                _sum(Observation.input_tokens),
-                _sum(Observation.output_tokens),
-                _sum(Observation.cache_read_tokens),
-                ended_output,
-                func.coalesce(func.sum(Observation.cost_usd), 0.0),
-                count_if(Observation.cost_source == str(CostSource.UNPRICED)),
+                LlmDaily.provider,
+                LlmDaily.model,
+                total(LlmDaily.calls),
+                total(LlmDaily.errors),
+                total(LlmDaily.timed_calls),
+                total(LlmDaily.duration_us_sum),
+                total(LlmDaily.input_tokens),
+                total(LlmDaily.output_tokens),
+                total(LlmDaily.cache_read_tokens),
+                total(LlmDaily.timed_output_tokens),
+                total_cost(LlmDaily.cost_usd),
+                total_if(LlmDaily.cost_source == str(CostSource.UNPRICED), LlmDaily.calls),
             )
-            .where(llm_call_where(scope))
-            .group_by(Observation.provider, Observation.model)
+            .where(llm_daily_where(scope))
+            .group_by(LlmDaily.provider, LlmDaily.model)
         ).all()
-        latencies = select(
-            Observation.provider.label("provider"),
-            Observation.model.label("model"),
-            duration.label("us"),
-        ).where(llm_call_where(scope))
-        percentiles = grouped_percentiles(conn, latencies, 2, (P50, P95))
+        percentiles = grouped_percentiles(conn, llm_call_durations(scope), 2, (P50, P95))
     records = [_model_record(row, percentiles.get((row[0], row[1]), {})) for row in rows]
     records.sort(key=lambda r: (-cost_key(r["cost_usd"]), -r["calls"], r["provider"], r["model"]))
     return pd.DataFrame(records, columns=MODEL_COLUMNS)
