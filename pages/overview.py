@@ -11,6 +11,7 @@ from telemetry.db import database_url
 from ui.cache import cached_query, org_has_traces
 from ui.cards import kpi_cards
 from ui.header import page_header
+from ui.links import link_column, traces_link, traces_url
 
 view = page_header("Overview", compares=True)
 filters = view.filters
@@ -45,6 +46,7 @@ kpi_cards(kpis, filters)
 if not next(kpi.value for kpi in kpis if kpi.key == "traces"):
     empty_state()
     st.stop()
+traces_link("See failing runs (status error) and why they failed", status="error")
 
 adoption = load(queries.adoption)
 modules = load(queries.module_usage)
@@ -64,11 +66,15 @@ with right:
 st.subheader("Top agents")
 st.caption("The 10 agents with the most runs; error rate = errors ÷ finished runs.")
 st.dataframe(
-    agents.assign(error_rate=agents["error_rate"] * 100),
+    agents.assign(
+        error_rate=agents["error_rate"] * 100,
+        runs_link=[traces_url(agent=agent) for agent in agents["agent"]],
+    ),
     hide_index=True,
     width="stretch",
     column_config={
         "agent": st.column_config.TextColumn("Agent"),
+        "runs_link": link_column("Runs list", "This agent's runs on the Traces page.", "Open"),
         "traces": st.column_config.NumberColumn("Runs", format="localized"),
         "users_active": st.column_config.NumberColumn("Active users", format="localized"),
         "error_rate": st.column_config.NumberColumn("Error rate", format="%.1f%%"),

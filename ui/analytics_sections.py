@@ -17,6 +17,7 @@ from telemetry.charts.analytics import breakdown_chart, comparison_chart, heatma
 from telemetry.filters import Filters
 from telemetry.queries.breakdown import MEASURES
 from ui import analytics_blocks as blocks
+from ui.links import traces_url
 
 Load = Callable[..., object]
 BREAKDOWN_NONE = "None"
@@ -182,6 +183,7 @@ def agent_runs(load: Load, filters: Filters, version: int) -> None:
             "cost_per_conversation": blocks.dollar_column("Cost per conversation"),
         },
     )
+    trace_links("agent", frame["agent"].tolist())
 
 
 def tool_runs(load: Load, filters: Filters, version: int) -> None:
@@ -233,6 +235,7 @@ def model_runs(load: Load, filters: Filters, version: int) -> None:
             "cost_usd": blocks.dollar_column("Cost"),
         },
     )
+    trace_links("model", frame["model"].tolist())
     unpriced = int(frame["unpriced_calls"].sum())
     if unpriced:
         st.warning(
@@ -278,6 +281,22 @@ def peak_usage(load: Load, filters: Filters, version: int) -> None:
     left, right = st.columns(2)
     left.altair_chart(heatmap(peaks, "traces", "Runs"), width="stretch")
     right.altair_chart(heatmap(peaks, "tokens", "Tokens"), width="stretch")
+
+
+def trace_links(field: str, values: list[str], shown: int = 12) -> None:
+    """Links to the Traces page narrowed to each value (agent=..., model=...), filters kept."""
+    picked = [value for value in values if value][:shown]
+    if not picked:
+        return
+    parts = [f"[{_link_text(value)}]({traces_url(**{field: value})})" for value in picked]
+    more = len(values) - len(picked)
+    tail = f" · and {more} more (type one into the Traces page's {field} field)" if more else ""
+    st.caption(f"Their runs on the Traces page: {' · '.join(parts)}{tail}")
+
+
+def _link_text(value: str) -> str:
+    # Square brackets and backticks would break the Markdown link.
+    return value.replace("[", "(").replace("]", ")").replace("`", "'")
 
 
 def _seconds(milliseconds: float | None) -> float | None:

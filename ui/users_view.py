@@ -17,6 +17,7 @@ from telemetry.csvsafe import to_safe_csv
 from telemetry.filters import Filters
 from telemetry.models import UserStatus
 from telemetry.queries import ROLLUPS, UsersHeader, UserTable, cost_rollup
+from ui.links import link_column, traces_url
 from ui.periods import CUSTOM
 
 DETAIL_KEY = "users_detail_pk"
@@ -238,16 +239,18 @@ def users_table(table: UserTable) -> None:
         )
     nonce = st.session_state.get(_TABLE_NONCE, 0)
     key = f"users_table_{nonce}"
+    # Each user's traces, on the Traces page with the current filters.
+    rows = table.rows.assign(traces_link=[traces_url(user=u) for u in table.rows["external_id"]])
+    order = [column for column in table.rows.columns if column not in ("user_pk", "calls")]
+    order.insert(order.index("traces") + 1, "traces_link")
     st.dataframe(
-        table.rows,
+        rows,
         hide_index=True,
         width="stretch",
         key=key,
         on_select=partial(_open_selected, key, tuple(table.rows["user_pk"].tolist())),
         selection_mode="single-row",
-        column_order=[
-            column for column in table.rows.columns if column not in ("user_pk", "calls")
-        ],
+        column_order=order,
         column_config=_COLUMNS,
     )
 
@@ -263,6 +266,7 @@ _COLUMNS = {
     "last_seen": st.column_config.DatetimeColumn("Last seen", format="D MMM YYYY, HH:mm"),
     "activity": st.column_config.LineChartColumn("Daily activity", y_min=0),
     "traces": st.column_config.NumberColumn("Traces", format="localized"),
+    "traces_link": link_column("Their traces", "This user's traces on the Traces page.", "Open"),
     "sessions": st.column_config.NumberColumn("Sessions", format="localized"),
     "errored_sessions": st.column_config.NumberColumn("Errored sessions", format="localized"),
     "errored_session_rate": st.column_config.NumberColumn("Errored session rate", format="percent"),

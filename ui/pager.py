@@ -1,0 +1,51 @@
+"""A pager for lists paginated in SQL: page size, page number, "page x of y · n matches".
+
+The page and size live in the session state under ``<prefix>_page`` and
+``<prefix>_size``; the list's query reads them first (:func:`current`), the
+pager draws below the rows once the total is known (:func:`draw`).
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+PAGE_SIZES = (25, 50, 100, 200)
+DEFAULT_SIZE = 50
+
+
+def current(prefix: str) -> tuple[int, int]:
+    """The page (from 1) and page size to query."""
+    size = st.session_state.get(f"{prefix}_size", DEFAULT_SIZE)
+    page = st.session_state.get(f"{prefix}_page", 1)
+    return max(int(page or 1), 1), int(size if size in PAGE_SIZES else DEFAULT_SIZE)
+
+
+def go_to(prefix: str, page: int) -> None:
+    """Make ``page`` the page to show (call before the pager is drawn in this run)."""
+    st.session_state[f"{prefix}_page"] = max(int(page), 1)
+
+
+def first_page(prefix: str) -> None:
+    """Back to page 1: a callback for widgets that change what the list holds."""
+    go_to(prefix, 1)
+
+
+def draw(prefix: str, *, pages: int, total: int, capped: bool, noun: str) -> None:
+    """Page size and page number inputs and where the shown page sits among the matches.
+
+    ``total`` matches (at least that many when ``capped``) of a singular ``noun``.
+    """
+    size_col, page_col, text_col = st.columns([1, 1, 3], vertical_alignment="bottom")
+    size_col.selectbox(
+        "Rows per page",
+        PAGE_SIZES,
+        index=PAGE_SIZES.index(DEFAULT_SIZE),
+        key=f"{prefix}_size",
+        on_change=first_page,
+        args=(prefix,),
+    )
+    page = page_col.number_input(
+        "Page", min_value=1, max_value=max(pages, 1), step=1, key=f"{prefix}_page"
+    )
+    count = f"{total:,}+" if capped else f"{total:,}"
+    text_col.caption(f"Page {page:,} of {pages:,} · {count} {noun}{'s' * (total != 1 or capped)}")

@@ -1,0 +1,155 @@
+"""The Traces list: search fields bound to the URL, sort, a pager, and a link to each trace.
+
+The search fields are URL query parameters (``q``, ``user``, ``agent``,
+``model``, ``tool``, ``status``, ``sort``), so other pages link to a
+pre-filtered list (see :mod:`ui.links`) and a copied URL reproduces it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pandas as pd
+import streamlit as st
+
+from telemetry.csvsafe import to_safe_csv
+from telemetry.filters import Filters
+from telemetry.queries.traces import STATUSES, TracePage, TraceSearch, trace_list
+from ui import links, pager
+
+BOUND = "query-params"
+PAGER = "traces"
+ANY = ""
+# What the sort box offers: label -> (sort column, descending).
+SORTS = {
+    "Newest first": ("start", True),
+    "Oldest first": ("start", False),
+    "Longest first": ("duration", True),
+    "Shortest first": ("duration", False),
+    "Costliest first": ("cost", True),
+    "Cheapest first": ("cost", False),
+}
+STATUS_LABELS = {ANY: "Any status", **{status: status for status in STATUSES}}
+
+_COLUMNS = {
+    "link": links.link_column("Trace", "Open the trace's steps.", r"trace=([^&]+)"),
+    "name": st.column_config.TextColumn("Name"),
+    "user": st.column_config.TextColumn("User"),
+    "team": st.column_config.TextColumn("Team"),
+    "agent": st.column_config.TextColumn("Agent"),
+    "status": st.column_config.TextColumn("Status"),
+    "started": st.column_config.DatetimeColumn("Started (UTC)", format="D MMM YYYY, HH:mm:ss"),
+    "duration_s": st.column_config.NumberColumn("Duration (s)", format="%.2f"),
+    "cost_usd": st.column_config.NumberColumn("Cost (USD)", format="dollar"),
+    "tokens": st.column_config.NumberColumn("Tokens", format="localized"),
+    "failed_step": st.column_config.TextColumn("Failed step"),
+    "error": st.column_config.TextColumn("Error", width="large"),
+}
+
+
+def search_controls() -> tuple[TraceSearch, str, bool]:
+    """The search fields and the sort box; changing any goes back to page 1."""
+    reset = {"on_change": pager.first_page, "args": (PAGER,), "bind": BOUND}
+    text_col, user_col, status_col, sort_col = st.columns([3, 2, 1.3, 1.5])
+    text = text_col.text_input(
+        "Trace id or name",
+        key="q",
+        placeholder="start of a trace id, or part of a name",
+        help="A trace id prefix, or any part of the trace's name (case-insensitive).",
+        **reset,
+    )
+    user = user_col.text_input("User id", key="user", placeholder="exact user id", **reset)
+    status = status_col.selectbox(
+        "Status", list(STATUS_LABELS), format_func=STATUS_LABELS.get, key="status", **reset
+    )
+    sort = sort_col.selectbox("Sort", list(SORTS), key="sort", **reset)
+    agent_col, model_col, tool_col = st.columns(3)
+    agent = agent_col.text_input("Agent", key="agent", placeholder="exact agent name", **reset)
+    model = model_col.text_input(
+        "Model", key="model", placeholder="exact model, e.g. gpt-4o", **reset
+    )
+    tool = tool_col.text_input("Tool", key="tool", placeholder="exact tool name", **reset)
+    search = TraceSearch(
+        text=text or "",
+        user=user or "",
+        status=status or "",
+        agent=agent or "",
+        model=model or "",
+        tool=tool or "",
+    )
+    column, descending = SORTS.get(sort or "", SORTS["Newest first"])
+    return search, column, descending
+
+
+def load_page(load: Callable[..., TracePage], search: TraceSearch, sort: str, descending: bool):
+    """The page the pager points at (the last one when the list got shorter)."""
+    page, size = pager.current(PAGER)
+    options = {"search": search, "sort": sort, "descending": descending, "page_size": size}
+    found = load(trace_list, page=page, **options)
+    if page > found.pages:
+        pager.go_to(PAGER, found.pages)
+        found = load(trace_list, page=found.pages, **options)
+    return found
+
+
+def with_links(rows: pd.DataFrame) -> pd.DataFrame:
+    """The rows with a first column linking to each trace's view (current filters kept)."""
+    shown = rows.drop(columns=["trace_id"])
+    shown.insert(0, "link", [links.trace_url(trace_id) for trace_id in rows["trace_id"]])
+    return shown
+
+
+def traces_table(found: TracePage) -> None:
+    st.dataframe(with_links(found.rows), hide_index=True, width="stretch", column_config=_COLUMNS)
+
+
+def trace_picker(found: TracePage) -> None:
+    """Open a listed trace in this tab (the table's links open a new one)."""
+    rows = found.rows
+    ids = rows["trace_id"].tolist()
+    labels = {
+        trace_id: f"{trace_id[:16]} · {name or '(no name)'} · {status}"
+        for trace_id, name, status in zip(ids, rows["name"], rows["status"], strict=True)
+    }
+    left, right = st.columns([4, 1], vertical_alignment="bottom")
+    chosen = left.selectbox("Open a trace", ids, format_func=labels.get, key="traces_pick")
+    right.button(
+        "Open trace",
+        key="traces_open",
+        icon=":material/account_tree:",
+        on_click=_open_trace,
+        args=(chosen,),
+        width="stretch",
+    )
+
+
+def _open_trace(trace_id: str) -> None:
+    st.query_params["trace"] = trace_id
+
+
+def download(found: TracePage, filters: Filters) -> None:
+    """The shown page as CSV (formula-like cells neutralised)."""
+    st.download_button(
+        "Download CSV (this page)",
+        to_safe_csv(found.rows),
+        file_name=f"traces_{filters.org}_{filters.start}_{filters.end}_p{found.page}.csv",
+        mime="text/csv",
+        icon=":material/download:",
+        on_click="ignore",
+        key="traces_csv",
+    )
+
+
+def empty_note(search: TraceSearch, filters: Filters) -> None:
+    if search.active:
+        st.info(
+            "No trace matches these search fields in the period: clear a field or pick a "
+            "longer period.",
+            icon=":material/info:",
+        )
+    else:
+        st.info(
+            f"No traces in {filters.start} – {filters.end} for the selected teams and "
+            "environments. Try a longer period.",
+            icon=":material/info:",
+        )
