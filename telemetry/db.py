@@ -235,3 +235,18 @@ def m009_drilldown_session_probe_index(conn: Connection) -> None:
             "(org_id, session_id, start_us, team_id, environment, status, agent, user_id)"
         )
     )
+
+
+@migrations
+def m010_user_day_start_index(conn: Connection) -> None:
+    # The Users table looks up each user's first and last trace start within one day.
+    # With only (org_id, user_id, start_day) indexed, SQLite answered MIN/MAX(start_us)
+    # from the (org_id, start_us) index of m008 instead, walking the whole organization
+    # per user (10 s for 47 users at 1M traces); with start_us in this index it is a seek.
+    conn.execute(text("DROP INDEX IF EXISTS ix_trace_org_user_day"))
+    conn.execute(
+        text(
+            "CREATE INDEX IF NOT EXISTS ix_trace_org_user_day_start "
+            "ON trace (org_id, user_id, start_day, start_us)"
+        )
+    )

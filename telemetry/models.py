@@ -131,7 +131,8 @@ class Trace(SQLModel, table=True):
             "module",
             "agent",
         ),
-        Index("ix_trace_org_user_day", "org_id", "user_id", "start_day"),
+        # start_us last: a user's first/last trace of a day is read from the index alone.
+        Index("ix_trace_org_user_day_start", "org_id", "user_id", "start_day", "start_us"),
         Index("ix_trace_org_session", "org_id", "session_id"),
         Index("ix_trace_org_status_start", "org_id", "status", "start_us"),
     )
