@@ -8,15 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import streamlit as st
 
-from tests import app_support
 from tests.app_support import TEAM_A, TEAM_B, TEAM_B_NAMES, all_text, signed_in_app
 from tests.factories import Dataset, generation, root, tool
 from ui.live_view import EMPTY, REFRESH_SECONDS, elapsed_text
-
-
-@pytest.fixture
-def app_env(tmp_path, monkeypatch):
-    yield from app_support.make_app_env(tmp_path, monkeypatch)
 
 
 @pytest.fixture

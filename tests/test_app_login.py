@@ -24,11 +24,6 @@ from tests.app_support import (
 from ui.navigation import page_specs_for
 
 
-@pytest.fixture
-def app_env(tmp_path, monkeypatch):
-    yield from app_support.make_app_env(tmp_path, monkeypatch)
-
-
 def audit_rows(engine) -> list[tuple[str, str, str]]:
     with engine.connect() as conn:
         rows = conn.execute(

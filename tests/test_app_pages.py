@@ -15,7 +15,6 @@ import pytest
 
 from telemetry.accounts import ADMIN, MANAGER
 from telemetry.demo import DEMO_ORG
-from tests import app_support
 from tests.app_support import (
     TEAM_A,
     TEAM_B,
@@ -26,11 +25,6 @@ from tests.app_support import (
 )
 from tests.factories import Dataset
 from ui.navigation import ADMINS, PAGES, page_specs_for
-
-
-@pytest.fixture
-def app_env(tmp_path, monkeypatch):
-    yield from app_support.make_app_env(tmp_path, monkeypatch)
 
 
 @pytest.mark.parametrize(("username", "role"), [("root", ADMIN), ("mia", MANAGER)])

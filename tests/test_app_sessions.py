@@ -11,13 +11,7 @@ import re
 
 import pytest
 
-from tests import app_support
 from tests.app_support import TEAM_B_NAMES, all_text, build_two_teams, signed_in_app
-
-
-@pytest.fixture
-def app_env(tmp_path, monkeypatch):
-    yield from app_support.make_app_env(tmp_path, monkeypatch)
 
 
 def sessions_page(username: str):

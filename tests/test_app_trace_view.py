@@ -26,11 +26,6 @@ FAILED = "Failed at step 3 (execute_tool search): index unavailable"
 
 
 @pytest.fixture
-def app_env(tmp_path, monkeypatch):
-    yield from app_support.make_app_env(tmp_path, monkeypatch)
-
-
-@pytest.fixture
 def traces(app_env) -> Dataset:
     """build_two_teams (b0 is bjorn's, team B) plus "a-fail" of team A, with content."""
     ds = build_two_teams(app_env.engine, app_env.today)

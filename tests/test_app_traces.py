@@ -12,13 +12,7 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from tests import app_support
 from tests.app_support import TEAM_B_NAMES, all_text, build_two_teams, signed_in_app
-
-
-@pytest.fixture
-def app_env(tmp_path, monkeypatch):
-    yield from app_support.make_app_env(tmp_path, monkeypatch)
 
 
 def open_page(username: str, page: str, query: dict | None = None):
@@ -126,3 +120,15 @@ def test_analytics_agents_and_models_link_to_their_traces(app_env, section, para
     captions = [c.value for c in at.caption if "Traces page" in c.value]
     assert captions, "no link to the Traces page"
     assert any(f"traces?{param}" in c or f"&{param}" in c for c in captions)
+
+
+def test_back_to_traces_keeps_the_lists_search(app_env):
+    build_two_teams(app_env.engine, app_env.today)
+    at = open_page("root", "pages/traces.py", {"status": "error"})
+    assert listed_ids(at) == ["a2"]
+    at.button(key="traces_open").click().run()
+    assert at.query_params["trace"] in ("a2", ["a2"])
+    (back,) = [link.proto for link in at.get("page_link") if link.proto.label == "Back to traces"]
+    query = parse_qs(back.query_string)
+    assert query["status"] == ["error"]
+    assert "trace" not in query

@@ -24,8 +24,10 @@ def trace_url(trace_id: str) -> str:
 
 
 def back_to_traces() -> None:
-    """A link back to the traces list with the same filters."""
-    params = filter_params()
+    """A link back to the traces list as it was: same filters and the same search fields."""
+    params = {
+        name: st.query_params.get_all(name) for name in st.query_params if name != TRACE_PARAM
+    }
     try:
         st.page_link(
             TRACES_PAGE, label="Back to traces", icon=":material/arrow_back:", query_params=params
