@@ -49,7 +49,7 @@ table.data { font-size: 7.5pt; }
 table.data th { background-color: #f3f4f6; font-weight: bold; text-align: left;
   border-bottom: 0.5pt solid #9ca3af; padding: 2pt 2pt 1pt 2pt; }
 /* No cell borders: each one is four drawing commands per cell, a quarter of a big table's time. */
-table.data td { padding: 2pt 2pt 1pt 2pt; vertical-align: top; }
+table.data td { padding: 2pt 2pt 1pt 2pt; vertical-align: top; -pdf-word-wrap: CJK; }
 #page-footer { font-size: 7.5pt; color: #6b7280; }
 """
 
