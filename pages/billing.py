@@ -50,7 +50,7 @@ if models.empty:
         icon=":material/info:",
     )
 else:
-    priced = billing_view.priced_text(period.priced_share)
+    priced = fmt.priced_text(period.priced_share)
     left, right = st.columns(2, gap="large")
     with left:
         st.subheader("Cost by model")

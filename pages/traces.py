@@ -7,7 +7,7 @@ import importlib
 import streamlit as st
 
 from telemetry.queries.traces import TraceSearch, trace_list
-from ui import pager, traces_list
+from ui import links, pager, traces_list
 from ui.cache import cached_query
 from ui.header import page_header
 
@@ -50,7 +50,7 @@ def show_one(trace_id: str) -> None:
             icon=":material/search_off:",
         )
         return
-    st.dataframe(traces_list.with_links(rows), hide_index=True, width="stretch")
+    st.dataframe(links.with_trace_links(rows), hide_index=True, width="stretch")
 
 
 trace_id = (st.query_params.get("trace") or "").strip()

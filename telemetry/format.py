@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import pandas as pd
+
 from telemetry.filters import Filters
+from telemetry.timeutil import month_start
 
 MISSING = "–"
 # What change_text gives for a change that rounds to zero in its unit.
 NO_CHANGE = frozenset({"+0", "-0", "+0.0 pp", "-0.0 pp", "+$0.00", "-$0.00"})
 # Counts up to this are printed in full; above it, compactly (12.3M) with the exact value in help.
 FULL_COUNT_LIMIT = 10_000_000
+# The unit of figures shown as durations (telemetry.queries.analytics.UNIT_SECONDS).
+SECONDS = "seconds"
 
 
 def count(value: float | int | None) -> str:
@@ -62,6 +67,47 @@ def change_text(change: float | int | None, unit: str) -> str | None:
     if unit == "usd":
         return f"{sign}{dollars(size)}"
     return f"{sign}{compact(size) if size >= 1_000_000 else count(size)}"
+
+
+def duration(seconds: float | None) -> str:
+    """A duration for people: ``850 ms``, ``42.0 s``, ``12 min 05 s``, ``3 h 20 min``."""
+    if seconds is None or pd.isna(seconds):
+        return MISSING
+    if seconds < 1:
+        return f"{seconds * 1000:.0f} ms"
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, secs = divmod(round(seconds), 60)
+    if minutes < 60:
+        return f"{minutes} min {secs:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+def figure_text(value: float | int | None, unit: str) -> str:
+    """Like :func:`value_text`, and a ``seconds`` figure as a :func:`duration`."""
+    return duration(value) if unit == SECONDS else value_text(value, unit)
+
+
+def figure_change_text(change: float | int | None, unit: str) -> str | None:
+    """Like :func:`change_text`, and a change of a ``seconds`` figure as a signed duration."""
+    if change is not None and unit == SECONDS:
+        return ("-" if change < 0 else "+") + duration(abs(change))
+    return change_text(change, unit)
+
+
+def priced_text(share: float | None) -> str:
+    """The "N% priced" beside a cost; 99.6% never rounds up to 100% (that would hide calls)."""
+    if share is None:
+        return "no calls"
+    decimals = 1 if 0.99 < share < 1 else 0
+    return f"{percent(share, decimals)} priced"
+
+
+def month_label(month: int, current: int) -> str:
+    """A billing month's name, ``(in progress)`` when it is the ``current`` one."""
+    text = f"{month_start(month):%B %Y}"
+    return f"{text} (in progress)" if month == current else text
 
 
 def day_span(filters: Filters) -> str:

@@ -39,6 +39,14 @@ class ObservationKind(StrEnum):
 # LLM calls: the only observations whose tokens and cost are counted (agent spans
 # often repeat their children's usage, which would count it twice).
 LLM_CALL_KINDS = (ObservationKind.GENERATION, ObservationKind.EMBEDDING)
+# The token counts of an LLM call, as traces, observations and the rollups name their columns.
+TOKEN_COLUMNS = (
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "reasoning_tokens",
+)
 
 
 class CostSource(StrEnum):

@@ -13,6 +13,7 @@ from sqlalchemy import ColumnElement, Select, Table, case, func, or_, select
 
 from telemetry.models import (
     LLM_CALL_KINDS,
+    TOKEN_COLUMNS,
     CommandDaily,
     LlmDaily,
     Observation,
@@ -27,13 +28,6 @@ from telemetry.models import (
 
 LLM_KINDS = [str(kind) for kind in LLM_CALL_KINDS]
 _TOOL_KIND = str(ObservationKind.TOOL)
-_TOKENS = (
-    "input_tokens",
-    "output_tokens",
-    "cache_read_tokens",
-    "cache_write_tokens",
-    "reasoning_tokens",
-)
 _OUTCOMES = ("clean", "revised", "regression")
 
 
@@ -94,7 +88,7 @@ _TRACE_ROLLUP = Rollup(
         ("generations", _sum(Trace.generations)),
         ("tool_calls", _sum(Trace.tool_calls)),
         ("tool_errors", _sum(Trace.tool_errors)),
-        *((name, _sum(getattr(Trace, name))) for name in _TOKENS),
+        *((name, _sum(getattr(Trace, name))) for name in TOKEN_COLUMNS),
         ("cost_usd", func.coalesce(func.sum(Trace.cost_usd), 0.0)),
         (
             "traces_with_code",
@@ -129,7 +123,7 @@ _LLM_ROLLUP = Rollup(
         ("errors", _count_if(Observation.status == str(SpanStatus.ERROR))),
         ("timed_calls", func.count(Observation.end_us)),
         ("duration_us_sum", _sum(Observation.end_us - Observation.start_us)),
-        *((name, _sum(getattr(Observation, name))) for name in _TOKENS),
+        *((name, _sum(getattr(Observation, name))) for name in TOKEN_COLUMNS),
         ("cost_usd", func.coalesce(func.sum(Observation.cost_usd), 0.0)),
         (
             "timed_output_tokens",

@@ -94,6 +94,18 @@ def test_billing_month_is_asked_only_when_billing_is_included(app_env, reports_d
     assert not [box for box in at.selectbox if box.key == "report_billing_month"]
 
 
+def test_billing_month_defaults_to_the_month_the_period_ends_in(app_env, reports_dir):
+    build_two_teams(app_env.engine, app_env.today)
+    end = app_env.today.replace(day=1) - timedelta(days=1)  # last day of the previous month
+    start = end - timedelta(days=6)
+    query = {"period": "Custom range", "from": str(start), "to": str(end)}
+    at = signed_in_app("root", query=query).run()
+    at.switch_page("pages/reports.py").run()
+    assert not at.exception, at.exception
+    expected = end.year * 12 + end.month - 1  # the month numbering of telemetry.timeutil
+    assert at.selectbox(key="report_billing_month").value == expected
+
+
 def test_generate_is_disabled_with_an_empty_selection(app_env, reports_dir):
     at = reports_page("root")
     for module in MODULES:

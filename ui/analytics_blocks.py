@@ -9,11 +9,11 @@ import pandas as pd
 import streamlit as st
 
 from telemetry import format as fmt
-from telemetry.csvsafe import to_safe_csv
 from telemetry.db import database_url
 from telemetry.filters import Filters
 from telemetry.queries import Kpi
 from ui.cache import org_has_traces
+from ui.downloads import csv_download
 
 # Where "up" is bad, or neither good nor bad, the card's delta is coloured so.
 DELTA_COLORS = {
@@ -26,34 +26,6 @@ DELTA_COLORS = {
     "session_time_mean_s": "off",
     "session_time_median_s": "off",
 }
-
-
-def duration_text(seconds: float | None) -> str:
-    """A duration for people: ``850 ms``, ``42.0 s``, ``12 min 05 s``, ``3 h 20 min``."""
-    if seconds is None or pd.isna(seconds):
-        return fmt.MISSING
-    if seconds < 1:
-        return f"{seconds * 1000:.0f} ms"
-    if seconds < 60:
-        return f"{seconds:.1f} s"
-    minutes, secs = divmod(round(seconds), 60)
-    if minutes < 60:
-        return f"{minutes} min {secs:02d} s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min"
-
-
-def value_text(value: float | int | None, unit: str) -> str:
-    return duration_text(value) if unit == "seconds" else fmt.value_text(value, unit)
-
-
-def change_text(kpi: Kpi) -> str | None:
-    change = kpi.change
-    if change is None:
-        return None
-    if kpi.unit == "seconds":
-        return ("-" if change < 0 else "+") + duration_text(abs(change))
-    return fmt.change_text(change, kpi.unit)
 
 
 def figure_cards(kpis: Sequence[Kpi], filters: Filters, *, rows: Sequence[int] = (6, 5)) -> None:
@@ -70,12 +42,12 @@ def figure_cards(kpis: Sequence[Kpi], filters: Filters, *, rows: Sequence[int] =
             change = kpi.change
             column.metric(
                 kpi.label,
-                value_text(kpi.value, kpi.unit),
-                delta=0 if change == 0 else change_text(kpi),
+                fmt.figure_text(kpi.value, kpi.unit),
+                delta=0 if change == 0 else fmt.figure_change_text(change, kpi.unit),
                 delta_color=DELTA_COLORS.get(kpi.key, "normal"),
                 delta_description=None if change is None else f"vs previous {previous.days} days",
                 help=f"Previous period ({fmt.day_span(previous)}): "
-                f"{value_text(kpi.previous, kpi.unit)}.",
+                f"{fmt.figure_text(kpi.previous, kpi.unit)}.",
                 border=True,
             )
 
@@ -93,15 +65,7 @@ def table_with_download(
 ) -> None:
     """The table, then a CSV download of exactly its rows (formula-like cells neutralised)."""
     st.dataframe(frame, hide_index=True, width="stretch", column_config=column_config)
-    st.download_button(
-        "Download CSV",
-        to_safe_csv(frame),
-        file_name=f"{name}_{filters.org}_{filters.start}_{filters.end}.csv",
-        mime="text/csv",
-        icon=":material/download:",
-        on_click="ignore",
-        key=f"download-{name}",
-    )
+    csv_download(frame, filters, name, key=f"download-{name}")
 
 
 def why_empty(filters: Filters, version: int, what: str) -> str:

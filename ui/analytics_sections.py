@@ -144,7 +144,7 @@ def run_statistics(load: Load, filters: Filters, version: int) -> None:
     )
     cards = (
         ("Runs", fmt.count(stats.traces)),
-        ("Average duration", blocks.duration_text(_seconds(stats.average_duration_ms))),
+        ("Average duration", fmt.duration(_seconds(stats.average_duration_ms))),
         ("Completion rate", fmt.percent(stats.completion_rate)),
         ("Timeout rate", fmt.percent(stats.timeout_rate)),
         ("Tool calls per run", _decimal(stats.tool_calls_per_run)),

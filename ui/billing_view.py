@@ -8,42 +8,37 @@ from sqlalchemy import Engine
 
 from telemetry import format as fmt
 from telemetry.accounts import Account
-from telemetry.csvsafe import to_safe_csv
 from telemetry.filters import Filters
 from telemetry.price_admin import PriceChangeRefused, set_price_as
 from telemetry.pricing import Price
 from telemetry.queries import BillingMonth, BillingPeriod, UserCosts
-from telemetry.timeutil import month_number, month_start
+from telemetry.timeutil import month_number
+from ui.downloads import csv_download
 
 PRICE_NOTICE = "billing_price_notice"
 _COUNT = {"format": "localized"}
 _MONEY = st.column_config.NumberColumn("Cost (USD)", format="dollar")
 
 
-def month_label(month: int, current: int) -> str:
-    text = f"{month_start(month):%B %Y}"
-    return f"{text} (in progress)" if month == current else text
-
-
-def month_selector(months: list[int], today) -> int:
-    """The billing month, chosen among months with data; the current month by default."""
+def month_selector(
+    months: list[int],
+    today,
+    *,
+    key: str = "billing_month",
+    help: str = "Calendar months (UTC) with LLM calls in your teams, and the current month.",
+    default: int | None = None,
+) -> int:
+    """The billing month, chosen among months with data; ``default`` or the current month."""
     current = month_number(today)
+    preferred = default if default in months else current
     return st.selectbox(
         "Billing month",
         months,
-        index=months.index(current) if current in months else 0,
-        format_func=lambda month: month_label(month, current),
-        key="billing_month",
-        help="Calendar months (UTC) with LLM calls in your teams, and the current month.",
+        index=months.index(preferred) if preferred in months else 0,
+        format_func=lambda month: fmt.month_label(month, current),
+        key=key,
+        help=help,
     )
-
-
-def priced_text(share: float | None) -> str:
-    """The "N% priced" beside a cost; 99.6% never rounds up to 100% (that would hide calls)."""
-    if share is None:
-        return "no calls"
-    decimals = 1 if 0.99 < share < 1 else 0
-    return f"{fmt.percent(share, decimals)} priced"
 
 
 def unpriced_warning(calls: int, priced_calls: int, what: str) -> None:
@@ -57,7 +52,7 @@ def unpriced_warning(calls: int, priced_calls: int, what: str) -> None:
 
 def period_cards(period: BillingPeriod, filters: Filters) -> None:
     """Total cost, average monthly cost, traces, active models, priced share of the period."""
-    priced = priced_text(period.priced_share)
+    priced = fmt.priced_text(period.priced_share)
     months = f"{period.months} calendar month{'s' * (period.months != 1)}"
     cards = (
         (f"Total cost · {priced}", fmt.dollars(period.cost_usd), "Sum of the period's LLM calls."),
@@ -82,8 +77,8 @@ def period_cards(period: BillingPeriod, filters: Filters) -> None:
 
 def month_cards(month: BillingMonth, current: int) -> None:
     """The billing month's cost; for the month in progress, month-to-date and the forecast."""
-    name = month_label(month.month, current)
-    priced = priced_text(month.priced_share)
+    name = fmt.month_label(month.month, current)
+    priced = fmt.priced_text(month.priced_share)
     st.markdown(f"**Billing month** · {name}")
     left, middle, right = st.columns(3)
     if month.in_progress:
@@ -162,15 +157,7 @@ def by_user_tab(users: UserCosts, filters: Filters) -> None:
 
 
 def _download(frame: pd.DataFrame, name: str, filters: Filters) -> None:
-    st.download_button(
-        "Download CSV",
-        to_safe_csv(frame),
-        file_name=f"{name}_{filters.org}_{filters.start}_{filters.end}.csv",
-        mime="text/csv",
-        icon=":material/download:",
-        on_click="ignore",
-        key=f"{name}_csv",
-    )
+    csv_download(frame, filters, name, key=f"{name}_csv")
 
 
 def unpriced_table(unpriced: pd.DataFrame) -> None:

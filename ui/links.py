@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+import pandas as pd
 import streamlit as st
 
 # One reading of the filter parameters, shared with the trace view's links.
@@ -23,6 +24,7 @@ __all__ = [
     "traces_link",
     "traces_params",
     "traces_url",
+    "with_trace_links",
 ]
 
 
@@ -44,3 +46,10 @@ def traces_link(label: str, *, icon: str = ":material/manage_search:", **search:
 def link_column(label: str, help: str, pattern: str | None = None):
     """A table column of such URLs; ``pattern`` picks the shown text out of the URL."""
     return st.column_config.LinkColumn(label, help=help, display_text=pattern)
+
+
+def with_trace_links(rows: pd.DataFrame) -> pd.DataFrame:
+    """``rows`` with their ``trace_id`` column turned into a first column of trace view links."""
+    shown = rows.drop(columns=["trace_id"])
+    shown.insert(0, "link", [trace_url(trace_id) for trace_id in rows["trace_id"]])
+    return shown

@@ -7,7 +7,14 @@ pager draws below the rows once the total is known (:func:`draw`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Protocol, TypeVar
+
+import pandas as pd
 import streamlit as st
+
+from telemetry.filters import Filters
+from ui.downloads import csv_download
 
 PAGE_SIZES = (25, 50, 100, 200)
 DEFAULT_SIZE = 50
@@ -49,3 +56,33 @@ def draw(prefix: str, *, pages: int, total: int, capped: bool, noun: str) -> Non
     )
     count = f"{total:,}+" if capped else f"{total:,}"
     text_col.caption(f"Page {page:,} of {pages:,} · {count} {noun}{'s' * (total != 1 or capped)}")
+
+
+class _Paged(Protocol):
+    pages: int
+
+
+Page = TypeVar("Page", bound=_Paged)
+
+
+def load_current(prefix: str, load_page: Callable[[int, int], Page]) -> Page:
+    """``load_page(page, size)`` of the page the pager points at; the last page when the list
+    got shorter than that (a page beyond the end would show nothing)."""
+    page, size = current(prefix)
+    found = load_page(page, size)
+    if page > found.pages:
+        go_to(prefix, found.pages)
+        found = load_page(found.pages, size)
+    return found
+
+
+def download_page(prefix: str, rows: pd.DataFrame, filters: Filters, page: int) -> None:
+    """The shown page as CSV (formula-like cells neutralised), named after list, scope and page."""
+    csv_download(
+        rows,
+        filters,
+        prefix,
+        key=f"{prefix}_csv",
+        label="Download CSV (this page)",
+        suffix=f"_p{page}",
+    )

@@ -16,7 +16,7 @@ from telemetry.filters import Filters
 from telemetry.reports.catalog import MODULES, items_of
 from telemetry.reports.model import ReportFormat
 from telemetry.timeutil import month_number
-from ui.billing_view import month_label
+from ui.billing_view import month_selector
 
 BILLING = "billing"
 FORMATS = {"PDF": ReportFormat.PDF, "HTML": ReportFormat.HTML}
@@ -106,15 +106,14 @@ def module_items(module: str, title: str) -> list[str]:
     return [item for item in keys if item in chosen]
 
 
-def billing_month_input(months: list[int], today: date) -> int:
-    current = month_number(today)
-    return st.selectbox(
-        "Billing month",
+def billing_month_input(months: list[int], today: date, end: date | None) -> int:
+    """The Billing module's month: the month the period ends in, as the CLI defaults to."""
+    return month_selector(
         months,
-        index=months.index(current) if current in months else 0,
-        format_func=lambda month: month_label(month, current),
+        today,
         key="report_billing_month",
         help="The calendar month (UTC) of the Billing module's month figures and forecast.",
+        default=month_number(end) if end else None,
     )
 
 
@@ -151,6 +150,6 @@ def report_choice(
     month = None
     if any(item.startswith(f"{BILLING}.") for item in items):
         with month_slot:
-            month = billing_month_input(billing_months(), today)
+            month = billing_month_input(billing_months(), today, end)
     problem = problem_of(start, end, items, filters)
     return ReportChoice(start, end, chosen_format, tuple(items), month, problem)

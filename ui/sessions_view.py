@@ -8,11 +8,11 @@ from functools import partial
 import streamlit as st
 
 from telemetry import format as fmt
-from telemetry.csvsafe import to_safe_csv
 from telemetry.filters import Filters
 from telemetry.queries.sessions import SessionDetail, SessionPage, SessionSearch, session_list
 from telemetry.queries.traces import STATUSES
 from ui import links, pager
+from ui.list_picker import open_picker, open_selected
 
 BOUND = "query-params"
 PAGER = "sessions"
@@ -94,12 +94,9 @@ def _reset() -> None:
 
 def load_page(load: Callable[..., SessionPage], search: SessionSearch) -> SessionPage:
     """The page the pager points at (the last one when the list got shorter)."""
-    page, size = pager.current(PAGER)
-    found = load(session_list, search=search, page=page, page_size=size)
-    if page > found.pages:
-        pager.go_to(PAGER, found.pages)
-        found = load(session_list, search=search, page=found.pages, page_size=size)
-    return found
+    return pager.load_current(
+        PAGER, lambda page, size: load(session_list, search=search, page=page, page_size=size)
+    )
 
 
 def sessions_table(found: SessionPage) -> None:
@@ -111,18 +108,12 @@ def sessions_table(found: SessionPage) -> None:
         hide_index=True,
         width="stretch",
         key=key,
-        on_select=partial(_open_selected, key, tuple(found.rows["session"].tolist())),
+        on_select=partial(
+            open_selected, key, tuple(found.rows["session"].tolist()), OPEN_KEY, _TABLE_NONCE
+        ),
         selection_mode="single-row",
         column_config=_LIST_COLUMNS,
     )
-
-
-def _open_selected(key: str, sessions: tuple[str, ...]) -> None:
-    state = st.session_state.get(key) or {}
-    rows = (state.get("selection") or {}).get("rows") or []
-    if rows and rows[0] < len(sessions):
-        st.session_state[OPEN_KEY] = sessions[rows[0]]
-        st.session_state[_TABLE_NONCE] = st.session_state.get(_TABLE_NONCE, 0) + 1
 
 
 def session_picker(found: SessionPage) -> None:
@@ -132,21 +123,16 @@ def session_picker(found: SessionPage) -> None:
         key: f"{key} · {user or 'no user'} · {traces} trace{'s' * (traces != 1)}"
         for key, user, traces in zip(keys, found.rows["user"], found.rows["traces"], strict=True)
     }
-    left, right = st.columns([4, 1], vertical_alignment="bottom")
-    chosen = left.selectbox(
+    open_picker(
         "Open a session",
         keys,
-        format_func=labels.get,
+        labels,
         key="sessions_pick",
-        help="Or select a row of the table.",
-    )
-    right.button(
-        "Open session",
-        key="sessions_open_button",
+        button="Open session",
+        button_key="sessions_open_button",
         icon=":material/forum:",
-        on_click=_open,
-        args=(chosen,),
-        width="stretch",
+        on_open=_open,
+        help="Or select a row of the table.",
     )
 
 
@@ -155,15 +141,7 @@ def _open(session: str) -> None:
 
 
 def download(found: SessionPage, filters: Filters) -> None:
-    st.download_button(
-        "Download CSV (this page)",
-        to_safe_csv(found.rows),
-        file_name=f"sessions_{filters.org}_{filters.start}_{filters.end}_p{found.page}.csv",
-        mime="text/csv",
-        icon=":material/download:",
-        on_click="ignore",
-        key="sessions_csv",
-    )
+    pager.download_page(PAGER, found.rows, filters, found.page)
 
 
 def session_detail(detail: SessionDetail | None, session: str, show_content: bool) -> None:
@@ -180,8 +158,7 @@ def session_detail(detail: SessionDetail | None, session: str, show_content: boo
         f"{'s' * (detail.traces != 1)} in the period · total cost "
         f"{fmt.dollars(detail.total_cost_usd)} (its LLM calls). Click a trace id to see its steps."
     )
-    rows = detail.rows.drop(columns=["trace_id"])
-    rows.insert(0, "link", [links.trace_url(trace_id) for trace_id in detail.rows["trace_id"]])
+    rows = links.with_trace_links(detail.rows)
     if not show_content:
         rows = rows.drop(columns=["first_message"])
     st.dataframe(rows, hide_index=True, width="stretch", column_config=_TRACE_COLUMNS)

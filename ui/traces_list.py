@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import pandas as pd
 import streamlit as st
 
-from telemetry.csvsafe import to_safe_csv
 from telemetry.filters import Filters
 from telemetry.queries.traces import STATUSES, TracePage, TraceSearch, trace_list
 from ui import links, pager
+from ui.list_picker import open_picker
 
 BOUND = "query-params"
 PAGER = "traces"
@@ -83,24 +82,16 @@ def search_controls() -> tuple[TraceSearch, str, bool]:
 
 def load_page(load: Callable[..., TracePage], search: TraceSearch, sort: str, descending: bool):
     """The page the pager points at (the last one when the list got shorter)."""
-    page, size = pager.current(PAGER)
-    options = {"search": search, "sort": sort, "descending": descending, "page_size": size}
-    found = load(trace_list, page=page, **options)
-    if page > found.pages:
-        pager.go_to(PAGER, found.pages)
-        found = load(trace_list, page=found.pages, **options)
-    return found
-
-
-def with_links(rows: pd.DataFrame) -> pd.DataFrame:
-    """The rows with a first column linking to each trace's view (current filters kept)."""
-    shown = rows.drop(columns=["trace_id"])
-    shown.insert(0, "link", [links.trace_url(trace_id) for trace_id in rows["trace_id"]])
-    return shown
+    options = {"search": search, "sort": sort, "descending": descending}
+    return pager.load_current(
+        PAGER, lambda page, size: load(trace_list, page=page, page_size=size, **options)
+    )
 
 
 def traces_table(found: TracePage) -> None:
-    st.dataframe(with_links(found.rows), hide_index=True, width="stretch", column_config=_COLUMNS)
+    st.dataframe(
+        links.with_trace_links(found.rows), hide_index=True, width="stretch", column_config=_COLUMNS
+    )
 
 
 def trace_picker(found: TracePage) -> None:
@@ -111,15 +102,15 @@ def trace_picker(found: TracePage) -> None:
         trace_id: f"{trace_id[:16]} · {name or '(no name)'} · {status}"
         for trace_id, name, status in zip(ids, rows["name"], rows["status"], strict=True)
     }
-    left, right = st.columns([4, 1], vertical_alignment="bottom")
-    chosen = left.selectbox("Open a trace", ids, format_func=labels.get, key="traces_pick")
-    right.button(
-        "Open trace",
-        key="traces_open",
+    open_picker(
+        "Open a trace",
+        ids,
+        labels,
+        key="traces_pick",
+        button="Open trace",
+        button_key="traces_open",
         icon=":material/account_tree:",
-        on_click=_open_trace,
-        args=(chosen,),
-        width="stretch",
+        on_open=_open_trace,
     )
 
 
@@ -129,15 +120,7 @@ def _open_trace(trace_id: str) -> None:
 
 def download(found: TracePage, filters: Filters) -> None:
     """The shown page as CSV (formula-like cells neutralised)."""
-    st.download_button(
-        "Download CSV (this page)",
-        to_safe_csv(found.rows),
-        file_name=f"traces_{filters.org}_{filters.start}_{filters.end}_p{found.page}.csv",
-        mime="text/csv",
-        icon=":material/download:",
-        on_click="ignore",
-        key="traces_csv",
-    )
+    pager.download_page(PAGER, found.rows, filters, found.page)
 
 
 def empty_note(search: TraceSearch, filters: Filters) -> None:

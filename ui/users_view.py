@@ -13,11 +13,12 @@ import streamlit as st
 
 from telemetry import format as fmt
 from telemetry.charts.base import TRACE_COLOR
-from telemetry.csvsafe import to_safe_csv
 from telemetry.filters import Filters
 from telemetry.models import UserStatus
 from telemetry.queries import ROLLUPS, UsersHeader, UserTable, cost_rollup
+from ui.downloads import csv_download
 from ui.links import link_column, traces_url
+from ui.list_picker import open_picker, open_selected
 from ui.periods import CUSTOM
 
 DETAIL_KEY = "users_detail_pk"
@@ -248,7 +249,9 @@ def users_table(table: UserTable) -> None:
         hide_index=True,
         width="stretch",
         key=key,
-        on_select=partial(_open_selected, key, tuple(table.rows["user_pk"].tolist())),
+        on_select=partial(
+            open_selected, key, tuple(table.rows["user_pk"].tolist()), DETAIL_KEY, _TABLE_NONCE
+        ),
         selection_mode="single-row",
         column_order=order,
         column_config=_COLUMNS,
@@ -277,16 +280,6 @@ _COLUMNS = {
 }
 
 
-def _open_selected(key: str, user_pks: tuple[int, ...]) -> None:
-    state = st.session_state.get(key) or {}
-    rows = (state.get("selection") or {}).get("rows") or []
-    if rows and rows[0] < len(user_pks):
-        st.session_state[DETAIL_KEY] = user_pks[rows[0]]
-        # A fresh table widget next run: the row is unselected, so closing the detail
-        # and selecting the same user again opens it again.
-        st.session_state[_TABLE_NONCE] = st.session_state.get(_TABLE_NONCE, 0) + 1
-
-
 def detail_picker(table: UserTable) -> None:
     """The keyboard way to the detail: pick a shown user and press Open."""
     rows = table.rows
@@ -298,21 +291,16 @@ def detail_picker(table: UserTable) -> None:
             rows["user_pk"], rows["name"], rows["external_id"], rows["email"], strict=True
         )
     }
-    left, right = st.columns([4, 1], vertical_alignment="bottom")
-    chosen = left.selectbox(
+    open_picker(
         "User detail",
         list(labels),
-        format_func=labels.get,
+        labels,
         key="users_detail_choice",
-        help="Or select a row of the table.",
-    )
-    right.button(
-        "Open detail",
-        key="users_detail_open",
+        button="Open detail",
+        button_key="users_detail_open",
         icon=":material/person_search:",
-        on_click=_open_user,
-        args=(chosen,),
-        width="stretch",
+        on_open=_open_user,
+        help="Or select a row of the table.",
     )
 
 
@@ -322,12 +310,4 @@ def _open_user(user_pk: int) -> None:
 
 def download(table: UserTable, filters: Filters) -> None:
     """The shown rows as CSV (formula-like cells neutralised)."""
-    st.download_button(
-        "Download CSV",
-        to_safe_csv(table.rows[CSV_COLUMNS]),
-        file_name=f"users_{filters.org}_{filters.start}_{filters.end}.csv",
-        mime="text/csv",
-        icon=":material/download:",
-        on_click="ignore",
-        key="users_csv",
-    )
+    csv_download(table.rows[CSV_COLUMNS], filters, "users", key="users_csv")

@@ -5,18 +5,12 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from telemetry.charts.base import TRACE_COLOR
+from telemetry.charts.base import BUCKET_FORMAT, TRACE_COLOR
 from telemetry.filters import Grouping
 from telemetry.queries.peaks import WEEKDAYS
 
 PREVIOUS_COLOR = "#9ca3af"
 HEATMAP_SCHEME = "blues"
-_BUCKET_FORMAT = {
-    Grouping.HOUR: "%d %b %H:00",
-    Grouping.DAY: "%d %b %Y",
-    Grouping.WEEK: "week of %d %b %Y",
-    Grouping.MONTH: "%B %Y",
-}
 _VALUE_FORMAT = {"count": ",.0f", "ratio": ".1%", "seconds": ",.0f"}
 
 
@@ -53,7 +47,7 @@ def comparison_chart(
             ),
             tooltip=[
                 alt.Tooltip("period:N", title="Period"),
-                alt.Tooltip("bucket:T", title="Bucket (UTC)", format=_BUCKET_FORMAT[grouping]),
+                alt.Tooltip("bucket:T", title="Bucket (UTC)", format=BUCKET_FORMAT[grouping]),
                 alt.Tooltip("value:Q", title=label, format=value_format),
             ],
         )

@@ -9,7 +9,8 @@ from telemetry.filters import Grouping
 
 TRACE_COLOR = "#2563eb"
 USER_COLOR = "#f59e0b"
-_BUCKET_FORMAT = {
+# How a time bucket reads in a tooltip, per grouping.
+BUCKET_FORMAT = {
     Grouping.HOUR: "%d %b %H:00",
     Grouping.DAY: "%d %b %Y",
     Grouping.WEEK: "week of %d %b %Y",
@@ -55,7 +56,7 @@ def activity_chart(timeline: pd.DataFrame, grouping: Grouping) -> alt.LayerChart
     )
     base = alt.Chart(spans).encode(
         tooltip=[
-            alt.Tooltip("bucket:T", title=label, format=_BUCKET_FORMAT[grouping]),
+            alt.Tooltip("bucket:T", title=label, format=BUCKET_FORMAT[grouping]),
             alt.Tooltip("traces:Q", title="Runs", format=","),
             alt.Tooltip("users_active:Q", title="Active users", format=","),
         ],

@@ -22,26 +22,19 @@ def _model_label(models: pd.DataFrame) -> pd.Series:
 def model_cost_chart(models: pd.DataFrame) -> alt.Chart:
     """Cost per provider and model, costliest first; calls and unpriced calls in the tooltip."""
     frame = models.assign(label=_model_label(models))
-    return (
-        alt.Chart(frame)
-        .mark_bar(color=TRACE_COLOR)
-        .encode(
-            x=alt.X("cost_usd:Q", title="Cost (USD)", axis=alt.Axis(format="$,.2f")),
-            y=alt.Y("label:N", title=None, sort="-x"),
-            tooltip=[
-                alt.Tooltip("label:N", title="Model"),
-                alt.Tooltip("cost_usd:Q", title="Cost", format="$,.4f"),
-                alt.Tooltip("calls:Q", title="Calls", format=","),
-                alt.Tooltip("unpriced_calls:Q", title="Unpriced calls", format=","),
-            ],
-        )
-        .properties(height=max(120, 26 * len(frame)))
-    )
+    return _cost_bars(frame, [alt.Tooltip("label:N", title="Model")])
 
 
 def top_users_chart(users: pd.DataFrame) -> alt.Chart:
     """Cost of the costliest users, most first."""
     frame = users.assign(label=users["name"].where(users["name"] != "", users["user"]))
+    tooltips = [alt.Tooltip("label:N", title="User"), alt.Tooltip("user:N", title="Id")]
+    return _cost_bars(frame, tooltips)
+
+
+def _cost_bars(frame: pd.DataFrame, who: list[alt.Tooltip]) -> alt.Chart:
+    """A bar of ``cost_usd`` per ``label``, costliest first; the tooltip names the bar (``who``)
+    and gives its cost, calls and unpriced calls."""
     return (
         alt.Chart(frame)
         .mark_bar(color=TRACE_COLOR)
@@ -49,8 +42,7 @@ def top_users_chart(users: pd.DataFrame) -> alt.Chart:
             x=alt.X("cost_usd:Q", title="Cost (USD)", axis=alt.Axis(format="$,.2f")),
             y=alt.Y("label:N", title=None, sort="-x"),
             tooltip=[
-                alt.Tooltip("label:N", title="User"),
-                alt.Tooltip("user:N", title="Id"),
+                *who,
                 alt.Tooltip("cost_usd:Q", title="Cost", format="$,.4f"),
                 alt.Tooltip("calls:Q", title="Calls", format=","),
                 alt.Tooltip("unpriced_calls:Q", title="Unpriced calls", format=","),

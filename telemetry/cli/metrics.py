@@ -8,9 +8,7 @@ import textwrap
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from telemetry.cli.common import CommandError, iso_date, open_store
-from telemetry.db import DEFAULT_ORG
-from telemetry.filters import Filters
+from telemetry.cli.common import add_filter_arguments, check_period, filters_of, open_store
 from telemetry.queries import HEADLINE_KEYS, headline_metrics
 
 DEFAULT_DAYS = 30
@@ -79,28 +77,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         epilog=_epilog(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument(
-        "--from", dest="start", type=iso_date, metavar="YYYY-MM-DD", help="first day (UTC)"
-    )
-    parser.add_argument(
-        "--to", dest="end", type=iso_date, metavar="YYYY-MM-DD", help="last day, inclusive"
-    )
-    parser.add_argument(
-        "--org", default=DEFAULT_ORG, metavar="SLUG", help=f"organization (default: {DEFAULT_ORG})"
-    )
-    parser.add_argument(
-        "--team",
-        dest="teams",
-        action="append",
-        metavar="NAME",
-        help="only this team; repeat for several (default: all teams)",
-    )
-    parser.add_argument(
-        "--environment",
-        dest="environments",
-        action="append",
-        metavar="ENV",
-        help="only this environment, e.g. production; repeat for several (default: all)",
+    add_filter_arguments(
+        parser,
+        dates_required=False,
+        first_day_help="first day (UTC)",
+        environment_help="only this environment, e.g. production; repeat for several "
+        "(default: all)",
     )
     parser.add_argument(
         "--json", action="store_true", help="print one JSON object (keys listed below)"
@@ -117,23 +99,13 @@ def period(start: date | None, end: date | None, today: date | None = None) -> t
         start = end - timedelta(days=DEFAULT_DAYS - 1)
     if end is None:
         end = max(today, start)
-    if end < start:
-        raise CommandError(
-            f"--to {end.isoformat()} is before --from {start.isoformat()}; "
-            "give a --to on or after --from"
-        )
+    check_period(start, end)
     return start, end
 
 
 def run_metrics(args: argparse.Namespace) -> int:
     start, end = period(args.start, args.end)
-    filters = Filters(
-        start=start,
-        end=end,
-        org=args.org,
-        teams=tuple(args.teams) if args.teams else None,
-        environments=tuple(args.environments) if args.environments else None,
-    )
+    filters = filters_of(args, start, end)
     metrics = headline_metrics(open_store(), filters)
     if args.json:
         print(json.dumps(metrics, indent=2, ensure_ascii=False))

@@ -10,9 +10,13 @@ from datetime import date
 
 from sqlalchemy import Engine, select
 
-from telemetry.cli.common import CommandError, iso_date, open_store
-from telemetry.db import DEFAULT_ORG
-from telemetry.filters import Filters
+from telemetry.cli.common import (
+    CommandError,
+    add_filter_arguments,
+    check_period,
+    filters_of,
+    open_store,
+)
 from telemetry.models import Organization
 from telemetry.reports.model import Report, ReportFormat, ReportRequest
 from telemetry.store import org_id, team_names
@@ -57,33 +61,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         + CRONTAB_EXAMPLE,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument(
-        "--from", dest="start", type=iso_date, required=True, metavar="YYYY-MM-DD", help="first day"
-    )
-    parser.add_argument(
-        "--to",
-        dest="end",
-        type=iso_date,
-        required=True,
-        metavar="YYYY-MM-DD",
-        help="last day, inclusive",
-    )
-    parser.add_argument(
-        "--org", default=DEFAULT_ORG, metavar="SLUG", help=f"organization (default: {DEFAULT_ORG})"
-    )
-    parser.add_argument(
-        "--team",
-        dest="teams",
-        action="append",
-        metavar="NAME",
-        help="only this team; repeat for several (default: all teams)",
-    )
-    parser.add_argument(
-        "--environment",
-        dest="environments",
-        action="append",
-        metavar="ENV",
-        help="only this environment; repeat for several (default: all)",
+    add_filter_arguments(
+        parser,
+        dates_required=True,
+        first_day_help="first day",
+        environment_help="only this environment; repeat for several (default: all)",
     )
     parser.add_argument(
         "--billing-month",
@@ -135,22 +117,12 @@ def _names(text: str) -> list[str]:
 
 
 def run_report(args: argparse.Namespace) -> int:
-    if args.end < args.start:
-        raise CommandError(
-            f"--to {args.end.isoformat()} is before --from {args.start.isoformat()}; "
-            "give a --to on or after --from"
-        )
+    check_period(args.start, args.end)
     engine = open_store()
     organization_name = _check_filters(engine, args.org, args.teams)
     items = chosen_items(args.modules, args.items)
     request = ReportRequest(
-        filters=Filters(
-            start=args.start,
-            end=args.end,
-            org=args.org,
-            teams=tuple(args.teams) if args.teams else None,
-            environments=tuple(args.environments) if args.environments else None,
-        ),
+        filters=filters_of(args, args.start, args.end),
         format=ReportFormat(args.format),
         items=items,
         generated_by=args.by or f"{_system_user()} (command line)",

@@ -15,7 +15,7 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, func, select
 
 from telemetry.filters import Filters
-from telemetry.models import CostSource, LlmDaily, Team, TraceDaily
+from telemetry.models import TOKEN_COLUMNS, CostSource, LlmDaily, Team, TraceDaily
 from telemetry.queries.daily import (
     llm_daily_where,
     total,
@@ -24,14 +24,6 @@ from telemetry.queries.daily import (
     trace_daily_where,
 )
 from telemetry.queries.scope import NO_TEAM, Scope, cost_key, ratio, resolve_scope
-
-_TOKENS = (
-    "input_tokens",
-    "output_tokens",
-    "cache_read_tokens",
-    "cache_write_tokens",
-    "reasoning_tokens",
-)
 
 
 @dataclass(frozen=True)
@@ -68,13 +60,13 @@ def usage_totals(engine: Engine, filters: Filters) -> UsageTotals:
 def usage_totals_in(conn: Connection, scope: Scope) -> UsageTotals:
     row = conn.execute(
         select(
-            *(total(getattr(LlmDaily, name)) for name in _TOKENS),
+            *(total(getattr(LlmDaily, name)) for name in TOKEN_COLUMNS),
             total_cost(LlmDaily.cost_usd),
             total(LlmDaily.calls),
             total_if(LlmDaily.cost_source != str(CostSource.UNPRICED), LlmDaily.calls),
         ).where(llm_daily_where(scope))
     ).one()
-    tokens = {name: int(value) for name, value in zip(_TOKENS, row[:5], strict=True)}
+    tokens = {name: int(value) for name, value in zip(TOKEN_COLUMNS, row[:5], strict=True)}
     generations, priced = int(row[6]), int(row[7])
     return UsageTotals(
         **tokens,
@@ -115,7 +107,7 @@ def cost_by_model_in(conn: Connection, scope: Scope) -> pd.DataFrame:
             LlmDaily.provider,
             LlmDaily.model,
             total(LlmDaily.calls),
-            *(total(getattr(LlmDaily, name)) for name in _TOKENS[:4]),
+            *(total(getattr(LlmDaily, name)) for name in TOKEN_COLUMNS[:4]),
             total_cost(LlmDaily.cost_usd),
             total_if(LlmDaily.cost_source == str(CostSource.UNPRICED), LlmDaily.calls),
         )

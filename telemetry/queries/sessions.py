@@ -26,6 +26,13 @@ from telemetry.models import (
     User,
 )
 from telemetry.queries.activity import NO_AGENT
+from telemetry.queries.listing import (
+    ListPage,
+    capped_total,
+    clean_search,
+    list_frame,
+    page_bounds,
+)
 from telemetry.queries.scope import Scope, count_if, resolve_scope, team_conditions, trace_where
 from telemetry.queries.traces import COUNT_CAP, MAX_PAGE_SIZE, STATUSES
 
@@ -72,12 +79,7 @@ class SessionSearch:
     has_errors: bool = False
 
     def __post_init__(self) -> None:
-        for name in ("text", "user", "agent", "environment", "status"):
-            object.__setattr__(self, name, (getattr(self, name) or "").strip())
-        if self.status and self.status not in STATUSES:
-            raise ValueError(
-                f"unknown trace status {self.status!r}; use one of {', '.join(STATUSES)}"
-            )
+        clean_search(self, ("text", "user", "agent", "environment", "status"), STATUSES)
 
     @property
     def active(self) -> bool:
@@ -87,7 +89,7 @@ class SessionSearch:
 
 
 @dataclass(frozen=True)
-class SessionPage:
+class SessionPage(ListPage):
     """One page of sessions (columns :data:`SESSION_COLUMNS`), newest first, and how many match.
 
     Per session, over its traces of the scope: ``started`` = earliest trace start
@@ -96,20 +98,6 @@ class SessionPage:
     ``traces``; ``cost_usd`` = cost of those traces' LLM calls; ``errors`` = traces
     with status ``error``. ``user`` / ``team`` are those of the session's traces.
     """
-
-    rows: pd.DataFrame
-    total: int
-    total_capped: bool
-    page: int
-    page_size: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.page_size))
-
-    @property
-    def total_text(self) -> str:
-        return f"{self.total:,}+" if self.total_capped else f"{self.total:,}"
 
 
 @dataclass(frozen=True)
@@ -144,13 +132,11 @@ def session_list(
     Newest = latest first trace start in the scope. The total is counted up to
     :data:`COUNT_CAP` (``total_capped`` beyond it).
     """
-    page, page_size = max(int(page), 1), min(max(int(page_size), 1), MAX_PAGE_SIZE)
+    page, page_size = page_bounds(page, page_size, MAX_PAGE_SIZE)
     with engine.connect() as conn:
         scope = resolve_scope(conn, filters)
         firsts = _first_traces(scope, search)
-        total = conn.execute(
-            select(func.count()).select_from(firsts.limit(COUNT_CAP + 1).subquery())
-        ).scalar_one()
+        total, capped = capped_total(conn, firsts, COUNT_CAP)
         chosen = conn.execute(
             firsts.order_by(Trace.start_us.desc(), Trace.id.desc())
             .limit(page_size)
@@ -159,8 +145,8 @@ def session_list(
         rows = _page_rows(conn, scope, list(chosen))
     return SessionPage(
         rows=_session_frame(rows),
-        total=min(int(total), COUNT_CAP),
-        total_capped=int(total) > COUNT_CAP,
+        total=total,
+        total_capped=capped,
         page=page,
         page_size=page_size,
     )
@@ -383,10 +369,7 @@ def _session_frame(rows: list) -> pd.DataFrame:
         }
         for row in rows
     ]
-    frame = pd.DataFrame(records, columns=SESSION_COLUMNS)
-    frame["started"] = pd.to_datetime(frame["started"])
-    frame["duration_s"] = pd.to_numeric(frame["duration_s"])
-    return frame
+    return list_frame(records, SESSION_COLUMNS)
 
 
 def _trace_frame(rows: list, include_content: bool) -> pd.DataFrame:
@@ -403,7 +386,4 @@ def _trace_frame(rows: list, include_content: bool) -> pd.DataFrame:
         }
         for row in rows
     ]
-    frame = pd.DataFrame(records, columns=SESSION_TRACE_COLUMNS)
-    frame["started"] = pd.to_datetime(frame["started"])
-    frame["duration_s"] = pd.to_numeric(frame["duration_s"])
-    return frame
+    return list_frame(records, SESSION_TRACE_COLUMNS)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Engine, and_, func, or_, select
+from sqlalchemy import ColumnElement, Engine, and_, or_, select
 from sqlalchemy.orm import aliased
 
 from telemetry.filters import Filters
@@ -26,6 +26,13 @@ from telemetry.models import (
     User,
 )
 from telemetry.queries.activity import NO_AGENT
+from telemetry.queries.listing import (
+    ListPage,
+    capped_total,
+    clean_search,
+    list_frame,
+    page_bounds,
+)
 from telemetry.queries.scope import Scope, resolve_scope, trace_where
 
 COUNT_CAP = 10_000
@@ -70,12 +77,7 @@ class TraceSearch:
     tool: str = ""
 
     def __post_init__(self) -> None:
-        for name in ("text", "user", "status", "agent", "model", "tool"):
-            object.__setattr__(self, name, (getattr(self, name) or "").strip())
-        if self.status and self.status not in STATUSES:
-            raise ValueError(
-                f"unknown trace status {self.status!r}; use one of {', '.join(STATUSES)}"
-            )
+        clean_search(self, ("text", "user", "status", "agent", "model", "tool"), STATUSES)
 
     @property
     def active(self) -> bool:
@@ -83,7 +85,7 @@ class TraceSearch:
 
 
 @dataclass(frozen=True)
-class TracePage:
+class TracePage(ListPage):
     """One page of matching traces (columns :data:`TRACE_COLUMNS`) and how many match.
 
     ``started`` is naive UTC; ``duration_s`` is empty for running traces;
@@ -92,20 +94,6 @@ class TracePage:
     (by start) and its error type and message, so the list says why a run failed.
     ``total`` is exact unless ``total_capped`` (then at least :data:`COUNT_CAP`).
     """
-
-    rows: pd.DataFrame
-    total: int
-    total_capped: bool
-    page: int
-    page_size: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.page_size))
-
-    @property
-    def total_text(self) -> str:
-        return f"{self.total:,}+" if self.total_capped else f"{self.total:,}"
 
 
 def trace_list(
@@ -125,15 +113,11 @@ def trace_list(
     """
     if sort not in SORTS:
         raise ValueError(f"cannot sort traces by {sort!r}; use one of {', '.join(SORTS)}")
-    page, page_size = max(int(page), 1), min(max(int(page_size), 1), MAX_PAGE_SIZE)
+    page, page_size = page_bounds(page, page_size, MAX_PAGE_SIZE)
     with engine.connect() as conn:
         scope = resolve_scope(conn, filters)
         where = and_(*trace_conditions(scope, search))
-        total = conn.execute(
-            select(func.count()).select_from(
-                select(Trace.id).where(where).limit(COUNT_CAP + 1).subquery()
-            )
-        ).scalar_one()
+        total, capped = capped_total(conn, select(Trace.id).where(where), COUNT_CAP)
         chosen = (
             select(Trace.id.label("pk"))
             .where(where)
@@ -145,8 +129,8 @@ def trace_list(
         rows = conn.execute(_page_rows(chosen, sort, descending)).all()
     return TracePage(
         rows=_frame(rows),
-        total=min(int(total), COUNT_CAP),
-        total_capped=int(total) > COUNT_CAP,
+        total=total,
+        total_capped=capped,
         page=page,
         page_size=page_size,
     )
@@ -263,7 +247,4 @@ def _frame(rows: list) -> pd.DataFrame:
         }
         for row in rows
     ]
-    frame = pd.DataFrame(records, columns=TRACE_COLUMNS)
-    frame["started"] = pd.to_datetime(frame["started"])
-    frame["duration_s"] = pd.to_numeric(frame["duration_s"])
-    return frame
+    return list_frame(records, TRACE_COLUMNS)

@@ -1,14 +1,12 @@
 """How report figures and table cells read: the pages' number formats, applied to text blocks.
 
-Counts, percentages and dollars come from :mod:`telemetry.format`, as on the
-pages. The few formats the pages keep in ``ui/`` (durations, the "N% priced"
-beside a cost, seconds columns, timestamps) are written here again for
-reports, because ``telemetry/`` may not import Streamlit code.
+Counts, percentages, dollars and durations come from :mod:`telemetry.format`,
+as on the pages. Seconds columns and timestamps, which the pages leave to
+Streamlit's column formats, are written here for reports.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Any
 
@@ -64,29 +62,6 @@ def timestamp(value: Any) -> str:
         return ""
     moment = pd.Timestamp(value).to_pydatetime()
     return f"{moment.day} {moment:%b %Y, %H:%M}"
-
-
-def duration(seconds: float | None) -> str:
-    """A duration for people: ``850 ms``, ``42.0 s``, ``12 min 05 s``, ``3 h 20 min``."""
-    if seconds is None or (isinstance(seconds, float) and math.isnan(seconds)):
-        return fmt.MISSING
-    if seconds < 1:
-        return f"{seconds * 1000:.0f} ms"
-    if seconds < 60:
-        return f"{seconds:.1f} s"
-    minutes, secs = divmod(round(seconds), 60)
-    if minutes < 60:
-        return f"{minutes} min {secs:02d} s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min"
-
-
-def priced_text(share: float | None) -> str:
-    """The "N% priced" beside a cost; 99.6% never rounds up to 100% (that would hide calls)."""
-    if share is None:
-        return "no calls"
-    decimals = 1 if 0.99 < share < 1 else 0
-    return f"{fmt.percent(share, decimals)} priced"
 
 
 def previous_help(filters: Filters, value: str) -> str:

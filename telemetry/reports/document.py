@@ -1,6 +1,7 @@
 """What both report formats say the same way: header facts, fidelity, snapshot, table cells.
 
-Everything here returns plain (unescaped) text; each renderer escapes it for its format.
+The text functions return plain (unescaped) text; each renderer escapes it for
+its format. The ``*_html`` ones return fragments both renderers write alike.
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 from datetime import UTC
+from html import escape
 from typing import Any
 
 import pandas as pd
@@ -156,3 +158,40 @@ def sized_spec(block: ChartBlock) -> dict[str, Any]:
     if single_view and "width" not in spec:
         spec["width"] = CHART_WIDTH
     return spec
+
+
+# Both formats are HTML (the PDF is laid out from HTML by xhtml2pdf); these fragments read
+# the same in both, already escaped.
+
+
+def meta_html(result: ItemResult) -> str:
+    """The item's fidelity and snapshot lines as ``meta`` paragraphs."""
+    lines = [fidelity_text(result)]
+    snapshot = snapshot_text(result)
+    if snapshot:
+        lines.append(snapshot)
+    return "".join(f'<p class="meta">{escape(line)}</p>' for line in lines)
+
+
+def failure_html(result: ItemResult) -> str:
+    return f'<p class="error">This item failed: {escape(result.error or "unknown error")}</p>'
+
+
+def chart_error_html(error: Exception) -> str:
+    return f'<p class="error">This chart could not be drawn: {escape(str(error))}</p>'
+
+
+def caption_html(text: str) -> str:
+    return f'<p class="caption">{escape(text)}</p>' if text else ""
+
+
+def table_html(block: TableBlock) -> tuple[str, str]:
+    """The heading cells and the body rows of a table block ("(no rows)" when it has none)."""
+    headings, rows = table_cells(block)
+    head = "".join(f"<th>{escape(heading)}</th>" for heading in headings)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{escape(cell)}</td>" for cell in row) + "</tr>" for row in rows
+    )
+    if not rows:
+        body = f'<tr><td colspan="{max(1, len(headings))}">(no rows)</td></tr>'
+    return head, body

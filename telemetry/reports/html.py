@@ -149,18 +149,10 @@ def _header(report: Report) -> str:
 
 
 def _item(result: ItemResult, specs: dict[str, dict[str, Any]]) -> str:
-    meta = [document.fidelity_text(result)]
-    snapshot = document.snapshot_text(result)
-    if snapshot:
-        meta.append(snapshot)
-    meta_html = "".join(f'<p class="meta">{escape(line)}</p>' for line in meta)
+    meta_html = document.meta_html(result)
     heading = f"<h3>{escape(result.title)}</h3>"
     if result.failed:
-        return (
-            f'<div class="item failed">{heading}{meta_html}'
-            f'<p class="error">This item failed: {escape(result.error or "unknown error")}</p>'
-            "</div>"
-        )
+        return f'<div class="item failed">{heading}{meta_html}{document.failure_html(result)}</div>'
     return f'<div class="item">{heading}{meta_html}{_block(result, specs)}</div>'
 
 
@@ -173,17 +165,13 @@ def _block(result: ItemResult, specs: dict[str, dict[str, Any]]) -> str:
         try:
             script_json(spec)  # NaN or an odd object would break every chart's JSON block
         except (TypeError, ValueError) as error:
-            return f'<p class="error">This chart could not be drawn: {escape(str(error))}</p>'
+            return document.chart_error_html(error)
         chart_id = f"chart-{len(specs) + 1}"
         specs[chart_id] = spec
-        return f'<div class="chart" id="{chart_id}"></div>{_caption(block.caption)}'
+        return f'<div class="chart" id="{chart_id}"></div>{document.caption_html(block.caption)}'
     if isinstance(block, TableBlock):
         return _table(block)
     return "<p>(nothing to show)</p>"
-
-
-def _caption(text: str) -> str:
-    return f'<p class="caption">{escape(text)}</p>' if text else ""
 
 
 def _kpis(block: KpiBlock) -> str:
@@ -197,14 +185,8 @@ def _kpis(block: KpiBlock) -> str:
 
 
 def _table(block: TableBlock) -> str:
-    headings, rows = document.table_cells(block)
-    head = "".join(f"<th>{escape(heading)}</th>" for heading in headings)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{escape(cell)}</td>" for cell in row) + "</tr>" for row in rows
-    )
-    if not rows:
-        body = f'<tr><td colspan="{max(1, len(headings))}">(no rows)</td></tr>'
+    head, body = document.table_html(block)
     return (
         f'<table class="data"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
-        f"{_caption(block.caption)}"
+        f"{document.caption_html(block.caption)}"
     )

@@ -13,9 +13,8 @@ from sqlalchemy import Engine
 from telemetry import format as fmt
 from telemetry import queries
 from telemetry.charts.analytics import comparison_chart, heatmap
-from telemetry.queries.analytics import UNIT_SECONDS
-from telemetry.queries.kpis import Kpi
 from telemetry.reports import cells, shared
+from telemetry.reports.items_common import Build, table_item
 from telemetry.reports.model import (
     EXACT,
     Block,
@@ -31,28 +30,15 @@ TITLE = "Analytics"
 TREND_COLUMNS = 3
 
 
-def _value(value: float | int | None, unit: str) -> str:
-    return cells.duration(value) if unit == UNIT_SECONDS else fmt.value_text(value, unit)
-
-
-def _change(kpi: Kpi) -> str | None:
-    change = kpi.change
-    if change is None:
-        return None
-    if kpi.unit == UNIT_SECONDS:
-        return ("-" if change < 0 else "+") + cells.duration(abs(change))
-    return fmt.change_text(change, kpi.unit)
-
-
 def trend_figures(engine: Engine, request: ReportRequest) -> tuple[Block, Fidelity]:
     """The Trends tab's cards: the period's totals beside the previous period's."""
     filters = request.filters
     lines = tuple(
         cells.line(
             kpi.label,
-            _value(kpi.value, kpi.unit),
-            help=cells.previous_help(filters, _value(kpi.previous, kpi.unit)),
-            change=_change(kpi),
+            fmt.figure_text(kpi.value, kpi.unit),
+            help=cells.previous_help(filters, fmt.figure_text(kpi.previous, kpi.unit)),
+            change=fmt.figure_change_text(kpi.change, kpi.unit),
         )
         for kpi in shared.query(queries.trends, engine, filters).kpis
     )
@@ -78,7 +64,7 @@ def run_statistics(engine: Engine, request: ReportRequest) -> tuple[Block, Fidel
     average = None if stats.average_duration_ms is None else stats.average_duration_ms / 1000
     lines = (
         cells.line("Runs", fmt.count(stats.traces), "Runs started in the period."),
-        cells.line("Average duration", cells.duration(average), "Mean of the finished runs."),
+        cells.line("Average duration", fmt.duration(average), "Mean of the finished runs."),
         cells.line("Completion rate", fmt.percent(stats.completion_rate), "ok ÷ finished runs."),
         cells.line("Timeout rate", fmt.percent(stats.timeout_rate), "Timeouts ÷ finished runs."),
         cells.line(
@@ -93,58 +79,52 @@ def run_statistics(engine: Engine, request: ReportRequest) -> tuple[Block, Fidel
     return KpiBlock(lines), EXACT
 
 
-def commands(engine: Engine, request: ReportRequest) -> tuple[Block, Fidelity]:
-    block = cells.table(
-        shared.query(queries.commands, engine, request.filters),
-        {
-            "command": ("Command", cells.text),
-            "traces": ("Runs", cells.count),
-            "errors": ("Errors", cells.count),
-            "error_rate": ("Error rate", cells.percent),
-            "median_duration_ms": ("Median duration", cells.seconds_from_ms),
-        },
-        caption="Runs by name (the root span: a command or intent), most used first; error "
-        "rate = errors ÷ finished runs; median duration of finished runs.",
-    )
-    return block, EXACT
+commands = table_item(
+    "commands",
+    {
+        "command": ("Command", cells.text),
+        "traces": ("Runs", cells.count),
+        "errors": ("Errors", cells.count),
+        "error_rate": ("Error rate", cells.percent),
+        "median_duration_ms": ("Median duration", cells.seconds_from_ms),
+    },
+    caption="Runs by name (the root span: a command or intent), most used first; error "
+    "rate = errors ÷ finished runs; median duration of finished runs.",
+)
 
 
-def agent_runs(engine: Engine, request: ReportRequest) -> tuple[Block, Fidelity]:
-    block = cells.table(
-        shared.query(queries.agent_runs, engine, request.filters),
-        {
-            "agent": ("Agent", cells.text),
-            "runs": ("Runs", cells.count),
-            "avg_response_ms": ("Avg response", cells.seconds_from_ms),
-            "p95_response_ms": ("p95 response", cells.seconds_from_ms),
-            "tokens": ("Tokens", cells.count),
-            "success_rate": ("Success rate", cells.percent),
-            "sessions": ("Sessions", cells.count),
-            "cost_usd": ("Cost", cells.dollars),
-            "cost_per_conversation": ("Cost per conversation", cells.dollars),
-        },
-        caption="Per agent: runs, response time (mean and p95 of finished runs), tokens and "
-        "cost of its LLM calls, success rate = ok ÷ finished runs, cost per conversation = "
-        "cost ÷ sessions.",
-    )
-    return block, EXACT
+agent_runs = table_item(
+    "agent_runs",
+    {
+        "agent": ("Agent", cells.text),
+        "runs": ("Runs", cells.count),
+        "avg_response_ms": ("Avg response", cells.seconds_from_ms),
+        "p95_response_ms": ("p95 response", cells.seconds_from_ms),
+        "tokens": ("Tokens", cells.count),
+        "success_rate": ("Success rate", cells.percent),
+        "sessions": ("Sessions", cells.count),
+        "cost_usd": ("Cost", cells.dollars),
+        "cost_per_conversation": ("Cost per conversation", cells.dollars),
+    },
+    caption="Per agent: runs, response time (mean and p95 of finished runs), tokens and "
+    "cost of its LLM calls, success rate = ok ÷ finished runs, cost per conversation = "
+    "cost ÷ sessions.",
+)
 
 
-def tool_runs(engine: Engine, request: ReportRequest) -> tuple[Block, Fidelity]:
-    block = cells.table(
-        shared.query(queries.tool_runs, engine, request.filters),
-        {
-            "tool_type": ("Tool type", cells.text),
-            "tool": ("Tool", cells.text),
-            "runs": ("Runs", cells.count),
-            "errors": ("Errors", cells.count),
-            "avg_time_ms": ("Avg time", cells.seconds_from_ms),
-            "success_rate": ("Success rate", cells.percent),
-        },
-        caption="Tool calls started in the period, per tool type and tool. Success rate = "
-        "calls not ERROR ÷ calls.",
-    )
-    return block, EXACT
+tool_runs = table_item(
+    "tool_runs",
+    {
+        "tool_type": ("Tool type", cells.text),
+        "tool": ("Tool", cells.text),
+        "runs": ("Runs", cells.count),
+        "errors": ("Errors", cells.count),
+        "avg_time_ms": ("Avg time", cells.seconds_from_ms),
+        "success_rate": ("Success rate", cells.percent),
+    },
+    caption="Tool calls started in the period, per tool type and tool. Success rate = "
+    "calls not ERROR ÷ calls.",
+)
 
 
 def model_runs(engine: Engine, request: ReportRequest) -> tuple[Block, Fidelity]:
@@ -172,24 +152,22 @@ def model_runs(engine: Engine, request: ReportRequest) -> tuple[Block, Fidelity]
     return block, EXACT
 
 
-def upstream(engine: Engine, request: ReportRequest) -> tuple[Block, Fidelity]:
-    block = cells.table(
-        shared.query(queries.model_runs, engine, request.filters),
-        {
-            "provider": ("Provider", cells.text),
-            "model": ("Model", cells.text),
-            "calls": ("Calls", cells.count),
-            "error_rate": ("Error rate", cells.percent),
-            "p50_latency_ms": ("p50 latency", cells.seconds_from_ms),
-            "p95_latency_ms": ("p95 latency", cells.seconds_from_ms),
-            "output_tokens_per_second": ("Output tokens/s", cells.decimal),
-            "cache_hit_ratio": ("Cache hit ratio", cells.percent),
-        },
-        caption="Per provider and model: error rate = calls with status ERROR ÷ calls; latency "
-        "p50/p95; output tokens per second = output tokens ÷ summed call durations of calls "
-        "that ended; cache hit ratio = cache-read ÷ input tokens.",
-    )
-    return block, EXACT
+upstream = table_item(
+    "model_runs",
+    {
+        "provider": ("Provider", cells.text),
+        "model": ("Model", cells.text),
+        "calls": ("Calls", cells.count),
+        "error_rate": ("Error rate", cells.percent),
+        "p50_latency_ms": ("p50 latency", cells.seconds_from_ms),
+        "p95_latency_ms": ("p95 latency", cells.seconds_from_ms),
+        "output_tokens_per_second": ("Output tokens/s", cells.decimal),
+        "cache_hit_ratio": ("Cache hit ratio", cells.percent),
+    },
+    caption="Per provider and model: error rate = calls with status ERROR ÷ calls; latency "
+    "p50/p95; output tokens per second = output tokens ÷ summed call durations of calls "
+    "that ended; cache hit ratio = cache-read ÷ input tokens.",
+)
 
 
 # Tokens are placed at their run's start (telemetry/queries/peaks.py), not each call's own.
@@ -227,13 +205,9 @@ _OUTCOME_CAPTION = (
 )
 
 
-def _code_and_outcomes(by: str):
-    def build(engine: Engine, request: ReportRequest) -> tuple[Block, Fidelity]:
-        frame = shared.query(queries.code_and_outcomes, engine, request.filters, by=by)
-        columns = {by: (by.title(), cells.text), **_OUTCOME_COLUMNS}
-        return cells.table(frame, columns, caption=_OUTCOME_CAPTION), EXACT
-
-    return build
+def _code_and_outcomes(by: str) -> Build:
+    columns = {by: (by.title(), cells.text), **_OUTCOME_COLUMNS}
+    return table_item("code_and_outcomes", columns, _OUTCOME_CAPTION, by=by)
 
 
 def _spec(key: str, title: str, kind: str, build, description: str) -> ItemSpec:

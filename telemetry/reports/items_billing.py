@@ -21,6 +21,7 @@ from telemetry.charts.billing import (
 )
 from telemetry.queries.billing import NO_USER, unpriced_of
 from telemetry.reports import cells, shared
+from telemetry.reports.items_common import capped_table, table_item
 from telemetry.reports.model import (
     EXACT,
     Block,
@@ -29,9 +30,8 @@ from telemetry.reports.model import (
     ItemSpec,
     KpiBlock,
     ReportRequest,
-    Snapshot,
 )
-from telemetry.timeutil import from_us, month_number, month_start
+from telemetry.timeutil import from_us, month_number
 
 MODULE = "billing"
 TITLE = "Billing"
@@ -51,19 +51,14 @@ def chosen_month(request: ReportRequest) -> int:
     return month_number(report_day(request))
 
 
-def month_label(month: int, current: int) -> str:
-    text = f"{month_start(month):%B %Y}"
-    return f"{text} (in progress)" if month == current else text
-
-
 def month_figures(engine: Engine, request: ReportRequest) -> tuple[Block, Fidelity]:
     """The billing month's cost; for the month in progress, month to date and the forecast."""
     today = report_day(request)
     found = shared.query(
         queries.billing_month, engine, request.filters, month=chosen_month(request), today=today
     )
-    name = month_label(found.month, month_number(today))
-    priced = cells.priced_text(found.priced_share)
+    name = fmt.month_label(found.month, month_number(today))
+    priced = fmt.priced_text(found.priced_share)
     if found.in_progress:
         lines = (
             cells.line(
@@ -93,7 +88,7 @@ def month_figures(engine: Engine, request: ReportRequest) -> tuple[Block, Fideli
 
 def period_figures(engine: Engine, request: ReportRequest) -> tuple[Block, Fidelity]:
     period = shared.query(queries.billing_period, engine, request.filters)
-    priced = cells.priced_text(period.priced_share)
+    priced = fmt.priced_text(period.priced_share)
     months = f"{period.months} calendar month{'s' * (period.months != 1)}"
     lines = (
         cells.line(
@@ -118,7 +113,7 @@ def period_figures(engine: Engine, request: ReportRequest) -> tuple[Block, Fidel
 
 
 def _priced(engine: Engine, request: ReportRequest) -> str:
-    return cells.priced_text(
+    return fmt.priced_text(
         shared.query(queries.billing_period, engine, request.filters).priced_share
     )
 
@@ -176,10 +171,11 @@ USER_COLUMNS = {
 }
 
 
-def by_model(engine: Engine, request: ReportRequest) -> tuple[Block, Fidelity]:
-    models = shared.query(queries.cost_by_model, engine, request.filters)
-    caption = "Calls, tokens and cost per provider and model, costliest first."
-    return cells.table(models, MODEL_COLUMNS, caption=caption), EXACT
+by_model = table_item(
+    "cost_by_model",
+    MODEL_COLUMNS,
+    "Calls, tokens and cost per provider and model, costliest first.",
+)
 
 
 def by_user(engine: Engine, request: ReportRequest) -> tuple[Block, Fidelity]:
@@ -188,10 +184,7 @@ def by_user(engine: Engine, request: ReportRequest) -> tuple[Block, Fidelity]:
         "Cost of each user's LLM calls in the period, costliest first; (no user) holds the "
         "calls that carry no user id."
     )
-    if not users.complete:
-        caption += f" Showing the {len(users.rows):,} costliest of {users.matched:,} rows."
-    snapshot = Snapshot(shown=len(users.rows), total=users.matched)
-    return cells.table(users.rows, USER_COLUMNS, caption=caption, snapshot=snapshot), EXACT
+    return capped_table(users, USER_COLUMNS, caption, "rows"), EXACT
 
 
 def unpriced(engine: Engine, request: ReportRequest) -> tuple[Block, Fidelity]:

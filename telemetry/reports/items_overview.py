@@ -8,6 +8,7 @@ from telemetry import format as fmt
 from telemetry import queries
 from telemetry.charts.base import activity_chart, module_chart
 from telemetry.reports import cells, shared
+from telemetry.reports.items_common import table_item
 from telemetry.reports.model import (
     EXACT,
     Block,
@@ -32,7 +33,7 @@ def kpis(engine: Engine, request: ReportRequest) -> tuple[Block, Fidelity]:
     for kpi in found:
         label = kpi.label
         if kpi.key == "cost_usd" and priced is not None:
-            label = f"{kpi.label} · {cells.priced_text(priced)}"
+            label = f"{kpi.label} · {fmt.priced_text(priced)}"
         lines.append(
             cells.line(
                 label,
@@ -59,20 +60,18 @@ def modules(engine: Engine, request: ReportRequest) -> tuple[Block, Fidelity]:
     return ChartBlock(module_chart(usage).to_dict(), caption), EXACT
 
 
-def top_agents(engine: Engine, request: ReportRequest) -> tuple[Block, Fidelity]:
-    agents = shared.query(queries.top_agents, engine, request.filters, limit=TOP_AGENTS)
-    block = cells.table(
-        agents,
-        {
-            "agent": ("Agent", cells.text),
-            "traces": ("Runs", cells.count),
-            "users_active": ("Active users", cells.count),
-            "error_rate": ("Error rate", cells.percent),
-            "cost_usd": ("Cost (USD)", cells.dollars),
-        },
-        caption=f"The {TOP_AGENTS} agents with the most runs; error rate = errors ÷ finished runs.",
-    )
-    return block, EXACT
+top_agents = table_item(
+    "top_agents",
+    {
+        "agent": ("Agent", cells.text),
+        "traces": ("Runs", cells.count),
+        "users_active": ("Active users", cells.count),
+        "error_rate": ("Error rate", cells.percent),
+        "cost_usd": ("Cost (USD)", cells.dollars),
+    },
+    f"The {TOP_AGENTS} agents with the most runs; error rate = errors ÷ finished runs.",
+    limit=TOP_AGENTS,
+)
 
 
 ITEMS = (

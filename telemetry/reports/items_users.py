@@ -11,6 +11,7 @@ from telemetry import queries
 from telemetry.charts.base import activity_chart
 from telemetry.filters import Grouping
 from telemetry.reports import cells, shared
+from telemetry.reports.items_common import capped_table
 from telemetry.reports.model import (
     EXACT,
     Block,
@@ -19,7 +20,6 @@ from telemetry.reports.model import (
     ItemSpec,
     KpiBlock,
     ReportRequest,
-    Snapshot,
 )
 
 MODULE = "users"
@@ -79,14 +79,11 @@ USER_COLUMNS = {
 def table(engine: Engine, request: ReportRequest) -> tuple[Block, Fidelity]:
     """The costliest users of the period (at most :data:`USERS_LISTED`), with their snapshot."""
     found = shared.query(queries.user_table, engine, request.filters, limit=USERS_LISTED)
-    snapshot = Snapshot(shown=len(found.rows), total=found.matched)
     caption = (
         "Users with telemetry in the period and the directory users of the selected teams, "
         "costliest first; first/last seen = earliest/latest trace start (UTC)."
     )
-    if not found.complete:
-        caption += f" Showing the {len(found.rows):,} costliest of {found.matched:,} users."
-    block = cells.table(found.rows, USER_COLUMNS, caption=caption, snapshot=snapshot)
+    block = capped_table(found, USER_COLUMNS, caption, "users")
     return block, cells.environment_fidelity(request.filters, "Users without telemetry")
 
 

@@ -118,15 +118,10 @@ def _header(report: Report) -> str:
 
 
 def _item(result: ItemResult) -> str:
-    lines = [document.fidelity_text(result)]
-    snapshot = document.snapshot_text(result)
-    if snapshot:
-        lines.append(snapshot)
-    meta = "".join(f'<p class="meta">{escape(line)}</p>' for line in lines)
+    meta = document.meta_html(result)
     heading = f"<h3>{escape(result.title)}</h3>"
     if result.failed:
-        error = escape(result.error or "unknown error")
-        return f'<div>{heading}{meta}<p class="error">This item failed: {error}</p></div>'
+        return f"<div>{heading}{meta}{document.failure_html(result)}</div>"
     return f"<div>{heading}{meta}{_block(result)}</div>"
 
 
@@ -159,16 +154,15 @@ def _chart(block: ChartBlock) -> str:
     try:
         png = chart_png(block)
     except Exception as error:  # one undrawable chart must not sink the document
-        return f'<p class="error">This chart could not be drawn: {escape(str(error))}</p>'
+        return document.chart_error_html(error)
     width_px, height_px = _png_size(png)
     # A CSS pixel is 0.75 pt; never wider than the text column.
     width = min(_TEXT_WIDTH_PT, width_px / PNG_SCALE * 0.75)
     height = width * height_px / max(1, width_px)
     data = base64.b64encode(png).decode("ascii")
-    caption = f'<p class="caption">{escape(block.caption)}</p>' if block.caption else ""
     return (
         f'<img src="data:image/png;base64,{data}" width="{width:.0f}" height="{height:.0f}"/>'
-        f"{caption}"
+        f"{document.caption_html(block.caption)}"
     )
 
 
@@ -179,12 +173,8 @@ def _png_size(png: bytes) -> tuple[int, int]:
 
 
 def _table(block: TableBlock) -> str:
-    headings, rows = document.table_cells(block)
-    head = "".join(f"<th>{escape(heading)}</th>" for heading in headings)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{escape(cell)}</td>" for cell in row) + "</tr>" for row in rows
+    head, body = document.table_html(block)
+    return (
+        f'<table class="data" repeat="1"><tr>{head}</tr>{body}</table>'
+        f"{document.caption_html(block.caption)}"
     )
-    if not rows:
-        body = f'<tr><td colspan="{max(1, len(headings))}">(no rows)</td></tr>'
-    caption = f'<p class="caption">{escape(block.caption)}</p>' if block.caption else ""
-    return f'<table class="data" repeat="1"><tr>{head}</tr>{body}</table>{caption}'
