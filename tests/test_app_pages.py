@@ -157,3 +157,4 @@ def test_help_explains_filters_and_where_numbers_are_defined(app_env):
     text = " ".join(markdown.value for markdown in guide.markdown)
     assert "whole UTC days" in text and "METRICS.md" in text
     assert "python -m telemetry metrics" in text
+    assert "Traces" in text and "python -m telemetry report" in text

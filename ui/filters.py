@@ -291,5 +291,10 @@ def how_to_use() -> None:
             "two, days up to three months, then weeks and months.\n"
             "- **Numbers** follow the definitions in `METRICS.md`; "
             "`python -m telemetry metrics --org ORG --from DATE --to DATE` prints the same "
-            "figures for the same filters."
+            "figures for the same filters.\n"
+            "- **Drill down**: *Traces* lists the runs behind a number (links on the other "
+            "pages open it pre-filtered) and opens one run step by step; *Sessions* groups "
+            "them by conversation; *Live runs* follows the runs still in progress.\n"
+            "- **Reports**: pick items, then generate a PDF or HTML file; "
+            "`python -m telemetry report --help` makes the same report from cron."
         )
