@@ -11,6 +11,8 @@ from __future__ import annotations
 from sqlalchemy import event
 
 from telemetry.queries import user_table
+from telemetry.queries.observations import llm_call_durations
+from telemetry.queries.scope import resolve_scope
 from tests.users_billing_data import MARCH, build_month
 
 
@@ -48,3 +50,12 @@ def test_users_first_and_last_seen_seek_one_users_day(sqlite_engine):
     assert not any("ix_trace_org_start" in step for step in steps), steps
     seeks = [step for step in steps if "ix_trace_org_user_day_start" in step]
     assert len(seeks) >= 2, steps
+
+
+def test_llm_call_latencies_are_read_from_an_index_alone(sqlite_engine):
+    build_month(sqlite_engine)
+    with sqlite_engine.connect() as conn:
+        latencies = llm_call_durations(resolve_scope(conn, MARCH))
+    statement = str(latencies.compile(sqlite_engine, compile_kwargs={"literal_binds": True}))
+    steps = plan(sqlite_engine, statement, ())
+    assert any("COVERING INDEX ix_obs_llm_latency" in step for step in steps), steps
