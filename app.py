@@ -1,76 +1,23 @@
-"""The dashboard's entry point: login, role-aware navigation, the shared sidebar filters.
+"""The product: ``streamlit run app.py`` serves everything on one port.
 
-Run through serve.py (``streamlit run serve.py``), which also serves the ingest
-endpoint. Every run registers pages with ``st.navigation``: only the login page
-for a visitor who is not logged in (so every URL shows the login form), and
-only the pages of the account's role otherwise.
+- the dashboard (ui/dashboard.py: login, navigation, sidebar filters, pages/);
+- ``POST /v1/traces``, the OTLP/HTTP ingest endpoint;
+- on start, the store's schema is brought up to date, a brand-new store gets
+  demo data and the first admin account (its password printed once);
+- background jobs, run by one replica at a time.
+
+Options after ``app.py`` go to Streamlit (``--server.port 9000``); settings are in
+.streamlit/config.toml and the TELEMETRY_* environment variables (README).
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
-from sqlalchemy import make_url
-from sqlalchemy.exc import OperationalError
 
-from telemetry import accounts
-from telemetry.db import database_url
-from telemetry.store import UnknownOrganization
-from ui import auth, cache, navigation
-from ui.filters import forget_view, how_to_use, sidebar_filters
+from telemetry.server import server_lifespan, server_routes
 
-st.set_page_config(
-    page_title="Agent telemetry",
-    page_icon=":material/monitoring:",
-    layout="wide",
-    initial_sidebar_state="expanded",
-)
+DASHBOARD = Path(__file__).resolve().parent / "ui" / "dashboard.py"
 
-
-def show_login_only(authenticator, config, problem: str) -> None:
-    forget_view()
-    engine = cache.get_engine()
-
-    def login() -> None:
-        auth.login_page(authenticator, config, engine, problem)
-
-    st.navigation(navigation.login_pages(login), position="hidden").run()
-
-
-def run_page(page) -> None:
-    try:
-        page.run()
-    except UnknownOrganization as error:
-        st.error(str(error), icon=":material/error:")
-
-
-def store_problem(error: OperationalError) -> str:
-    where = make_url(database_url()).render_as_string(hide_password=True)
-    return (
-        f"The store at {where} cannot be read ({error.orig}). Check that it is reachable "
-        "and that TELEMETRY_DATABASE_URL points at it, then reload this page."
-    )
-
-
-def main() -> None:
-    engine = cache.get_engine()
-    try:
-        config = accounts.load_config()
-    except accounts.AccountsError as error:
-        show_login_only(None, None, str(error))
-        return
-    authenticator = auth.make_authenticator(config)
-    account = auth.signed_in_account(authenticator, config, engine)
-    if account is None:
-        show_login_only(authenticator, config, "")
-        return
-    page = st.navigation(navigation.pages_for(account))
-    sidebar_filters(account)
-    how_to_use()
-    auth.account_box(account)
-    run_page(page)
-
-
-try:
-    main()
-except OperationalError as error:  # the database is down or unreachable: say so, no traceback
-    st.error(store_problem(error), icon=":material/error:")
+app = st.App(DASHBOARD, routes=server_routes(), lifespan=server_lifespan())

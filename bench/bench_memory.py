@@ -1,6 +1,6 @@
 """Resident memory of the dashboard server on the 1M-trace store, page by page.
 
-Starts the server the way scripts/run.sh does (``streamlit run serve.py``)
+Starts the server the way scripts/run.sh does (``streamlit run app.py``)
 against bench/.cache's store, logs in with headless Chromium and opens every
 page for a year and for 30 days, reading the server's RSS (VmRSS of the
 process and its children) after each page has finished drawing. The budget in
@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import BENCH_END, CACHE, bench_store  # noqa: E402
+from bench.common import BENCH_END, CACHE, SERVER_COMMAND, bench_store  # noqa: E402
 from telemetry import accounts  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
@@ -80,7 +80,7 @@ def start_server(database: Path, home: Path) -> tuple[subprocess.Popen, str, lis
         "PYTHONUNBUFFERED": "1",
     }
     process = subprocess.Popen(
-        [str(ROOT / ".venv/bin/streamlit"), "run", "serve.py", "--server.port", str(free_port())],
+        [*SERVER_COMMAND, "--server.port", str(free_port())],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,

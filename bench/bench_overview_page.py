@@ -29,15 +29,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import streamlit as st  # noqa: E402
-from streamlit.runtime.pages_manager import PagesManager  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from bench.common import BENCH_END, bench_store  # noqa: E402
+from bench.common import BENCH_END, DASHBOARD_SCRIPT, bench_store  # noqa: E402
 from telemetry import accounts, store  # noqa: E402
 
 
 def page_run(filters_query: dict[str, str]) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
+    at = AppTest.from_file(str(DASHBOARD_SCRIPT), default_timeout=600)
     for key, value in {
         "authentication_status": True,
         "username": "bench",
@@ -68,15 +67,6 @@ def main() -> None:
     os.environ["TELEMETRY_DATABASE_URL"] = engine.url.render_as_string(hide_password=False)
     os.environ["TELEMETRY_AUTH_FILE"] = str(workdir / "auth.yaml")
     accounts.add_account("bench", role=accounts.ADMIN, password="bench-password")
-    # As serve.py does: no legacy pages/ mode (AppTest re-derives it before each run).
-    derive = PagesManager.__init__
-
-    def no_legacy_pages(self, *a, **k):
-        derive(self, *a, **k)
-        PagesManager.uses_pages_directory = False
-
-    PagesManager.__init__ = no_legacy_pages
-
     with engine.connect() as conn:
         lookup = timed(lambda: store.environment_names(conn, "demo"))
     print(f"sidebar environment lookup (whole organization, uncached): {lookup:.3f} s")

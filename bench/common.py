@@ -14,7 +14,12 @@ from telemetry.db import init_store, make_engine
 from telemetry.models import Observation, Organization, Trace, TraceDaily
 from telemetry.rollups import rebuild_rollups
 
+ROOT = Path(__file__).resolve().parent.parent
 CACHE = Path(__file__).resolve().parent / ".cache"
+# How the README starts the product; benches that need a real server start it so.
+SERVER_COMMAND = [str(ROOT / ".venv" / "bin" / "streamlit"), "run", "app.py"]
+# The script app.py mounts (what AppTest-based benches run).
+DASHBOARD_SCRIPT = ROOT / "ui" / "dashboard.py"
 # A fixed end date keeps the generated store identical from one run to the next.
 BENCH_END = date(2026, 10, 31)
 

@@ -6,4 +6,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh runtime
-exec .venv/bin/streamlit run serve.py "$@"
+exec .venv/bin/streamlit run app.py "$@"

@@ -264,3 +264,10 @@ def m011_llm_latency_index(conn: Connection) -> None:
             f"(org_id, start_day, kind, provider, model, start_us, end_us) WHERE kind IN ({kinds})"
         )
     )
+
+
+@migrations
+def m012_job_state(conn: Connection) -> None:
+    # Background jobs (telemetry.jobs) claim each tick in this table, so that one
+    # replica runs it even when several servers share the store.
+    SQLModel.metadata.create_all(conn, tables=[models.JobState.__table__])

@@ -502,3 +502,19 @@ class TraceHourly(SQLModel, table=True):
     traces: int = 0
     input_tokens: int = _big(default=0)
     output_tokens: int = _big(default=0)
+
+
+class JobState(SQLModel, table=True):
+    """A background job's last claimed tick and lease (see :mod:`telemetry.jobs`)."""
+
+    __tablename__ = "job_state"
+
+    name: str = Field(primary_key=True, max_length=100)
+    last_tick_us: int = _big(default=0)
+    previous_tick_us: int = _big(default=0)  # given back when a run fails
+    lease_until_us: int | None = _big(default=None)
+    runner: str = Field(default="", max_length=300)
+    last_started_us: int | None = _big(default=None)
+    last_finished_us: int | None = _big(default=None)
+    last_error: str = Field(default="", sa_type=Text)
+    failures: int = 0

@@ -17,11 +17,7 @@ Every test points the app at a temporary SQLite store (``TELEMETRY_DATABASE_URL`
 and a temporary accounts file (``TELEMETRY_AUTH_FILE``), and clears Streamlit's
 caches before and after, so no engine or result leaks between tests.
 
-Streamlit's legacy multipage mode: serve.py switches it off for the server
-process (``PagesManager.uses_pages_directory = False``) because a ``pages/``
-folder exists. AppTest re-derives that flag from the folder before every run,
-so ``make_app_env`` switches it off the same way after each derivation; pass
-``legacy_pages=True`` to see what a page does when reached without app.py.
+The script under test is ui/dashboard.py, the one app.py mounts in the server.
 """
 
 from __future__ import annotations
@@ -34,7 +30,6 @@ from pathlib import Path
 import pytest
 import streamlit as st
 from sqlalchemy import Engine
-from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
 from telemetry import accounts
@@ -43,7 +38,8 @@ from telemetry.db import init_store, make_engine
 from telemetry.models import CostSource, SpanStatus
 from tests.factories import Dataset, generation, root
 
-APP = Path(__file__).resolve().parent.parent / "app.py"
+APP = Path(__file__).resolve().parent.parent / "ui" / "dashboard.py"
+PAGES = APP.parent.parent / "pages"
 TIMEOUT = 60
 PASSWORD = "correct-horse-battery"
 TEAM_A = "Avalon"
@@ -59,21 +55,11 @@ class AppEnv:
     today: date
 
 
-def make_app_env(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, legacy_pages: bool = False
-) -> Iterator[AppEnv]:
+def make_app_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[AppEnv]:
     """An empty, migrated store and an accounts file with an admin and two managers.
 
     Test modules wrap it in their own ``app_env`` fixture (``yield from``).
     """
-    if not legacy_pages:
-        derive_flag = PagesManager.__init__
-
-        def as_serve_py_does(self, *args, **kwargs) -> None:
-            derive_flag(self, *args, **kwargs)
-            PagesManager.uses_pages_directory = False
-
-        monkeypatch.setattr(PagesManager, "__init__", as_serve_py_does)
     url = f"sqlite:///{tmp_path / 'telemetry.db'}"
     auth_file = tmp_path / "auth.yaml"
     monkeypatch.setenv("TELEMETRY_DATABASE_URL", url)

@@ -24,7 +24,7 @@ from tests.app_support import (
 from tests.factories import Dataset, generation, root, tool
 from ui.analytics_sections import BREAKDOWN_CHOICES
 
-PAGE = "pages/analytics.py"
+PAGE = "../pages/analytics.py"
 TABS = ["Trends", "Runs", "Models", "Peak usage", "Code & outcomes", "Audit"]
 FORMULA_TOOL = "=cmd|' /C calc'!A0"
 SECTIONS = [

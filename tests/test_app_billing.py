@@ -31,7 +31,7 @@ from tests.factories import generation, root
 
 def billing_page(username: str):
     at = signed_in_app(username).run()
-    at.switch_page("pages/billing.py").run()
+    at.switch_page("../pages/billing.py").run()
     assert not at.exception, at.exception
     return at
 
@@ -215,11 +215,11 @@ def test_a_price_set_in_the_page_changes_cost_everywhere(app_env, capsys):
     models = [f.value for f in at.dataframe if "unpriced_calls" in f.value.columns]
     assert "acme-llm" not in models[-1]["model"].tolist()  # no longer unpriced
 
-    at.switch_page("pages/users.py").run()
+    at.switch_page("../pages/users.py").run()
     costs = {r.external_id: r.cost_usd for r in at.dataframe[0].value.itertuples()}
     assert costs["ana"] == pytest.approx(0.25 + 1.005, abs=1e-12)
     assert metric_values(at)["Cost"] == "$10.38"
-    at.switch_page("pages/overview.py").run()
+    at.switch_page("../pages/overview.py").run()
     assert metric_values(at)["Cost"] == "$10.38"
 
     assert cli_main(["metrics", "--json"]) == 0

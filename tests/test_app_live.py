@@ -43,7 +43,7 @@ def running(app_env) -> Dataset:
 
 def live_page(username: str):
     at = signed_in_app(username).run()
-    at.switch_page("pages/live.py").run()
+    at.switch_page("../pages/live.py").run()
     assert not at.exception, at.exception
     return at
 
@@ -103,7 +103,7 @@ def test_the_table_refreshes_itself_in_a_fragment_that_can_be_paused(running, fr
 
 def test_a_run_links_to_its_trace_keeping_the_filters(running):
     at = signed_in_app("root", query={"period": "Last 7 days", "team": TEAM_A}).run()
-    at.switch_page("pages/live.py").run()
+    at.switch_page("../pages/live.py").run()
     links = live_table(at)["Run"].tolist()
     assert links == ["traces?trace=a-live&period=Last+7+days&team=" + TEAM_A]
 

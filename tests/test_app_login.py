@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
@@ -55,7 +54,7 @@ def test_visitor_asking_for_any_page_url_gets_the_login_form(app_env):
     assert pages, "no page is registered at all"
     for spec in pages:
         at = signed_in_app("root").run()
-        at.switch_page(spec.path)
+        at.switch_page(f"../{spec.path}")
         # The same request for this page's URL, from a session that is not logged in.
         at.session_state["authentication_status"] = None
         at.session_state["username"] = None
@@ -134,20 +133,14 @@ def test_missing_accounts_file_says_how_to_create_the_first_account(app_env):
     assert not at.text_input
 
 
-@pytest.fixture
-def legacy_pages_env(tmp_path, monkeypatch):
-    yield from app_support.make_app_env(tmp_path, monkeypatch, legacy_pages=True)
-
-
-def test_page_file_run_without_app_py_shows_no_data(legacy_pages_env):
-    """Defence in depth: if Streamlit ever runs pages/overview.py directly (its legacy
-    multipage mode, which serve.py turns off), a session without filters sees nothing."""
-    build_two_teams(legacy_pages_env.engine, legacy_pages_env.today)
-    at = signed_in_app("root").run()
-    at.switch_page("pages/overview.py")
-    # A brand-new session asking for /overview: nobody logged in, no filters yet.
-    for key in ("authentication_status", "username", "_telemetry_view"):
-        del at.session_state[key]
+def test_page_file_run_without_the_dashboard_script_shows_no_data(app_env):
+    """Defence in depth: if Streamlit ever ran pages/overview.py on its own (its legacy
+    multipage mode; ui/dashboard.py lives apart from pages/ so that it never does), a
+    session that did not pass the login and the sidebar filters sees nothing."""
+    build_two_teams(app_env.engine, app_env.today)
+    at = AppTest.from_file(str(app_support.PAGES / "overview.py"), default_timeout=TIMEOUT)
+    at.session_state["authentication_status"] = True
+    at.session_state["username"] = "root"
     at.run()
     assert not at.exception
     assert not at.metric and not at.dataframe

@@ -35,7 +35,7 @@ def test_every_registered_page_runs_for_each_role(app_env, username, role):
     specs = page_specs_for(role)
     assert specs[0].path == "pages/overview.py"
     for spec in specs:
-        at.switch_page(spec.path).run()
+        at.switch_page(f"../{spec.path}").run()
         assert not at.exception, f"{spec.path} failed for {role}: {at.exception}"
 
 

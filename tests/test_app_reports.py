@@ -33,7 +33,7 @@ def reports_dir(tmp_path, monkeypatch) -> Path:
 
 def reports_page(username: str):
     at = signed_in_app(username).run()
-    at.switch_page("pages/reports.py").run()
+    at.switch_page("../pages/reports.py").run()
     assert not at.exception, at.exception
     return at
 
@@ -100,7 +100,7 @@ def test_billing_month_defaults_to_the_month_the_period_ends_in(app_env, reports
     start = end - timedelta(days=6)
     query = {"period": "Custom range", "from": str(start), "to": str(end)}
     at = signed_in_app("root", query=query).run()
-    at.switch_page("pages/reports.py").run()
+    at.switch_page("../pages/reports.py").run()
     assert not at.exception, at.exception
     expected = end.year * 12 + end.month - 1  # the month numbering of telemetry.timeutil
     assert at.selectbox(key="report_billing_month").value == expected
@@ -195,7 +195,7 @@ def test_a_manager_lists_only_their_own_reports_which_hold_only_their_teams(app_
 def test_a_managers_teams_come_from_the_account_not_the_link(app_env, reports_dir):
     build_two_teams(app_env.engine, app_env.today)
     at = signed_in_app("mia", query={"team": TEAM_B}).run()
-    at.switch_page("pages/reports.py").run()
+    at.switch_page("../pages/reports.py").run()
     generate(at)
     (kept,) = kept_files(reports_dir)
     assert sidecar(kept)["teams"] == ["Avalon"]

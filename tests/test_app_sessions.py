@@ -16,7 +16,7 @@ from tests.app_support import TEAM_B_NAMES, all_text, build_two_teams, signed_in
 
 def sessions_page(username: str):
     at = signed_in_app(username).run()
-    at.switch_page("pages/sessions.py").run()
+    at.switch_page("../pages/sessions.py").run()
     assert not at.exception, at.exception
     return at
 

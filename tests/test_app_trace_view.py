@@ -160,13 +160,9 @@ def test_manager_opens_own_team_trace_outside_the_period(traces, app_env):
     assert TEAM_A in all_text(at)
 
 
-@pytest.mark.skipif(
-    not (app_support.APP.parent / "pages" / "traces.py").is_file(),
-    reason="pages/traces.py (the Traces page that calls show_trace) is not written yet",
-)
 def test_traces_page_deep_link_through_the_app(traces):
     at = signed_in_app("mia", query={"trace": "b0"}).run()
-    at.switch_page("pages/traces.py").run()
+    at.switch_page("../pages/traces.py").run()
     assert not at.exception, at.exception
     text = all_text(at).lower()
     assert not [name for name in TEAM_B_NAMES if name in text]

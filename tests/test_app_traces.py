@@ -17,7 +17,7 @@ from tests.app_support import TEAM_B_NAMES, all_text, build_two_teams, signed_in
 
 def open_page(username: str, page: str, query: dict | None = None):
     at = signed_in_app(username).run()
-    at.switch_page(page)
+    at.switch_page(f"../{page}")
     if query:
         at.query_params.update(query)
     at.run()

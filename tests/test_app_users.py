@@ -32,7 +32,7 @@ def as_text(data: bytes | str) -> str:
 
 def users_page(username: str, query: dict | None = None):
     at = signed_in_app(username, query=query).run()
-    at.switch_page("pages/users.py").run()
+    at.switch_page("../pages/users.py").run()
     assert not at.exception, at.exception
     return at
 
@@ -196,7 +196,7 @@ def test_dragged_days_become_the_custom_period_of_every_page(app_env):
     assert at.selectbox(key="period").value == CUSTOM
     assert f"{day:%d %b %Y} (1 day)" in at.caption[0].value
     assert at.query_params["from"] == day.isoformat()  # the link carries the new period
-    at.switch_page("pages/billing.py").run()
+    at.switch_page("../pages/billing.py").run()
     assert metric_values(at)["Total traces"] == "2"
 
 

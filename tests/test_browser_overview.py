@@ -1,7 +1,7 @@
 """The real thing in a real browser: the server as scripts/run.sh starts it, headless Chromium.
 
-The server runs ``.venv/bin/streamlit run serve.py`` (what scripts/run.sh execs)
-on a free port, pointed at a temporary store and accounts file. Its first start
+The server runs ``streamlit run app.py`` (what scripts/run.sh execs) on a free
+port, pointed at a temporary store and accounts file (tests/browser_support.py). Its first start
 fills the store with demo data and prints the first admin's password, which the
 test reads from the server's output and logs in with. KPI cards are compared
 with ``python -m telemetry metrics --json`` for the same organization, period
@@ -14,41 +14,30 @@ reason when it is missing, a failure when CI=true.
 from __future__ import annotations
 
 import json
-import os
 import re
-import signal
-import socket
 import subprocess
 import sys
-import threading
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import date, datetime
-from pathlib import Path
 
 import pytest
 
 from telemetry.demo.catalog import TEAMS
+from tests.browser_support import (
+    ARTIFACTS,
+    ROOT,
+    START_TIMEOUT,
+    UI_TIMEOUT,
+    Server,
+    chromium_browser,
+    need_chromium,
+    running_server,
+)
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parent.parent
-ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-START_TIMEOUT = 300  # seconds: the first start generates 90 days of demo data
-UI_TIMEOUT = 60_000  # milliseconds
 # Card label -> how `metrics --json` names the same number.
 CARD_KEYS = {
     "Total users": "users_total",
@@ -65,112 +54,18 @@ OWN_TEAM = "Engineering"
 OTHER_TEAM = "Customer Support"
 
 
-def _need_chromium() -> None:
-    if CHROMIUM.exists():
-        return
-    message = f"{CHROMIUM} is missing (scripts/bootstrap.sh dev installs Debian's chromium)"
-    if os.environ.get("CI") == "true":
-        pytest.fail(message)
-    pytest.skip(message)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@dataclass
-class Server:
-    process: subprocess.Popen
-    env: dict[str, str]
-    lines: list[str] = field(default_factory=list)
-    url: str = ""
-
-    def output(self) -> str:
-        return "".join(self.lines)
-
-    def wait_for(self, pattern: str, timeout: float) -> re.Match:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            found = re.search(pattern, self.output())
-            if found:
-                return found
-            if self.process.poll() is not None:
-                raise AssertionError(f"the server exited early:\n{self.output()}")
-            time.sleep(0.2)
-        raise AssertionError(f"no {pattern!r} in the server output:\n{self.output()}")
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory) -> Iterator[Server]:
-    _need_chromium()
-    home = tmp_path_factory.mktemp("server")
-    env = {
-        **os.environ,
-        "TELEMETRY_DATABASE_URL": f"sqlite:///{home / 'telemetry.db'}",
-        "TELEMETRY_AUTH_FILE": str(home / "auth.yaml"),
-        "PYTHONUNBUFFERED": "1",
-    }
-    env.pop("TELEMETRY_DEMO", None)
-    command = [
-        str(ROOT / ".venv" / "bin" / "streamlit"),
-        "run",
-        "serve.py",
-        "--server.port",
-        str(_free_port()),
-        "--server.headless",
-        "true",
-    ]
-    process = subprocess.Popen(
-        command,
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    running = Server(process=process, env=env)
-    reader = threading.Thread(
-        target=lambda: running.lines.extend(iter(process.stdout.readline, "")), daemon=True
-    )
-    reader.start()
-    try:
-        port = running.wait_for(r"URL: http://localhost:(\d+)", START_TIMEOUT).group(1)
-        running.url = f"http://localhost:{port}"
+    need_chromium()
+    with running_server(tmp_path_factory.mktemp("server"), demo=True) as running:
         running.wait_for(r"password: (\S+)", START_TIMEOUT)
-        _wait_healthy(running.url)
         yield running
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-
-
-def _wait_healthy(url: str) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=5) as answer:
-                if answer.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.5)
-    raise AssertionError(f"{url} never became healthy")
 
 
 @pytest.fixture(scope="module")
 def browser(server):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    with chromium_browser() as chromium:
         yield chromium
-        chromium.close()
 
 
 @pytest.fixture

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import urlencode
 
 import streamlit as st
 
 # The URL parameters the sidebar filters are bound to (ui/filters.py).
 FILTER_PARAMS = ("org", "period", "from", "to", "team", "env", "group")
-TRACES_PAGE = "pages/traces.py"
+# Absolute: st.page_link/switch_page resolve paths against ui/dashboard.py's folder.
+TRACES_PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "traces.py")
 TRACE_PARAM = "trace"
 
 

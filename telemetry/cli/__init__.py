@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from telemetry.cli import (
     demo,
     ingest,
+    jobs,
     keys,
     metrics,
     orgs,
@@ -22,7 +23,19 @@ from telemetry.cli.common import CommandError
 
 # Each module has ``register(subparsers)``; its commands set ``func`` to a
 # callable taking the parsed args and returning an exit code.
-COMMAND_MODULES = [setup, users, metrics, orgs, keys, ingest, prices, demo, rollups, report]
+COMMAND_MODULES = [
+    setup,
+    users,
+    metrics,
+    orgs,
+    keys,
+    ingest,
+    prices,
+    demo,
+    rollups,
+    report,
+    jobs,
+]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,54 @@
+"""What the one server process adds to the dashboard: HTTP routes, first-start work, jobs.
+
+app.py hands these to ``st.App``: the ingest routes on the dashboard's own port,
+and a lifespan that prepares the store before the first request and runs the
+background jobs (:mod:`telemetry.jobs`) until the server stops.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import asynccontextmanager
+from functools import cache
+
+from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
+from starlette.routing import BaseRoute
+
+from telemetry.db import make_engine
+from telemetry.ingest.http import ingest_routes
+from telemetry.jobs import Job, JobRunner
+from telemetry.startup import prepare_server
+
+
+@cache
+def server_engine() -> Engine:
+    """The engine of the routes and jobs (the dashboard pages keep their own cached one)."""
+    return make_engine()
+
+
+def server_jobs() -> list[Job]:
+    """The background jobs every server process offers to run (one replica runs each tick)."""
+    return []
+
+
+def server_routes(get_engine: Callable[[], Engine] = server_engine) -> list[BaseRoute]:
+    """The HTTP routes served beside the dashboard."""
+    return [*ingest_routes(get_engine)]
+
+
+def server_lifespan(get_engine: Callable[[], Engine] = server_engine, jobs=server_jobs):
+    """The ``st.App`` lifespan: prepare the store, then run the jobs until shutdown."""
+
+    @asynccontextmanager
+    async def lifespan(_app):
+        # Before the first request: schema, demo data on a new store, first admin.
+        await run_in_threadpool(prepare_server, get_engine())
+        runner = JobRunner(get_engine, jobs())
+        runner.start()
+        try:
+            yield
+        finally:
+            await run_in_threadpool(runner.stop)
+
+    return lifespan

@@ -1,0 +1,81 @@
+"""The dashboard script that app.py mounts: login, role-aware navigation, sidebar filters.
+
+``streamlit run app.py`` serves it (with the ingest endpoint and the background
+jobs). Every run registers pages with ``st.navigation``: only the login page for
+a visitor who is not logged in (so every URL shows the login form), and only the
+pages of the account's role otherwise.
+
+It lives in ui/, not beside pages/, on purpose: Streamlit switches to its legacy
+multipage mode (every pages/*.py served at its own URL, without this script)
+when a folder named ``pages`` sits next to the main script, and a first request
+for /overview after a restart would then skip the login.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+from sqlalchemy import make_url
+from sqlalchemy.exc import OperationalError
+
+from telemetry import accounts
+from telemetry.db import database_url
+from telemetry.store import UnknownOrganization
+from ui import auth, cache, navigation
+from ui.filters import forget_view, how_to_use, sidebar_filters
+
+st.set_page_config(
+    page_title="Agent telemetry",
+    page_icon=":material/monitoring:",
+    layout="wide",
+    initial_sidebar_state="expanded",
+)
+
+
+def show_login_only(authenticator, config, problem: str) -> None:
+    forget_view()
+    engine = cache.get_engine()
+
+    def login() -> None:
+        auth.login_page(authenticator, config, engine, problem)
+
+    st.navigation(navigation.login_pages(login), position="hidden").run()
+
+
+def run_page(page) -> None:
+    try:
+        page.run()
+    except UnknownOrganization as error:
+        st.error(str(error), icon=":material/error:")
+
+
+def store_problem(error: OperationalError) -> str:
+    where = make_url(database_url()).render_as_string(hide_password=True)
+    return (
+        f"The store at {where} cannot be read ({error.orig}). Check that it is reachable "
+        "and that TELEMETRY_DATABASE_URL points at it, then reload this page."
+    )
+
+
+def main() -> None:
+    engine = cache.get_engine()
+    try:
+        config = accounts.load_config()
+    except accounts.AccountsError as error:
+        show_login_only(None, None, str(error))
+        return
+    authenticator = auth.make_authenticator(config)
+    account = auth.signed_in_account(authenticator, config, engine)
+    if account is None:
+        show_login_only(authenticator, config, "")
+        return
+    page = st.navigation(navigation.pages_for(account))
+    sidebar_filters(account)
+    how_to_use()
+    auth.account_box(account)
+    run_page(page)
+
+
+try:
+    main()
+except OperationalError as error:  # the database is down or unreachable: say so, no traceback
+    st.error(store_problem(error), icon=":material/error:")
