@@ -1,9 +1,13 @@
 """Dashboard accounts (people who log in, not the agents' end users), kept in one YAML file.
 
 The file is the one streamlit-authenticator reads (``cookie`` + ``credentials``),
-plus two keys of ours per user: ``roles`` (``[admin]`` or ``[manager]``) and, for
-managers, ``teams`` (organization slug -> team names). Passwords are bcrypt
-hashes; the cookie key is generated when the file is created, never a default.
+plus keys of ours per user: ``roles`` (``[admin]`` or ``[manager]``), for
+managers ``teams`` (organization slug -> team names), and ``login_generation``:
+a random value replaced whenever the account's existing logins must end
+(password, role or teams changed, ``users logout-all``), which every login
+session records and is checked against on each request (telemetry.sessions).
+Passwords are bcrypt hashes; the cookie key is generated when the file is
+created, never a default.
 Default location ``data/auth.yaml`` (git-ignored); ``TELEMETRY_AUTH_FILE``
 overrides it. No Streamlit here: the CLI and the server's first start use it too.
 """
@@ -14,7 +18,8 @@ import os
 import re
 import secrets
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +27,9 @@ from typing import Any
 import bcrypt
 import yaml
 
+from telemetry import passwords
 from telemetry.db import PROJECT_ROOT
+from telemetry.private_files import private_dir
 
 AUTH_FILE_ENV = "TELEMETRY_AUTH_FILE"
 DEFAULT_AUTH_FILE = PROJECT_ROOT / "data" / "auth.yaml"
@@ -32,9 +39,8 @@ ROLES = (ADMIN, MANAGER)
 FIRST_ADMIN = "admin"
 COOKIE_NAME = "telemetry_auth"
 COOKIE_EXPIRY_DAYS = 7
-MIN_PASSWORD_LENGTH = 8
-# bcrypt only looks at the first 72 bytes and bcrypt 5 refuses longer input.
-MAX_PASSWORD_BYTES = 72
+LOGIN_GENERATION = "login_generation"
+MIN_PASSWORD_LENGTH = passwords.MIN_PASSWORD_LENGTH
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.@-]{0,63}$")
 _HEADER = (
     "# Dashboard accounts of the telemetry dashboard: bcrypt password hashes and the\n"
@@ -56,6 +62,8 @@ class Account:
     role: str
     # Managers only: ((org slug, (team, ...)), ...), sorted. Admins see every team.
     teams: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # Replaced whenever existing logins must end; a login session of another value is over.
+    login_generation: str = ""
 
     @property
     def is_admin(self) -> bool:
@@ -81,23 +89,21 @@ def accounts_path() -> Path:
 
 
 def generate_password() -> str:
-    """A random password for a new account (about 96 bits, URL-safe characters)."""
-    return secrets.token_urlsafe(12)
+    """A random password for a new account that passes the password rules."""
+    return passwords.generate_password()
 
 
-def check_password_rules(password: str) -> None:
+def check_password_rules(password: str, *, known_words: Sequence[str] = ()) -> None:
     """Raise :class:`AccountsError` when ``password`` cannot be used, saying why."""
-    if password != password.strip():
-        # The login form strips what is typed, so such a password could never match.
-        raise AccountsError("the password starts or ends with a space; remove it")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountsError(f"the password is shorter than {MIN_PASSWORD_LENGTH} characters")
-    if len(password.encode()) > MAX_PASSWORD_BYTES:
-        raise AccountsError(f"the password is longer than {MAX_PASSWORD_BYTES} bytes")
+    try:
+        passwords.check_password_rules(password, known_words=known_words)
+    except passwords.PasswordRejected as error:
+        raise AccountsError(str(error)) from None
 
 
-def hash_password(password: str) -> str:
-    check_password_rules(password)
+def hash_password(password: str, *, known_words: Sequence[str] = ()) -> str:
+    """The bcrypt hash of a password that passes the rules (else :class:`AccountsError`)."""
+    check_password_rules(password, known_words=known_words)
     return bcrypt.hashpw(password.encode(), bcrypt.gensalt()).decode()
 
 
@@ -171,7 +177,7 @@ def _check_config(path: Path, config: Any) -> None:
 def save_config(config: Mapping[str, Any], path: Path | None = None) -> None:
     """Write the file atomically, readable by its owner only."""
     path = path or accounts_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     body = _HEADER + yaml.safe_dump(dict(config), sort_keys=False, allow_unicode=True)
     handle, temporary = tempfile.mkstemp(prefix=".auth-", dir=path.parent)
     try:
@@ -213,6 +219,7 @@ def account_from_entry(username: str, entry: Mapping[str, Any]) -> Account:
         name=str(entry.get("name") or username),
         role=_role_of(entry),
         teams=teams if _role_of(entry) == MANAGER else (),
+        login_generation=str(entry.get(LOGIN_GENERATION) or ""),
     )
 
 
@@ -263,8 +270,10 @@ def add_account(
     entry: dict[str, Any] = {
         "name": name or username,
         "email": "",
-        "password": hash_password(password),
+        "password": hash_password(password, known_words=(username, name)),
         "roles": [role],
+        # A fresh value: logins of an earlier account of the same name stay over.
+        LOGIN_GENERATION: _new_generation(),
     }
     if role == MANAGER:
         entry["teams"] = {org: sorted(set(names)) for org, names in (teams or {}).items() if names}
@@ -288,13 +297,87 @@ def remove_account(username: str, *, path: Path | None = None) -> None:
 
 
 def set_password(username: str, password: str, *, path: Path | None = None) -> None:
+    """Set a new password; the account's existing logins end."""
+    with _changing(username, path) as entry:
+        entry["password"] = hash_password(password, known_words=(username, entry.get("name", "")))
+
+
+def set_role(
+    username: str,
+    role: str,
+    *,
+    teams: Mapping[str, Sequence[str]] | None = None,
+    path: Path | None = None,
+) -> Account:
+    """Make the account an admin or a manager (of ``teams``); its existing logins end.
+
+    The last admin cannot become a manager (nobody could manage the accounts).
+    """
+    if role not in ROLES:
+        raise AccountsError(f"role {role!r} does not exist; use one of {', '.join(ROLES)}")
+    if role == ADMIN and any(teams.values() if teams else ()):
+        raise AccountsError("admins see every team; --team is only for managers")
+    path = path or accounts_path()
+    with _changing(username, path) as entry:
+        if _role_of(entry) == ADMIN and role == MANAGER and _admins(path) == [username]:
+            raise AccountsError(f"{username!r} is the last admin; make another account admin first")
+        entry["roles"] = [role]
+        if role == ADMIN:
+            entry.pop("teams", None)
+        else:
+            entry["teams"] = _clean_teams({**(entry.get("teams") or {}), **(teams or {})})
+    return _account(username, path)
+
+
+def set_teams(
+    username: str, org: str, teams: Sequence[str], *, path: Path | None = None
+) -> Account:
+    """Set a manager's teams in organization ``org`` (empty: none there); logins end."""
+    with _changing(username, path) as entry:
+        if _role_of(entry) != MANAGER:
+            raise AccountsError(
+                f"{username!r} is an admin and sees every team; teams are only for managers"
+            )
+        entry["teams"] = _clean_teams({**(entry.get("teams") or {}), org: list(teams)})
+    return _account(username, path)
+
+
+def logout_everywhere(username: str, *, path: Path | None = None) -> None:
+    """End every existing login of the account (all browsers, copied cookies included)."""
+    with _changing(username, path):
+        pass
+
+
+@contextmanager
+def _changing(username: str, path: Path | None) -> Iterator[dict[str, Any]]:
+    """Load the file, yield the account's entry to change, give it a new login generation
+    (so its existing logins end at their next request) and save."""
     path = path or accounts_path()
     config = load_config(path)
     entry = _users(config).get(username)
     if entry is None:
         raise AccountsError(f"no account {username!r} in {path} (see `users list`)")
-    entry["password"] = hash_password(password)
+    yield entry
+    entry[LOGIN_GENERATION] = _new_generation()
     save_config(config, path)
+
+
+def _account(username: str, path: Path | None) -> Account:
+    found = find_account(load_config(path or accounts_path()), username)
+    assert found is not None, username
+    return found
+
+
+def _admins(path: Path) -> list[str]:
+    return [name for name, entry in _users(load_config(path)).items() if _role_of(entry) == ADMIN]
+
+
+def _clean_teams(teams: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
+    return {str(org): sorted(set(names)) for org, names in teams.items() if names}
+
+
+def _new_generation() -> str:
+    return secrets.token_hex(8)
 
 
 def ensure_first_admin(path: Path | None = None) -> tuple[str, str] | None:

@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, insert, select,
 from sqlmodel import SQLModel
 
 from telemetry import models
+from telemetry.private_files import private_file
 from telemetry.timeutil import now_us
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -34,9 +35,9 @@ def make_engine(url: str | None = None) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if url.startswith("sqlite"):
-        path = url.split("///", 1)[-1]
+        path = url.split("///", 1)[-1].split("?", 1)[0]
         if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            private_file(Path(path))  # prompts and key hashes: readable by the owner only
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
@@ -271,3 +272,12 @@ def m012_job_state(conn: Connection) -> None:
     # Background jobs (telemetry.jobs) claim each tick in this table, so that one
     # replica runs it even when several servers share the store.
     SQLModel.metadata.create_all(conn, tables=[models.JobState.__table__])
+
+
+@migrations
+def m013_login_sessions_and_throttle(conn: Connection) -> None:
+    # Logins become server-side records that can be revoked (telemetry.sessions), and
+    # wrong passwords slow their sender down instead of locking the account
+    # (telemetry.login_throttle): both survive restarts and hold across replicas.
+    tables = [models.LoginSession.__table__, models.LoginThrottle.__table__]
+    SQLModel.metadata.create_all(conn, tables=tables)

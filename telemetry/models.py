@@ -518,3 +518,39 @@ class JobState(SQLModel, table=True):
     last_finished_us: int | None = _big(default=None)
     last_error: str = Field(default="", sa_type=Text)
     failures: int = 0
+
+
+class LoginSession(SQLModel, table=True):
+    """One dashboard login (telemetry.sessions): what the browser's cookie stands for.
+
+    The cookie holds a random token; only its SHA-256 is stored. A login ends when
+    it expires, is revoked (logout), or its account's login generation changes.
+    """
+
+    __tablename__ = "login_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=64, index=True)
+    generation: str = Field(default="", max_length=64)
+    address: str = Field(default="", max_length=64)
+    created_us: int = _big()
+    expires_us: int = _big()
+    revoked_us: int | None = _big(default=None)
+    token_hash: str | None = Field(default=None, max_length=64, unique=True)
+    # The one-time code the browser trades for the cookie right after the login form.
+    handoff_hash: str | None = Field(default=None, max_length=64, unique=True)
+    handoff_expires_us: int | None = _big(default=None)
+
+
+class LoginThrottle(SQLModel, table=True):
+    """Recent wrong passwords (telemetry.login_throttle) of a client address, a user
+    name, or a name from one address: ``name`` or ``address`` is "" for the first two."""
+
+    __tablename__ = "login_throttle"
+    __table_args__ = (Index("ix_login_throttle_address", "address"),)
+
+    name: str = Field(default="", max_length=256, primary_key=True)
+    address: str = Field(default="", max_length=64, primary_key=True)
+    failures: int = 0
+    last_failure_us: int = _big(default=0)
+    next_allowed_us: int = _big(default=0)

@@ -1,7 +1,7 @@
 """What the one server process adds to the dashboard: HTTP routes, first-start work, jobs.
 
-app.py hands these to ``st.App``: the ingest routes on the dashboard's own port,
-and a lifespan that prepares the store before the first request and runs the
+app.py hands these to ``st.App``: the ingest and login-cookie routes on the
+dashboard's own port, middleware hiding Streamlit's internal metrics, and a lifespan that prepares the store before the first request and runs the
 background jobs (:mod:`telemetry.jobs`) until the server stops.
 """
 
@@ -13,11 +13,14 @@ from functools import cache
 
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
 from telemetry.db import make_engine
+from telemetry.http_guard import guard_middleware
 from telemetry.ingest.http import ingest_routes
 from telemetry.jobs import Job, JobRunner
+from telemetry.session_http import session_routes
 from telemetry.startup import prepare_server
 
 
@@ -33,8 +36,13 @@ def server_jobs() -> list[Job]:
 
 
 def server_routes(get_engine: Callable[[], Engine] = server_engine) -> list[BaseRoute]:
-    """The HTTP routes served beside the dashboard."""
-    return [*ingest_routes(get_engine)]
+    """The HTTP routes served beside the dashboard: ingest, and the login-cookie routes."""
+    return [*ingest_routes(get_engine), *session_routes(get_engine)]
+
+
+def server_middleware() -> list[Middleware]:
+    """Middleware around everything: Streamlit's internal metrics answer 404."""
+    return guard_middleware()
 
 
 def server_lifespan(get_engine: Callable[[], Engine] = server_engine, jobs=server_jobs):

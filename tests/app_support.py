@@ -5,13 +5,15 @@ How a test logs in (two ways, both real):
 - ``log_in_with_form`` drives the login form like a person: types the username
   and password and presses "Log in". The login tests use it, since the form,
   the rate limit and the audit events are what they check.
-- ``signed_in_app`` starts the session already logged in by putting into
-  ``session_state`` exactly what streamlit-authenticator stores after a
+- ``signed_in_app`` starts the session already logged in: it records a login
+  (telemetry.sessions, as the form does after the right password) and puts into
+  ``session_state`` its id and what streamlit-authenticator stores after a
   successful login (``authentication_status`` True, ``username``, ``name``,
-  ``roles``). app.py still looks the username up in the accounts file on every
-  run, so role and teams come from the file, as in production. It avoids a
-  bcrypt check per test and lets a test open a URL (query parameters) on the
-  session's very first run, as a logged-in person following a link does.
+  ``roles``). app.py still checks that login record and looks the username up
+  in the accounts file on every run, so role and teams come from the file, as
+  in production. It avoids a bcrypt check per test and lets a test open a URL
+  (query parameters) on the session's very first run, as a logged-in person
+  following a link does.
 
 Every test points the app at a temporary SQLite store (``TELEMETRY_DATABASE_URL``)
 and a temporary accounts file (``TELEMETRY_AUTH_FILE``), and clears Streamlit's
@@ -32,15 +34,19 @@ import streamlit as st
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
-from telemetry import accounts
+from telemetry import accounts, sessions
 from telemetry.accounts import ADMIN, MANAGER
-from telemetry.db import init_store, make_engine
+from telemetry.db import database_url, init_store, make_engine
 from telemetry.models import CostSource, SpanStatus
+from telemetry.timeutil import US_PER_SECOND
 from tests.factories import Dataset, generation, root
+from ui.auth import SESSION_KEY
 
 APP = Path(__file__).resolve().parent.parent / "ui" / "dashboard.py"
 PAGES = APP.parent.parent / "pages"
 TIMEOUT = 60
+DAY_US = 86_400 * US_PER_SECOND
+# Passes the password rules (12+ characters, rated strong by zxcvbn).
 PASSWORD = "correct-horse-battery"
 TEAM_A = "Avalon"
 TEAM_B = "Borealis"
@@ -160,6 +166,7 @@ def build_two_teams(engine: Engine, today: date) -> Dataset:
 def signed_in_app(username: str, *, query: dict | None = None) -> AppTest:
     """An AppTest whose session is already logged in as ``username`` (see the module doc)."""
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.session_state[SESSION_KEY] = record_login(username)
     at.session_state["authentication_status"] = True
     at.session_state["username"] = username
     at.session_state["name"] = username
@@ -168,6 +175,19 @@ def signed_in_app(username: str, *, query: dict | None = None) -> AppTest:
     if query:
         at.query_params.update(query)
     return at
+
+
+def record_login(username: str) -> int | None:
+    """A login record for ``username`` as the form makes it; its id (None: no such account)."""
+    account = accounts.find_account(accounts.load_config(), username)
+    if account is None:
+        return None
+    engine = make_engine(database_url())
+    try:
+        started = sessions.start_session(engine, account, lifetime_us=DAY_US, with_handoff=False)
+    finally:
+        engine.dispose()
+    return started.record.id
 
 
 def log_in_with_form(at: AppTest, username: str, password: str) -> AppTest:

@@ -1,4 +1,4 @@
-"""The app's front door: only a login form for visitors, audited logins, rate limit, logout."""
+"""The app's front door: only a login form for visitors, audited logins, throttle, logout."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
 from telemetry import accounts
+from telemetry.cli import main as cli_main
 from telemetry.models import AuditEvent
+from telemetry.timeutil import US_PER_SECOND
 from tests import app_support
 from tests.app_support import (
     APP,
@@ -20,7 +22,33 @@ from tests.app_support import (
     log_in_with_form,
     signed_in_app,
 )
+from ui import browser, login_form
+from ui.auth import SESSION_KEY
 from ui.navigation import page_specs_for
+
+
+class Client:
+    """Where the login form's requests come from, and when (a clock the test moves)."""
+
+    def __init__(self) -> None:
+        self.address = "192.0.2.1"
+        self.now_us = 1_900_000_000 * US_PER_SECOND
+
+
+@pytest.fixture
+def client(monkeypatch) -> Client:
+    test_client = Client()
+    monkeypatch.setattr(browser, "client_address", lambda: test_client.address)
+    monkeypatch.setattr(login_form, "clock", lambda: test_client.now_us)
+    return test_client
+
+
+def audit_details(engine) -> list[tuple[str, str, dict]]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(AuditEvent.action, AuditEvent.actor, AuditEvent.details).order_by(AuditEvent.id)
+        ).all()
+    return [(action, actor, json.loads(details)) for action, actor, details in rows]
 
 
 def audit_rows(engine) -> list[tuple[str, str, str]]:
@@ -58,6 +86,7 @@ def test_visitor_asking_for_any_page_url_gets_the_login_form(app_env):
         # The same request for this page's URL, from a session that is not logged in.
         at.session_state["authentication_status"] = None
         at.session_state["username"] = None
+        del at.session_state[SESSION_KEY]
         assert_only_login_form(at.run())
 
 
@@ -79,29 +108,62 @@ def test_session_stays_logged_in_across_reruns(app_env):
     assert [row[:2] for row in audit_rows(app_env.engine)] == [("login", "mia")]
 
 
-def test_wrong_password_is_refused_and_audited(app_env):
+def test_wrong_password_is_refused_and_audited_with_the_client_address(app_env, client):
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    client.address = "203.0.113.9"
     log_in_with_form(at, "mia", "not-the-password")
     assert [error.value for error in at.error] == ["Username or password is incorrect."]
     assert not at.metric
     log_in_with_form(at, "ghost", "whatever-it-is")
     assert [error.value for error in at.error] == ["Username or password is incorrect."]
-    assert audit_rows(app_env.engine) == [
-        ("login_failed", "mia", "wrong_password"),
-        ("login_failed", "ghost", "unknown_user"),
+    assert audit_details(app_env.engine) == [
+        ("login_failed", "mia", {"reason": "wrong_password", "address": "203.0.113.9"}),
+        ("login_failed", "ghost", {"reason": "unknown_user", "address": "203.0.113.9"}),
     ]
 
 
-def test_five_failed_logins_lock_the_username_even_for_the_right_password(app_env):
+def test_hammering_a_name_slows_the_hammerer_but_never_locks_out_the_rightful_user(app_env, client):
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
-    for _ in range(5):
+    client.address = "203.0.113.9"
+    # Three free wrong passwords, then waits of 1 s, 2 s, 4 s: each attempt is made
+    # as soon as it is allowed (the test's clock moves; nothing sleeps).
+    for wait in (0, 0, 0, 1, 2, 4):
+        client.now_us += wait * US_PER_SECOND
         log_in_with_form(at, "mia", "wrong-password")
-    assert "Too many failed logins for 'mia'" in at.error[0].value
+        assert [error.value for error in at.error] == ["Username or password is incorrect."]
+    # Six failures: the next attempt from that address must wait 2^(6-3) = 8 s, and is
+    # turned away unchecked, even with the right password.
+    client.now_us += 7 * US_PER_SECOND
     log_in_with_form(at, "mia", PASSWORD)
-    assert "Too many failed logins for 'mia'" in at.error[0].value
-    assert not at.metric
-    assert audit_rows(app_env.engine)[-1] == ("login_failed", "mia", "locked")
-    # Another username is not affected by mia's lock.
+    assert "try again in 1 s" in at.error[0].value and not at.metric
+    failed = [row for row in audit_details(app_env.engine) if row[0] == "login_failed"]
+    assert len(failed) == 7
+    assert failed[-1] == (
+        "login_failed",
+        "mia",
+        {"reason": "throttled", "address": "203.0.113.9", "wait_seconds": 1},
+    )
+    # Meanwhile mia, from her own address, logs in at once with her password.
+    client.address = "198.51.100.7"
+    mine = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    log_in_with_form(mine, "mia", PASSWORD)
+    assert [title.value for title in mine.title] == ["Overview"]
+    assert audit_details(app_env.engine)[-1] == ("login", "mia", {"address": "198.51.100.7"})
+
+
+def test_spread_out_guessing_slows_a_name_and_users_unlock_clears_it(app_env, client, capsys):
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    for index in range(5):  # five addresses, one wrong password each
+        client.address = f"203.0.113.{index}"
+        log_in_with_form(at, "root", "wrong-password")
+    # root mistypes once from her own address: the name's 6 failures from everywhere
+    # now make her wait 2^(6-3) = 8 s before her next try on that name.
+    client.address = "198.51.100.7"
+    log_in_with_form(at, "root", "wrong-passwrd")
+    log_in_with_form(at, "root", PASSWORD)
+    assert at.error[0].value.startswith("Too many wrong passwords for 'root': try again in 8 s")
+    assert cli_main(["users", "unlock", "root"]) == 0
+    assert "cleared (7 records)" in capsys.readouterr().out  # the name + 6 (name, address)
     log_in_with_form(at, "root", PASSWORD)
     assert [title.value for title in at.title] == ["Overview"]
 

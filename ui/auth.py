@@ -1,36 +1,38 @@
-"""Login, logout and the signed-in account, on top of streamlit-authenticator.
+"""Who is logged in: the login record behind this session, checked on every run; logout.
 
-streamlit-authenticator keeps the session state (``authentication_status``,
-``username``, ...), checks bcrypt hashes and handles the re-login cookie. We
-draw the login form ourselves so that every attempt passes the failed-login
-rate limit of :mod:`telemetry.logins` first and is audited (login,
-login_failed, logout). A cookie re-login is not a new login and is not audited.
+streamlit-authenticator checks the bcrypt hashes (ui.login_form) and keeps the
+session state (``authentication_status``, ``username``, ...). Its own re-login
+cookie is a JWT that JavaScript writes (never HttpOnly) and that cannot be
+revoked, so it is not used: a login is a server-side record
+(telemetry.sessions) and the browser's cookie, set by telemetry.session_http,
+is HttpOnly, SameSite=Strict and Secure on https. Every run reads the record
+again, so a logout elsewhere, a changed password, role or teams, or a removed
+account ends the session at its next click. A cookie re-login is not audited.
 """
 
 from __future__ import annotations
 
-from datetime import UTC
 from typing import Any
 
 import streamlit as st
 import streamlit_authenticator as stauth
 from sqlalchemy import Engine
-from streamlit_authenticator.utilities import LoginError
 
-from telemetry import accounts, logins
+from telemetry import accounts, logins, sessions
 from telemetry.accounts import Account
 from telemetry.db import DEFAULT_ORG
-from telemetry.timeutil import from_us, now_us
+from telemetry.session_http import END_PATH, cookie_routes_served
+from ui import browser
 
-# The library sleeps this long on every logged-out run (its default is 0.7 s);
-# our own rate limit is what slows password guessing down.
+# The library sleeps this long on every logged-out run of its own login widget
+# (default 0.7 s); we never call that widget, so it only matters if someone does.
 LOGIN_SLEEP_SECONDS = 0.05
+SESSION_KEY = "_telemetry_login_session"  # the id of this session's login record
+LOGGED_OUT_PARAM = "logged_out"
 _LOGOUT_REQUESTED = "_telemetry_logout_requested"
-_SET_COOKIE = "_telemetry_set_cookie"
 _JUST_LOGGED_OUT = "_telemetry_logged_out"
-# A real bcrypt hash of a random string: unknown usernames cost as much time as
-# known ones, so response times do not reveal which usernames exist.
-_DUMMY_HASH = "$2b$12$T2Ajt8Gp/W3urkJiA8KCj.MKCHzz7wZomkRYJdlYJt1ODhn0Up2c."
+_LOGIN_ENDED = "_telemetry_login_ended"
+_STATE_KEYS = ("name", "username", "authentication_status", "email", "roles")
 
 
 def make_authenticator(config: dict[str, Any]) -> stauth.Authenticate:
@@ -51,119 +53,83 @@ def signed_in_account(
 ) -> Account | None:
     """The logged-in account of this session, or ``None`` (then only the login page is shown)."""
     if st.session_state.pop(_LOGOUT_REQUESTED, False):
-        _log_out(authenticator, config, engine)
+        _log_out(config, engine)
         return None
-    try:
-        authenticator.login(location="unrendered")  # re-login from a valid cookie, if any
-    except LoginError:
-        _forget_session()  # the cookie names an account that no longer exists
-    if not st.session_state.get("authentication_status"):
+    record = _current_login(config, engine)
+    account = accounts.find_account(config, record.username) if record else None
+    if record is None or not record.belongs_to(account):
+        if record is not None or st.session_state.get(SESSION_KEY) is not None:
+            st.session_state[_LOGIN_ENDED] = True
+        forget_session()
         return None
-    account = accounts.find_account(config, st.session_state.get("username"))
-    if account is None:  # removed from the accounts file since logging in
-        authenticator.logout(location="unrendered")
-        return None
-    if st.session_state.pop(_SET_COOKIE, False):
-        authenticator.cookie_controller.set_cookie()
+    if not st.session_state.get("authentication_status"):  # a new tab with the cookie
+        authenticator.authentication_controller.login(token={"username": account.username})
+    st.session_state[SESSION_KEY] = record.id
     return account
 
 
-def _forget_session() -> None:
-    for key in ("name", "username", "authentication_status", "email", "roles"):
+def _current_login(config: dict[str, Any], engine: Engine) -> sessions.LoginRecord | None:
+    """This session's login record if it has not ended: by id once known, else the cookie's."""
+    session_id = st.session_state.get(SESSION_KEY)
+    if session_id is not None:
+        return sessions.session_by_id(engine, session_id)
+    token = browser.cookie(str(config["cookie"]["name"]))
+    if not token:
+        return None
+    record = sessions.session_by_token(engine, token)
+    if record is None:
+        st.session_state[_LOGIN_ENDED] = True  # a cookie that no longer opens anything
+    return record
+
+
+def forget_session() -> None:
+    """Drop who is logged in from this session (its login record is left as it is)."""
+    st.session_state.pop(SESSION_KEY, None)
+    for key in _STATE_KEYS:
         st.session_state[key] = None
 
 
-def _log_out(authenticator: stauth.Authenticate, config: dict[str, Any], engine: Engine) -> None:
+def _log_out(config: dict[str, Any], engine: Engine) -> None:
+    """End this login server-side (its cookie, wherever copied, opens nothing), then the page."""
     username = st.session_state.get("username")
+    session_id = st.session_state.get(SESSION_KEY)
+    if session_id is not None:
+        sessions.revoke_session(engine, session_id)
     if username:
         account = accounts.find_account(config, username)
-        logins.record_auth_event(engine, logins.LOGOUT, username, org=_audit_org(account))
-    if st.session_state.get("authentication_status"):
-        authenticator.logout(location="unrendered")  # clears the session and the cookie
+        logins.record_auth_event(
+            engine,
+            logins.LOGOUT,
+            username,
+            org=audit_org(account),
+            details={"address": browser.client_address()},
+        )
+    forget_session()
     st.session_state[_JUST_LOGGED_OUT] = True
+    if cookie_routes_served():
+        # Like st.logout: the browser goes to the route that deletes the HttpOnly cookie.
+        back = browser.app_path(f"?{LOGGED_OUT_PARAM}=1")
+        browser.navigate(browser.route_url(END_PATH, next=back))
 
 
-def _audit_org(account: Account | None) -> str:
+def take_logout_notice() -> bool:
+    """Whether to say "You are logged out" (once), after the logout in this or the last page."""
+    shown = st.session_state.pop(_JUST_LOGGED_OUT, False)
+    if LOGGED_OUT_PARAM in st.query_params:
+        del st.query_params[LOGGED_OUT_PARAM]
+        shown = True
+    return shown
+
+
+def take_ended_notice() -> bool:
+    """Whether this session's earlier login ended without a logout here (say it once)."""
+    return st.session_state.pop(_LOGIN_ENDED, False)
+
+
+def audit_org(account: Account | None) -> str:
     if account is not None and account.orgs:
         return account.orgs[0]
     return DEFAULT_ORG
-
-
-def login_page(
-    authenticator: stauth.Authenticate | None,
-    config: dict[str, Any] | None,
-    engine: Engine,
-    problem: str = "",
-) -> None:
-    """The only page a visitor who is not logged in can reach."""
-    _, middle, _ = st.columns([1, 1.4, 1])
-    with middle:
-        st.title("Agent telemetry")
-        st.caption("Usage, cost and failures of your AI agents.")
-        if problem or authenticator is None or config is None:
-            st.error(problem or "The accounts file could not be read.", icon=":material/error:")
-            return
-        if st.session_state.pop(_JUST_LOGGED_OUT, False):
-            st.success("You are logged out.", icon=":material/logout:")
-        with st.form("login", enter_to_submit=True):
-            username = st.text_input("Username", key="login_username", autocomplete="username")
-            password = st.text_input(
-                "Password", type="password", key="login_password", autocomplete="current-password"
-            )
-            submitted = st.form_submit_button("Log in", type="primary", width="stretch")
-        if submitted:
-            _attempt_login(authenticator, config, engine, username, password)
-        st.caption(
-            "Forgot your password? An admin can set a new one with "
-            "`python -m telemetry users passwd USERNAME`."
-        )
-
-
-def _attempt_login(
-    authenticator: stauth.Authenticate,
-    config: dict[str, Any],
-    engine: Engine,
-    username: str,
-    password: str,
-) -> None:
-    username = username.strip().lower()
-    if not username or not password:
-        st.error("Enter your username and password.")
-        return
-    lock = logins.lockout(engine, username)
-    if lock is not None:
-        logins.record_auth_event(
-            engine, logins.LOGIN_FAILED, username, details={"reason": logins.LOCKED}
-        )
-        st.error(_lockout_message(lock))
-        return
-    account = accounts.find_account(config, username)
-    if account is None:
-        accounts.password_matches(password, _DUMMY_HASH)
-        succeeded = False
-    else:
-        succeeded = bool(authenticator.authentication_controller.login(username, password))
-    if succeeded:
-        logins.record_auth_event(engine, logins.LOGIN, username, org=_audit_org(account))
-        st.session_state[_SET_COOKIE] = True
-        st.rerun()
-    reason = logins.WRONG_PASSWORD if account else logins.UNKNOWN_USER
-    logins.record_auth_event(
-        engine, logins.LOGIN_FAILED, username, org=_audit_org(account), details={"reason": reason}
-    )
-    _forget_session()
-    lock = logins.lockout(engine, username)
-    st.error(_lockout_message(lock) if lock else "Username or password is incorrect.")
-
-
-def _lockout_message(lock: logins.Lockout) -> str:
-    minutes = -(-lock.seconds_left(now_us()) // 60)
-    until = from_us(lock.until_us).astimezone(UTC)
-    return (
-        f"Too many failed logins for {lock.username!r}: try again in {minutes} min "
-        f"(after {until:%H:%M} UTC), or ask an admin to reset the password with "
-        f"`python -m telemetry users passwd {lock.username}`."
-    )
 
 
 def account_box(account: Account) -> None:
@@ -183,5 +149,5 @@ def account_box(account: Account) -> None:
 
 def _request_logout() -> None:
     # Handled at the top of the next run, before any page is chosen, so the
-    # logout takes effect (and the cookie is deleted) before anything is drawn.
+    # logout takes effect before anything is drawn.
     st.session_state[_LOGOUT_REQUESTED] = True

@@ -20,7 +20,7 @@ from sqlalchemy.exc import OperationalError
 from telemetry import accounts
 from telemetry.db import database_url
 from telemetry.store import UnknownOrganization
-from ui import auth, cache, navigation
+from ui import auth, cache, login_form, navigation
 from ui.filters import forget_view, how_to_use, sidebar_filters
 
 st.set_page_config(
@@ -34,11 +34,15 @@ st.set_page_config(
 def show_login_only(authenticator, config, problem: str) -> None:
     forget_view()
     engine = cache.get_engine()
+    shown = {}
 
     def login() -> None:
-        auth.login_page(authenticator, config, engine, problem)
+        # The URL asked for (e.g. /billing): the browser comes back to it after logging in.
+        url_path = shown["page"].url_path
+        login_form.login_page(authenticator, config, engine, problem, url_path=url_path)
 
-    st.navigation(navigation.login_pages(login), position="hidden").run()
+    shown["page"] = st.navigation(navigation.login_pages(login), position="hidden")
+    shown["page"].run()
 
 
 def run_page(page) -> None:

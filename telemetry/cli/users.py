@@ -1,13 +1,14 @@
-"""``users``: add, list, remove dashboard accounts and reset their passwords."""
+"""``users``: add, list, edit and remove dashboard accounts; passwords, logins, throttles."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-from telemetry import accounts
-from telemetry.cli.common import CommandError
+from telemetry import accounts, login_throttle
+from telemetry.cli.common import CommandError, open_store
 from telemetry.db import DEFAULT_ORG
+from telemetry.passwords import RULES_TEXT
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -19,7 +20,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             f"{accounts.DEFAULT_AUTH_FILE.relative_to(accounts.PROJECT_ROOT)} "
             f"(or the file named by {accounts.AUTH_FILE_ENV}); passwords are stored as "
             "bcrypt hashes. Without --password-stdin a random password is generated "
-            "and printed once."
+            f"and printed once. Passwords: {RULES_TEXT}. Changing a password, role or "
+            "teams, or removing an account, ends that account's existing logins at "
+            "their next request (every browser, copied cookies included)."
         ),
     )
     commands = parser.add_subparsers(dest="users_command", metavar="ACTION", required=True)
@@ -58,10 +61,67 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     remove.add_argument("username")
     remove.set_defaults(func=run_remove)
 
-    passwd = commands.add_parser("passwd", help="set a new password for an account")
+    passwd = commands.add_parser(
+        "passwd",
+        help="set a new password for an account (ends its logins)",
+        description=f"Set a new password ({RULES_TEXT}); the account's existing logins end.",
+    )
     passwd.add_argument("username")
     _password_stdin_option(passwd)
     passwd.set_defaults(func=run_passwd)
+
+    edit = commands.add_parser(
+        "edit",
+        help="change an account's role or teams (ends its logins)",
+        description=(
+            "Change an account's role and/or a manager's teams in one organization; "
+            "the account's existing logins end. --team replaces the manager's teams "
+            "in --org with the ones given; --no-teams removes them all there."
+        ),
+    )
+    edit.add_argument("username")
+    edit.add_argument("--role", choices=accounts.ROLES, help="the new role")
+    teams = edit.add_mutually_exclusive_group()
+    teams.add_argument(
+        "--team",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a team the manager may see in --org (repeat for several)",
+    )
+    teams.add_argument("--no-teams", action="store_true", help="the manager sees no team in --org")
+    edit.add_argument(
+        "--org",
+        default=DEFAULT_ORG,
+        metavar="SLUG",
+        help=f"organization of the teams (default: {DEFAULT_ORG})",
+    )
+    edit.set_defaults(func=run_edit)
+
+    logout_all = commands.add_parser(
+        "logout-all",
+        help="end every login of an account, in every browser",
+        description=(
+            "End every existing login of the account: open dashboards return to the "
+            "login form at their next click and saved or copied cookies open nothing."
+        ),
+    )
+    logout_all.add_argument("username")
+    logout_all.set_defaults(func=run_logout_all)
+
+    unlock = commands.add_parser(
+        "unlock",
+        help="clear the wrong-password delays of a user name (or an address)",
+        description=(
+            "Wrong passwords make the login form wait, longer after each one (never a "
+            "lockout: the rightful user's own address is not held back by others' "
+            "failures). This forgets the failures recorded for USERNAME, from every "
+            "address, or with --address those of one client address."
+        ),
+    )
+    unlock.add_argument("username", nargs="?", help="the user name (as typed in the form)")
+    unlock.add_argument("--address", metavar="IP", help="a client address to clear instead")
+    unlock.set_defaults(func=run_unlock)
 
 
 def _password_stdin_option(parser: argparse.ArgumentParser) -> None:
@@ -133,10 +193,49 @@ def run_passwd(args: argparse.Namespace) -> int:
         accounts.set_password(args.username, password)
     except accounts.AccountsError as error:
         raise CommandError(str(error)) from None
-    print(f"password of {args.username!r} changed")
+    print(f"password of {args.username!r} changed; its existing logins ended")
     if generated:
         print(f"password: {password}")
         print("(shown once; pass it on privately)")
+    return 0
+
+
+def run_edit(args: argparse.Namespace) -> int:
+    if args.role is None and not args.team and not args.no_teams:
+        raise CommandError("nothing to change: give --role, --team or --no-teams")
+    teams = {args.org: args.team} if (args.team or args.no_teams) else None
+    try:
+        if args.role is not None:
+            account = accounts.set_role(args.username, args.role, teams=teams)
+        else:
+            account = accounts.set_teams(args.username, args.org, args.team)
+    except accounts.AccountsError as error:
+        raise CommandError(str(error)) from None
+    scope = "all teams" if account.is_admin else (_teams_text(account) or "no teams")
+    print(f"{account.username!r} is now {account.role} ({scope}); its existing logins ended")
+    return 0
+
+
+def run_logout_all(args: argparse.Namespace) -> int:
+    try:
+        accounts.logout_everywhere(args.username)
+    except accounts.AccountsError as error:
+        raise CommandError(str(error)) from None
+    print(f"every login of {args.username!r} ended")
+    return 0
+
+
+def run_unlock(args: argparse.Namespace) -> int:
+    if bool(args.username) == bool(args.address):
+        raise CommandError("give a USERNAME or --address IP (one of them)")
+    engine = open_store()
+    if args.address:
+        cleared = login_throttle.unlock_address(engine, args.address.strip())
+        print(f"wrong-password delays of address {args.address!r} cleared ({cleared} records)")
+    else:
+        name = args.username.strip().lower()
+        cleared = login_throttle.unlock_name(engine, name)
+        print(f"wrong-password delays of {name!r} cleared ({cleared} records)")
     return 0
 
 
