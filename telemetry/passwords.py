@@ -19,8 +19,8 @@ MIN_STRENGTH = 3
 # bcrypt only looks at the first 72 bytes and bcrypt 5 refuses longer input.
 MAX_PASSWORD_BYTES = 72
 RULES_TEXT = (
-    f"at least {MIN_PASSWORD_LENGTH} characters, not a common password and not easy to "
-    "guess (for example four unrelated words, or let the CLI generate one)"
+    f"at least {MIN_PASSWORD_LENGTH} characters, not a common password, not easy to guess; "
+    "four unrelated words work well, or let the CLI generate one"
 )
 
 
@@ -42,12 +42,12 @@ def check_password_rules(password: str, *, known_words: Iterable[str] = ()) -> N
     rating = zxcvbn(password, user_inputs=[word for word in known_words if word])
     if _is_common(rating):
         raise PasswordRejected(
-            f"the password is in a list of common passwords; choose another ({RULES_TEXT})"
+            f"the password is in a list of common passwords. Choose another: {RULES_TEXT}"
         )
     if rating["score"] < MIN_STRENGTH:
         raise PasswordRejected(
             f"the password is too easy to guess (strength {rating['score']} of 4, "
-            f"{MIN_STRENGTH} needed){_advice(rating)}; {RULES_TEXT}"
+            f"{MIN_STRENGTH} needed).{_advice(rating)} Choose another: {RULES_TEXT}"
         )
 
 
@@ -76,4 +76,4 @@ def _advice(rating: dict) -> str:
     feedback = rating.get("feedback") or {}
     words = [feedback.get("warning") or "", *(feedback.get("suggestions") or [])]
     text = " ".join(word.strip() for word in words if word.strip())
-    return f": {text}" if text else ""
+    return f" {text}" if text else ""

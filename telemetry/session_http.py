@@ -25,7 +25,6 @@ from starlette.responses import HTMLResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import BaseRoute, Route
 
 from telemetry import accounts, sessions
-from telemetry.client_address import from_trusted_proxy
 from telemetry.timeutil import US_PER_SECOND, now_us
 
 BEGIN_PATH = "/session/begin"
@@ -119,12 +118,9 @@ def _started_elsewhere(request: Request) -> bool:
 
 
 def _is_https(request: Request) -> bool:
-    if request.url.scheme == "https":
-        return True
-    # Behind a proxy that ends TLS, the proxy says so (trusted only from a trusted proxy).
-    forwarded = request.headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
-    peer = request.client.host if request.client else None
-    return forwarded == "https" and from_trusted_proxy(peer)
+    # Behind a proxy that ends TLS, uvicorn has already taken the scheme from its
+    # X-Forwarded-Proto if the proxy is trusted (FORWARDED_ALLOW_IPS, default loopback).
+    return request.url.scheme == "https"
 
 
 def _private(response: Response) -> Response:

@@ -8,6 +8,7 @@ import stat
 import bcrypt
 import pytest
 import yaml
+from zxcvbn import zxcvbn
 
 from telemetry import accounts, startup
 from telemetry.accounts import ADMIN, MANAGER, AccountsError
@@ -67,7 +68,7 @@ def test_manager_teams_are_kept_per_organization(auth_file):
         ("Bad Name", {"role": ADMIN}, "is not allowed"),
         ("ana", {"role": "owner"}, "role 'owner' does not exist"),
         ("ana", {"role": ADMIN, "teams": {"default": ["A"]}}, "admins see every team"),
-        ("ana", {"role": ADMIN, "password": "short"}, "shorter than 8 characters"),
+        ("ana", {"role": ADMIN, "password": "short"}, "has 5 characters; use at least 12"),
         ("ana", {"role": ADMIN, "password": " padded-pass "}, "starts or ends with a space"),
     ],
 )
@@ -154,3 +155,128 @@ def test_first_start_leaves_accounts_made_with_the_cli_alone(sqlite_engine, auth
     startup.prepare_server(sqlite_engine, out=out)
     assert "password:" not in out.getvalue()
     assert [a.username for a in accounts.list_accounts()] == ["ana"]
+
+
+WEAK_PASSWORDS = [
+    ("12345678", "has 8 characters; use at least 12"),
+    ("password", "has 8 characters; use at least 12"),
+    ("1q2w3e4r5t6y", "in a list of common passwords"),
+    ("password1234", "in a list of common passwords"),
+    ("qwertyuiopasdf", "too easy to guess"),
+    ("abcdefghijklmnop", "too easy to guess"),
+    ("aaaaaaaaaaaaaaaa", "too easy to guess"),
+]
+
+
+@pytest.mark.parametrize("role", [ADMIN, MANAGER])
+@pytest.mark.parametrize(("password", "message"), WEAK_PASSWORDS)
+def test_weak_passwords_are_refused_for_every_role(auth_file, role, password, message):
+    with pytest.raises(AccountsError, match=message):
+        accounts.add_account("ana", role=role, password=password)
+    accounts.add_account("ana", role=role, password="correct-horse-battery")
+    before = stored(auth_file)["credentials"]["usernames"]["ana"]["password"]
+    with pytest.raises(AccountsError, match=message):
+        accounts.set_password("ana", password)
+    assert stored(auth_file)["credentials"]["usernames"]["ana"]["password"] == before
+
+
+def test_a_password_made_of_the_account_name_is_too_easy(auth_file):
+    with pytest.raises(AccountsError, match="too easy to guess"):
+        accounts.add_account("mortimer", role=ADMIN, password="mortimer2026!", name="Mortimer")
+
+
+def test_cli_refuses_a_weak_password_and_keeps_the_old_one(auth_file, capsys, monkeypatch):
+    accounts.add_account("ana", role=ADMIN, password="correct-horse-battery")
+    monkeypatch.setattr("sys.stdin", io.StringIO("12345678\n"))
+    assert main(["users", "passwd", "ana", "--password-stdin"]) == 2
+    assert "use at least 12" in capsys.readouterr().err
+    hashed = stored(auth_file)["credentials"]["usernames"]["ana"]["password"]
+    assert accounts.password_matches("correct-horse-battery", hashed)
+
+
+def test_generated_passwords_pass_the_rules():
+    for _ in range(50):
+        password = accounts.generate_password()
+        assert len(password) >= 12 and zxcvbn(password)["score"] >= 3
+
+
+def test_first_admin_password_passes_the_rules(sqlite_engine, auth_file, monkeypatch):
+    monkeypatch.setenv(startup.DEMO_ENV, "0")
+    out = io.StringIO()
+    startup.prepare_server(sqlite_engine, out=out)
+    password = out.getvalue().split("password: ", 1)[1].split()[0]
+    assert len(password) >= 12 and zxcvbn(password)["score"] >= 3
+
+
+def generation_of(path, username: str) -> str:
+    return stored(path)["credentials"]["usernames"][username]["login_generation"]
+
+
+CHANGES = {
+    "password": lambda: accounts.set_password("mia", "another-long-horse-battery"),
+    "role": lambda: accounts.set_role("mia", ADMIN),
+    "teams": lambda: accounts.set_teams("mia", "acme", ["Beta"]),
+    "logout-all": lambda: accounts.logout_everywhere("mia"),
+}
+
+
+@pytest.mark.parametrize("change", sorted(CHANGES))
+def test_account_changes_give_a_new_login_generation(auth_file, change):
+    accounts.add_account("root", role=ADMIN, password="correct-horse-battery")
+    accounts.add_account(
+        "mia", role=MANAGER, password="correct-horse-battery", teams={"acme": ["Alpha"]}
+    )
+    before = {name: generation_of(auth_file, name) for name in ("root", "mia")}
+    assert len(before["mia"]) == 16 and before["mia"] != before["root"]
+    CHANGES[change]()
+    assert generation_of(auth_file, "mia") not in ("", before["mia"])
+    assert generation_of(auth_file, "root") == before["root"]  # other accounts untouched
+
+
+def test_an_account_added_again_under_the_same_name_gets_a_new_generation(auth_file):
+    accounts.add_account("root", role=ADMIN, password="correct-horse-battery")
+    accounts.add_account("mia", role=MANAGER, password="correct-horse-battery")
+    first = generation_of(auth_file, "mia")
+    accounts.remove_account("mia")
+    accounts.add_account("mia", role=MANAGER, password="correct-horse-battery")
+    assert generation_of(auth_file, "mia") != first
+
+
+def test_role_and_team_changes(auth_file):
+    accounts.add_account("root", role=ADMIN, password="correct-horse-battery")
+    accounts.add_account(
+        "mia", role=MANAGER, password="correct-horse-battery", teams={"acme": ["Alpha"]}
+    )
+    mia = accounts.set_teams("mia", "default", ["Zeta", "Eta", "Zeta"])
+    assert mia.teams == (("acme", ("Alpha",)), ("default", ("Eta", "Zeta")))
+    mia = accounts.set_teams("mia", "acme", [])
+    assert mia.teams == (("default", ("Eta", "Zeta")),)
+    assert accounts.set_role("mia", ADMIN).teams == ()
+    assert "teams" not in stored(auth_file)["credentials"]["usernames"]["mia"]
+    with pytest.raises(AccountsError, match="admin and sees every team"):
+        accounts.set_teams("mia", "acme", ["Alpha"])
+    accounts.set_role("root", MANAGER)  # mia is an admin now: root may step down
+    with pytest.raises(AccountsError, match="'mia' is the last admin"):
+        accounts.set_role("mia", MANAGER)
+
+
+def test_cli_edit_logout_all_and_their_errors(auth_file, capsys):
+    accounts.add_account("root", role=ADMIN, password="correct-horse-battery")
+    accounts.add_account("mia", role=MANAGER, password="correct-horse-battery")
+    before = generation_of(auth_file, "mia")
+    assert main(["users", "edit", "mia", "--team", "Avalon", "--team", "Borealis"]) == 0
+    assert capsys.readouterr().out == (
+        "'mia' is now manager (default: Avalon, Borealis); its existing logins ended\n"
+    )
+    assert main(["users", "edit", "mia", "--no-teams"]) == 0
+    assert "is now manager (no teams)" in capsys.readouterr().out
+    assert main(["users", "edit", "mia", "--role", "admin"]) == 0
+    assert "is now admin (all teams)" in capsys.readouterr().out
+    middle = generation_of(auth_file, "mia")
+    assert main(["users", "logout-all", "mia"]) == 0
+    assert capsys.readouterr().out == "every login of 'mia' ended\n"
+    assert len({before, middle, generation_of(auth_file, "mia")}) == 3
+    assert main(["users", "edit", "mia"]) == 2
+    assert "nothing to change" in capsys.readouterr().err
+    assert main(["users", "logout-all", "ghost"]) == 2
+    assert "no account 'ghost'" in capsys.readouterr().err

@@ -7,7 +7,7 @@ import json
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
-from telemetry import accounts
+from telemetry import accounts, sessions
 from telemetry.cli import main as cli_main
 from telemetry.models import AuditEvent
 from telemetry.timeutil import US_PER_SECOND
@@ -180,11 +180,63 @@ def test_logout_returns_to_the_login_form_and_is_audited(app_env):
     ]
 
 
-def test_removed_account_is_logged_out_at_its_next_click(app_env):
+ACCOUNT_CHANGES = {
+    "removed": lambda path: accounts.remove_account("mia", path=path),
+    "password": lambda path: accounts.set_password("mia", "brand-new-horse-battery", path=path),
+    "role": lambda path: accounts.set_role("mia", accounts.ADMIN, path=path),
+    "teams": lambda path: accounts.set_teams("mia", "default", ["Borealis"], path=path),
+    "logout-all": lambda path: accounts.logout_everywhere("mia", path=path),
+}
+
+
+@pytest.mark.parametrize("change", sorted(ACCOUNT_CHANGES))
+def test_an_account_change_logs_its_open_sessions_out_at_their_next_click(app_env, change):
+    build_two_teams(app_env.engine, app_env.today)
     at = signed_in_app("mia").run()
-    assert at.metric
-    accounts.remove_account("mia", path=app_env.auth_file)
+    other = signed_in_app("root").run()
+    assert at.metric and other.metric
+    ACCOUNT_CHANGES[change](app_env.auth_file)
     assert_only_login_form(at.run())
+    if change != "removed":
+        assert "Your login has ended" in at.info[0].value
+    assert other.run().metric  # another account's session goes on
+
+
+def test_logout_ends_the_login_record_server_side(app_env):
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    log_in_with_form(at, "root", PASSWORD)
+    login_id = at.session_state[SESSION_KEY]
+    assert sessions.session_by_id(app_env.engine, login_id) is not None
+    at.button(key="logout_button").click().run()
+    assert sessions.session_by_id(app_env.engine, login_id) is None
+
+
+def test_a_new_tab_with_the_cookie_of_a_live_login_opens_the_dashboard(app_env, monkeypatch):
+    started = sessions.start_session(
+        app_env.engine, account_named("mia"), lifetime_us=app_support.DAY_US
+    )
+    cookie = sessions.redeem_handoff(app_env.engine, started.handoff_code)
+    monkeypatch.setattr(browser, "cookie", lambda name: cookie.token)
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    assert [title.value for title in at.title] == ["Overview"]
+    assert at.session_state["username"] == "mia"
+    # No new login: a cookie re-login is not audited.
+    assert audit_rows(app_env.engine) == []
+    accounts.set_password("mia", "brand-new-horse-battery", path=app_env.auth_file)
+    fresh = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    assert_only_login_form(fresh)
+    assert "Your login has ended" in fresh.info[0].value
+
+
+def test_an_unknown_cookie_opens_nothing(app_env, monkeypatch):
+    monkeypatch.setattr(browser, "cookie", lambda name: "forged-or-old-cookie-value")
+    assert_only_login_form(AppTest.from_file(str(APP), default_timeout=TIMEOUT).run())
+
+
+def account_named(username: str) -> accounts.Account:
+    found = accounts.find_account(accounts.load_config(), username)
+    assert found is not None
+    return found
 
 
 def test_missing_accounts_file_says_how_to_create_the_first_account(app_env):

@@ -15,25 +15,30 @@ import streamlit as st
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
-from telemetry import client_address as addresses
+LOOPBACK = "127.0.0.1"
 
 
 def cookie(name: str) -> str:
     """The value of cookie ``name`` the browser sent when this session began ("" if none)."""
     try:
-        return str(st.context.cookies.get(name) or "")
-    except (AttributeError, RuntimeError):  # no browser behind this session (tests)
+        value = st.context.cookies.get(name)
+    except (AttributeError, RuntimeError):
         return ""
+    return value if isinstance(value, str) else ""  # not a str: no browser (AppTest)
 
 
 def client_address() -> str:
-    """The client's address (telemetry.client_address), trusted proxies resolved."""
+    """The client's IP address, for the login throttle and the audit log.
+
+    Behind a reverse proxy, uvicorn (Streamlit's server) has already replaced the
+    proxy's address with the client's from X-Forwarded-For when the proxy is
+    trusted: ``FORWARDED_ALLOW_IPS``, by default only the loopback addresses.
+    """
     try:
-        peer = st.context.ip_address  # None for a loopback peer
-        forwarded = st.context.headers.get_all("X-Forwarded-For")
+        address = st.context.ip_address  # None for a loopback peer
     except (AttributeError, RuntimeError):
-        peer, forwarded = None, []
-    return addresses.client_address(peer, forwarded)
+        address = None
+    return address if isinstance(address, str) and address else LOOPBACK
 
 
 def navigate(url: str) -> None:
@@ -49,9 +54,10 @@ def navigate(url: str) -> None:
 def app_path(page_and_query: str = "") -> str:
     """The app's path as the browser sees it (a proxy may add a prefix) plus ``page_and_query``."""
     try:
-        base = urlsplit(st.context.url or "").path.rstrip("/")
+        url = st.context.url
     except (AttributeError, RuntimeError):
-        base = ""
+        url = None
+    base = urlsplit(url).path.rstrip("/") if isinstance(url, str) else ""
     return f"{base}/{page_and_query.lstrip('/')}"
 
 
