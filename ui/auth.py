@@ -112,18 +112,27 @@ def _log_out(config: dict[str, Any], engine: Engine) -> None:
         browser.navigate(browser.route_url(END_PATH, next=back))
 
 
-def take_logout_notice() -> bool:
-    """Whether to say "You are logged out" (once), after the logout in this or the last page."""
-    shown = st.session_state.pop(_JUST_LOGGED_OUT, False)
+def logout_notice() -> bool:
+    """Whether to say "You are logged out" (after a logout in this page or the one before).
+
+    Kept in the session until the next login attempt: the page reruns on its own
+    (the cookie component reports), and the notice must not vanish with that rerun.
+    """
     if LOGGED_OUT_PARAM in st.query_params:
         del st.query_params[LOGGED_OUT_PARAM]
-        shown = True
-    return shown
+        st.session_state[_JUST_LOGGED_OUT] = True
+    return bool(st.session_state.get(_JUST_LOGGED_OUT))
 
 
-def take_ended_notice() -> bool:
-    """Whether this session's earlier login ended without a logout here (say it once)."""
-    return st.session_state.pop(_LOGIN_ENDED, False)
+def ended_notice() -> bool:
+    """Whether this session's earlier login ended without a logout here."""
+    return bool(st.session_state.get(_LOGIN_ENDED))
+
+
+def clear_notices() -> None:
+    """A login attempt: the notices about the last login have been read."""
+    st.session_state.pop(_JUST_LOGGED_OUT, None)
+    st.session_state.pop(_LOGIN_ENDED, None)
 
 
 def audit_org(account: Account | None) -> str:

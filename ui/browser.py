@@ -51,21 +51,29 @@ def navigate(url: str) -> None:
     ctx.enqueue(message)
 
 
-def app_path(page_and_query: str = "") -> str:
-    """The app's path as the browser sees it (a proxy may add a prefix) plus ``page_and_query``."""
+def _browser_path() -> str:
+    """The address bar's path (a proxy may have added a prefix), without a final "/"."""
     try:
         url = st.context.url
     except (AttributeError, RuntimeError):
         url = None
-    base = urlsplit(url).path.rstrip("/") if isinstance(url, str) else ""
-    return f"{base}/{page_and_query.lstrip('/')}"
+    return urlsplit(url).path.rstrip("/") if isinstance(url, str) else ""
+
+
+def app_path(page_and_query: str = "") -> str:
+    """The app's root as the browser sees it, plus ``page_and_query``."""
+    return f"{_browser_path()}/{page_and_query.lstrip('/')}"
 
 
 def page_path(url_path: str) -> str:
     """Where this page is, query included: where to come back to after a navigation."""
+    path = _browser_path()
+    # st.context.url sometimes ends with the page's own path, sometimes not.
+    if url_path and not path.endswith(f"/{url_path}"):
+        path = f"{path}/{url_path}"
     pairs = [(key, value) for key in st.query_params for value in st.query_params.get_all(key)]
     query = f"?{urlencode(pairs)}" if pairs else ""
-    return app_path(f"/{url_path}{query}")
+    return f"{path or ''}{query}" if path else f"/{query}"
 
 
 def route_url(path: str, **params: str) -> str:

@@ -58,9 +58,9 @@ def login_page(
         if problem or authenticator is None or config is None:
             st.error(problem or "The accounts file could not be read.", icon=":material/error:")
             return
-        if auth.take_logout_notice():
+        if auth.logout_notice():
             st.success("You are logged out.", icon=":material/logout:")
-        elif auth.take_ended_notice():
+        elif auth.ended_notice():
             st.info(
                 "Your login has ended (logged out elsewhere, or the account's password, "
                 "role or teams changed). Log in again.",
@@ -73,6 +73,7 @@ def login_page(
             )
             submitted = st.form_submit_button("Log in", type="primary", width="stretch")
         if submitted:
+            auth.clear_notices()
             _attempt_login(authenticator, config, engine, username, password, url_path)
         st.caption(HELP)
 
