@@ -1,7 +1,8 @@
 """What the one server process adds to the dashboard: HTTP routes, first-start work, jobs.
 
 app.py hands these to ``st.App``: the ingest and login-cookie routes on the
-dashboard's own port, middleware hiding Streamlit's internal metrics, and a lifespan that prepares the store before the first request and runs the
+dashboard's own port, middleware that hides Streamlit's internal metrics, and a
+lifespan that prepares the store before the first request and runs the
 background jobs (:mod:`telemetry.jobs`) until the server stops.
 """
 

@@ -1,49 +1,44 @@
 """Logins in a real browser: the cookie is HttpOnly and SameSite=Strict, and copies die.
 
-The server runs as scripts/run.sh starts it (tests/server_support.py), headless
+The server runs as scripts/run.sh starts it (tests/browser_support.py), headless
 Chromium drives it. A copied cookie stands for someone who stole it: it must
 open nothing once the password changed or the login was logged out elsewhere.
-Needs Debian's chromium at /usr/bin/chromium (skipped without it, a failure when CI=true).
+Needs Debian's chromium (tests/browser_support.py).
 """
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
+import subprocess
+import sys
 
 import pytest
 
 from telemetry.accounts import COOKIE_NAME
-from tests.server_support import running_server
+from tests.browser_support import ROOT, UI_TIMEOUT, chromium_browser, need_chromium, running_server
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"]
-UI_TIMEOUT = 60_000  # milliseconds
 FIRST = "violet-lantern-harbor-91"
 SECOND = "copper-meadow-satellite-47"
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    if not CHROMIUM.exists():
-        message = f"{CHROMIUM} is missing (scripts/bootstrap.sh dev installs Debian's chromium)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    with running_server(tmp_path_factory.mktemp("login-server")) as started:
+    need_chromium()
+    with running_server(tmp_path_factory.mktemp("login-server"), demo=False) as started:
         yield started
 
 
 @pytest.fixture(scope="module")
 def browser(server):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    with chromium_browser() as chromium:
         yield chromium
-        chromium.close()
+
+
+def cli(server, *args: str, stdin: str) -> None:
+    """``python -m telemetry ARGS`` against the server's store and accounts file."""
+    command = [sys.executable, "-m", "telemetry", *args]
+    subprocess.run(command, cwd=ROOT, env=server.env, input=stdin, text=True, check=True)
 
 
 class Browsers:
@@ -74,11 +69,13 @@ def browsers(browser):
 
 
 def add_admin(server, username: str, password: str) -> None:
-    server.cli("users", "add", username, "--role", "admin", "--password-stdin", stdin=password)
+    cli(server, "users", "add", username, "--role", "admin", "--password-stdin", stdin=password)
 
 
 def log_in(page, url: str, username: str, password: str) -> None:
     page.goto(url)
+    page.get_by_role("button", name="Log in").wait_for()
+    page.wait_for_timeout(1000)  # the page's own first reruns are over, as for a person
     page.get_by_role("textbox", name="Username").fill(username)
     page.get_by_role("textbox", name="Password").fill(password)
     page.get_by_role("button", name="Log in").click()
@@ -129,7 +126,7 @@ def test_a_copied_cookie_opens_nothing_after_the_password_changed(server, browse
     copied = login_cookie(owner)
     thief = browsers.new(cookies=[copied])
     assert opens_dashboard(thief, server.url)  # the copy works while the login lives
-    server.cli("users", "passwd", "bea", "--password-stdin", stdin=SECOND)
+    cli(server, "users", "passwd", "bea", "--password-stdin", stdin=SECOND)
     late_thief = browsers.new(cookies=[copied])
     assert not opens_dashboard(late_thief, server.url)
     assert "Your login has ended" in late_thief.inner_text("body")

@@ -1,4 +1,4 @@
-"""The started server (streamlit run serve.py): no internal metrics for anyone, private files."""
+"""The started server (streamlit run app.py): no internal metrics for anyone, private files."""
 
 from __future__ import annotations
 
@@ -6,13 +6,20 @@ import stat
 
 import pytest
 
+from tests.browser_support import running_server
 from tests.http_support import request
-from tests.server_support import running_server
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    with running_server(tmp_path_factory.mktemp("server")) as started:
+    home = tmp_path_factory.mktemp("server")
+    data = home / "data"  # created by the server, as data/ is on a fresh install
+    env = {
+        "TELEMETRY_DATABASE_URL": f"sqlite:///{data / 'telemetry.db'}",
+        "TELEMETRY_AUTH_FILE": str(data / "auth.yaml"),
+    }
+    with running_server(home, demo=False, env=env) as started:
+        started.wait_for(r"password: (\S+)", 60)  # the first start is done
         yield started
 
 
