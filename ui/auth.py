@@ -21,7 +21,7 @@ from sqlalchemy import Engine
 from telemetry import accounts, logins, sessions
 from telemetry.accounts import Account
 from telemetry.db import DEFAULT_ORG
-from telemetry.session_http import END_PATH, cookie_routes_served
+from telemetry.session_http import END_PATH
 from ui import browser
 
 # The library sleeps this long on every logged-out run of its own login widget
@@ -106,7 +106,7 @@ def _log_out(config: dict[str, Any], engine: Engine) -> None:
         )
     forget_session()
     st.session_state[_JUST_LOGGED_OUT] = True
-    if cookie_routes_served():
+    if browser.cookie_routes_reachable():
         # Like st.logout: the browser goes to the route that deletes the HttpOnly cookie.
         back = browser.app_path(f"?{LOGGED_OUT_PARAM}=1")
         browser.navigate(browser.route_url(END_PATH, next=back))

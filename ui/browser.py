@@ -12,8 +12,11 @@ from __future__ import annotations
 from urllib.parse import urlencode, urlsplit
 
 import streamlit as st
+from streamlit import runtime
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+from telemetry.session_http import cookie_routes_served
 
 LOOPBACK = "127.0.0.1"
 
@@ -39,6 +42,15 @@ def client_address() -> str:
     except (AttributeError, RuntimeError):
         address = None
     return address if isinstance(address, str) and address else LOOPBACK
+
+
+def cookie_routes_reachable() -> bool:
+    """Whether the browser can be sent to our cookie routes: a real server built them.
+
+    Not so under AppTest (no Streamlit runtime) or a bare ``streamlit run
+    ui/dashboard.py``: a login then lasts as long as its browser tab.
+    """
+    return runtime.exists() and cookie_routes_served()
 
 
 def navigate(url: str) -> None:

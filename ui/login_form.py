@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 from telemetry import accounts, login_throttle, logins, sessions
 from telemetry.accounts import Account
 from telemetry.passwords import RULES_TEXT
-from telemetry.session_http import BEGIN_PATH, cookie_routes_served
+from telemetry.session_http import BEGIN_PATH
 from telemetry.timeutil import US_PER_SECOND, now_us
 from ui import auth, browser
 
@@ -130,7 +130,7 @@ def _begin_login(
         account,
         lifetime_us=int(days * 86_400 * US_PER_SECOND),
         address=address,
-        with_handoff=cookie_routes_served(),
+        with_handoff=browser.cookie_routes_reachable(),
         at_us=clock(),
     )
     st.session_state[auth.SESSION_KEY] = started.record.id
