@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from telemetry.filters import Filters
-from telemetry.timeutil import month_start
+from telemetry.timeutil import US_PER_DAY, US_PER_MINUTE, from_us, month_start
 
 MISSING = "–"
 # What change_text gives for a change that rounds to zero in its unit.
@@ -111,10 +111,34 @@ def month_label(month: int, current: int) -> str:
 
 
 def day_span(filters: Filters) -> str:
-    days = filters.days
-    if days == 1:
-        return f"{filters.start:%d %b %Y} (1 day)"
-    return f"{filters.start:%d %b %Y} – {filters.end:%d %b %Y} ({days} days)"
+    """The period for people: ``01 Mar 2026 – 07 Mar 2026 (7 days)``, and for a period
+    that is not whole days its times: ``15 Mar 2026, 13:38–14:38 (1 h)``."""
+    if filters.whole_days and not filters.is_window:
+        days = filters.days
+        if days == 1:
+            return f"{filters.start:%d %b %Y} (1 day)"
+        return f"{filters.start:%d %b %Y} – {filters.end:%d %b %Y} ({days} days)"
+    start, end = from_us(filters.start_us), from_us(filters.end_us)
+    length = length_text(filters.length_us)
+    if filters.start == filters.end or (filters.end_us % US_PER_DAY == 0 and filters.days == 1):
+        end_time = "24:00" if filters.end_us % US_PER_DAY == 0 else _clock(end)
+        return f"{start:%d %b %Y}, {_clock(start)}–{end_time} ({length})"
+    return f"{start:%d %b %Y} {_clock(start)} – {end:%d %b %Y} {_clock(end)} ({length})"
+
+
+def _clock(moment) -> str:
+    return f"{moment:%H:%M:%S}" if moment.second or moment.microsecond else f"{moment:%H:%M}"
+
+
+def length_text(us: int) -> str:
+    """A period's length: ``15 min``, ``1 h``, ``14 h 37 min``, ``24 h``, ``2 days 3 h``."""
+    minutes = us // US_PER_MINUTE
+    days, minutes = divmod(minutes, 24 * 60) if minutes >= 48 * 60 else (0, minutes)
+    hours, minutes = divmod(minutes, 60)
+    parts = [f"{days} day{'s' * (days != 1)}"] if days else []
+    parts += [f"{hours} h"] if hours else []
+    parts += [f"{minutes} min"] if minutes or not parts else []
+    return " ".join(parts)
 
 
 def team_text(teams: tuple[str, ...] | None) -> str:

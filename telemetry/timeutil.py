@@ -11,6 +11,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 US_PER_SECOND = 1_000_000
+US_PER_MINUTE = 60 * US_PER_SECOND
+US_PER_FIVE_MINUTES = 5 * US_PER_MINUTE
 US_PER_HOUR = 3_600 * US_PER_SECOND
 US_PER_DAY = 24 * US_PER_HOUR
 EPOCH_DAY = date(1970, 1, 1)
@@ -33,6 +35,24 @@ def from_us(us: int) -> datetime:
 
 def now_us() -> int:
     return to_us(datetime.now(UTC))
+
+
+def minute_ceiling(us: int) -> int:
+    """The next whole minute at or after ``us``: where a period ending "now" ends.
+
+    Whole minutes keep a "last hour" the same for a minute (so cached results are
+    reused) without ever leaving out the latest data.
+    """
+    return -(-us // US_PER_MINUTE) * US_PER_MINUTE
+
+
+def rfc3339(us: int) -> str:
+    """``2026-03-15T14:37:00Z`` (microseconds shown only when there are any)."""
+    moment = from_us(us)
+    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
+    if moment.microsecond:
+        text += f".{moment.microsecond:06d}"
+    return text + "Z"
 
 
 def day_number(day: date) -> int:

@@ -21,10 +21,16 @@ def _us(moment: datetime) -> int:
 
 
 def period_bounds(filters: Filters) -> tuple[int, int]:
-    """[first microsecond of the first day, first microsecond after the last day)."""
+    """[first microsecond of the period, first microsecond after it).
+
+    Whole days: midnight of the first day to midnight after the last. A window or
+    "today so far" gives its instants as they were asked for.
+    """
     start = datetime.combine(filters.start, time(), UTC)
     end = datetime.combine(filters.end, time(), UTC) + timedelta(days=1)
-    return _us(start), _us(end)
+    low = _us(start) if filters.since_us is None else filters.since_us
+    high = _us(end) if filters.until_us is None else filters.until_us
+    return low, high
 
 
 def _rate(part: int, whole: int) -> float | None:
@@ -83,6 +89,7 @@ class Oracle:
             "users_inactive": sum(1 for u in directory if u["id"] not in active),
             "activation_rate": _rate(len(activated), len(directory)),
             "active_modules": len({t["module"] for t in self.traces if t["module"]}),
+            "users_activated": len(activated),
         }
 
     # --- runs -------------------------------------------------------------------
@@ -204,12 +211,35 @@ class Oracle:
 
     def scalars(self) -> dict[str, Any]:
         """Every scalar of ``metrics --json`` (costs unrounded)."""
-        return {**self.adoption(), **self.runs(), **self.usage()}
+        adoption = self.adoption()
+        adoption.pop("users_activated")  # behind the activation rate, not a key of its own
+        return {**adoption, **self.runs(), **self.usage()}
+
+
+def expected_headline(ds: Dataset, filters: Filters) -> dict[str, Any]:
+    """The ``metrics --json`` object computed by the oracle: scalars, then sorted lists."""
+    oracle = Oracle(ds, filters)
+    expected = oracle.scalars()
+    expected["cost_usd"] = round(expected["cost_usd"], 6)
+    models = [
+        {"provider": provider, "model": model, **values}
+        for (provider, model), values in oracle.by_model().items()
+    ]
+    models.sort(key=lambda m: (-round(m["cost_usd"], 9), -m["calls"], m["provider"], m["model"]))
+    teams = [{"team": team, **values} for team, values in oracle.by_team().items()]
+    teams.sort(key=lambda t: (-round(t["cost_usd"], 9), -t["traces"], t["team"]))
+    for row in models + teams:
+        row["cost_usd"] = round(row["cost_usd"], 6)
+    expected["by_model"] = models
+    expected["by_team"] = teams
+    return expected
 
 
 def _bucket_of(moment: datetime, grouping: str) -> datetime:
-    """Naive UTC start of the hour / day / ISO week (Monday) / month holding ``moment``."""
+    """Naive UTC start of the 5 minutes / hour / day / ISO week (Monday) / month of ``moment``."""
     day = datetime(moment.year, moment.month, moment.day)
+    if grouping == "5 minutes":
+        return day + timedelta(hours=moment.hour, minutes=moment.minute - moment.minute % 5)
     if grouping == "hour":
         return day + timedelta(hours=moment.hour)
     if grouping == "week":
@@ -220,9 +250,12 @@ def _bucket_of(moment: datetime, grouping: str) -> datetime:
 
 
 def _bucket_starts(filters: Filters) -> list[datetime]:
-    step = timedelta(hours=1) if filters.grouping == "hour" else timedelta(days=1)
-    moment = datetime.combine(filters.start, time())
-    last = datetime.combine(filters.end, time()) + timedelta(days=1)
+    step = {"5 minutes": timedelta(minutes=5), "hour": timedelta(hours=1)}.get(
+        filters.grouping, timedelta(days=1)
+    )
+    low, high = period_bounds(filters)
+    moment = _bucket_of(datetime(1970, 1, 1) + timedelta(microseconds=low), filters.grouping)
+    last = datetime(1970, 1, 1) + timedelta(microseconds=high)
     starts: list[datetime] = []
     while moment < last:
         bucket = _bucket_of(moment, filters.grouping)

@@ -155,6 +155,7 @@ def test_help_explains_filters_and_where_numbers_are_defined(app_env):
     at = signed_in_app("root").run()
     (guide,) = [block for block in at.sidebar.expander if block.label == "How to use"]
     text = " ".join(markdown.value for markdown in guide.markdown)
-    assert "whole UTC days" in text and "METRICS.md" in text
+    assert "whole UTC days" in text and "docs/metrics.md" in text
+    assert "Last hour" in text and "same time of day" in text and "new" in text
     assert "python -m telemetry metrics" in text
     assert "Traces" in text and "python -m telemetry report" in text

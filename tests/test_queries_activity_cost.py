@@ -24,7 +24,7 @@ from telemetry.store import UnknownOrganization
 from tests.conftest import _fresh_postgres_engine
 from tests.edge_case_week import FILTER_CASES, build_edge_case_week, week
 from tests.factories import Dataset
-from tests.metrics_oracle import Oracle
+from tests.metrics_oracle import Oracle, expected_headline
 
 COST_TOLERANCE = 1e-12  # float sums may differ in the last bits between backends
 
@@ -160,30 +160,11 @@ def test_overview_kpis_hold_this_and_the_previous_period(engine, ds):
     assert by_key["users_active"].change == 6 - 2
 
 
-def _expected_headline(ds: Dataset, filters) -> dict:
-    """The ``metrics --json`` object computed by the oracle: scalars, then sorted lists."""
-    oracle = Oracle(ds, filters)
-    expected = oracle.scalars()
-    expected["cost_usd"] = round(expected["cost_usd"], 6)
-    models = [
-        {"provider": provider, "model": model, **values}
-        for (provider, model), values in oracle.by_model().items()
-    ]
-    models.sort(key=lambda m: (-round(m["cost_usd"], 9), -m["calls"], m["provider"], m["model"]))
-    teams = [{"team": team, **values} for team, values in oracle.by_team().items()]
-    teams.sort(key=lambda t: (-round(t["cost_usd"], 9), -t["traces"], t["team"]))
-    for row in models + teams:
-        row["cost_usd"] = round(row["cost_usd"], 6)
-    expected["by_model"] = models
-    expected["by_team"] = teams
-    return expected
-
-
 def test_headline_metrics_agree_with_the_definitions(engine, ds):
     for name, filters in FILTER_CASES.items():
         metrics = headline_metrics(engine, filters)
         assert list(metrics) == list(HEADLINE_KEYS), name
-        expected = _expected_headline(ds, filters)
+        expected = expected_headline(ds, filters)
         assert {k: metrics[k] for k in expected} == expected, name
     metrics = headline_metrics(engine, week(teams=("beta",), environments=("production",)))
     assert metrics["filters"] == {

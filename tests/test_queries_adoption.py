@@ -67,6 +67,7 @@ def test_empty_period_has_no_users_and_no_rate(engine, ds):
         "users_inactive": 0,
         "activation_rate": None,
         "active_modules": 0,
+        "users_activated": 0,
     }
 
 

@@ -53,9 +53,18 @@ def test_trend_figures_of_the_week_and_the_week_before(engine, ds):
 def test_session_time_spans_midnight_and_ignores_running_ends(engine, ds):
     got = _kpis(engine, week())
     # s1 = 54,600 s across midnight, s2 = 30 s, s3 = 45 s (t6 runs, so t5's end is
-    # the latest), s4 = 80 s; t4 and t8 have no session.
-    assert got["session_time_mean_s"] == ((S1_SECONDS + 30 + 45 + 80) / 4, 50)
+    # the latest), s4 = 80 s; t4 and t8 have no session. Sorted: 30, 45, 80, 54,600.
     assert got["session_time_median_s"] == ((45 + 80) / 2, 50)
+    # p90: rank (4 - 1) * 0.9 = 2.7, between 80 and 54,600.
+    assert got["session_time_p90_s"] == (80 + 0.7 * (S1_SECONDS - 80), 50)
+
+
+def test_session_time_mean_is_only_in_the_help_of_the_median(engine, ds):
+    kpis = {kpi.key: kpi for kpi in trends(engine, week()).kpis}
+    assert "session_time_mean_s" not in kpis
+    notes = {note.label: note.value for note in kpis["session_time_median_s"].notes}
+    assert notes["sessions with an end"] == 4
+    assert notes["mean (long sessions dominate it)"] == (S1_SECONDS + 30 + 45 + 80) / 4
 
 
 def test_daily_timeline_counts_each_trace_on_its_start_day(engine, ds):
@@ -137,7 +146,8 @@ def test_empty_period_gives_zeros_and_no_rates(engine, ds):
     got = _kpis(engine, empty)
     assert got["traces"] == (0, 0)
     assert got["error_rate"] == (None, None)
-    assert got["session_time_mean_s"] == (None, None)
+    assert got["session_time_median_s"] == (None, None)
+    assert got["session_time_p90_s"] == (None, None)
     frame = trend_timeline(engine, empty)
     assert len(frame) == 14 and frame["traces"].sum() == 0
 
@@ -159,9 +169,11 @@ def test_trend_figures_agree_with_metrics_json(engine, ds):
         assert stats.tokens == metrics["input_tokens"] + metrics["output_tokens"]
 
 
-@pytest.mark.parametrize("grouping", [Grouping.HOUR, Grouping.WEEK, Grouping.MONTH])
+@pytest.mark.parametrize(
+    "grouping", [Grouping.FIVE_MINUTES, Grouping.HOUR, Grouping.WEEK, Grouping.MONTH]
+)
 def test_trend_totals_are_the_same_whatever_the_grouping(engine, ds, grouping):
-    # Hours read the traces and calls, days/weeks/months the daily rollups: same figures.
+    # Hours and 5 minutes read the traces and calls, days/weeks/months the daily rollups.
     got = _kpis(engine, week(grouping=grouping))
     assert got["traces"] == (8, 2)
     assert got["users_active"] == (3, 2)
@@ -170,5 +182,5 @@ def test_trend_totals_are_the_same_whatever_the_grouping(engine, ds, grouping):
     assert got["timeouts"] == (1, 0)
     assert got["input_tokens"] == (1000 + 500 + 2000 + 300 + 800 + 100 + 400, 100)
     assert got["cache_read_tokens"] == (400 + 600, 0)
-    assert got["session_time_mean_s"] == ((S1_SECONDS + 30 + 45 + 80) / 4, 50)
     assert got["session_time_median_s"] == ((45 + 80) / 2, 50)
+    assert got["session_time_p90_s"] == (80 + 0.7 * (S1_SECONDS - 80), 50)

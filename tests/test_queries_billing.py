@@ -10,12 +10,13 @@ t5 0.03, t7 0.04 + 0.001 (embedding), t8 0.01 (no user), t12 0.005; t11's call
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 from sqlalchemy import func, select
 
 from telemetry.accounts import ADMIN, MANAGER, Account
+from telemetry.filters import Filters
 from telemetry.models import AuditEvent, ModelPrice
 from telemetry.price_admin import PriceChangeRefused, set_price_as
 from telemetry.pricing import Price
@@ -28,9 +29,9 @@ from telemetry.queries import (
     unpriced_models,
     usage_totals,
 )
-from telemetry.queries.billing import NO_USER, OTHER_MODELS
+from telemetry.queries.billing import NO_USER, OTHER_MODELS, average_monthly_cost
 from telemetry.queries.users import OTHER_TEAM
-from telemetry.timeutil import month_number
+from telemetry.timeutil import month_number, to_us
 from tests.factories import Dataset
 from tests.metrics_oracle import Oracle
 from tests.users_billing_data import ALPHA, BETA, MARCH, build_month
@@ -56,23 +57,47 @@ def ds(engine):
 def test_period_figures_of_march_counted_by_hand(engine, ds):
     period = billing_period(engine, MARCH)
     assert period.cost_usd == pytest.approx(MARCH_COST, abs=COST_TOLERANCE)
-    assert period.months == 1
-    assert period.average_monthly_cost_usd == pytest.approx(MARCH_COST, abs=COST_TOLERANCE)
+    assert period.days == 31
+    # 31 days at March's rate, carried over an average month of 365.25 / 12 days.
+    assert period.average_monthly_cost_usd == pytest.approx(
+        MARCH_COST * 30.4375 / 31, abs=COST_TOLERANCE
+    )
     assert period.traces == 11  # t1-t9, t11, t12
     # openai/gpt-4o, anthropic/claude-sonnet-4, acme/acme-llm, openai/text-embedding-3-small
     assert period.active_models == 4
     assert (period.calls, period.priced_calls, period.priced_share) == (9, 8, 8 / 9)
 
 
-def test_average_monthly_cost_divides_by_the_calendar_months_touched(engine, ds):
+def test_average_monthly_cost_does_not_jump_at_month_boundaries(engine, ds):
+    # 15 February - 31 March: 14 + 31 = 45 days, two calendar months touched.
     period = billing_period(engine, replace(MARCH, start=date(2026, 2, 15)))
-    assert period.months == 2  # 15 February - 31 March touches February and March
+    assert period.days == 45
     assert period.cost_usd == pytest.approx(MARCH_COST + 0.02, abs=COST_TOLERANCE)
     assert period.average_monthly_cost_usd == pytest.approx(
-        (MARCH_COST + 0.02) / 2, abs=COST_TOLERANCE
+        (MARCH_COST + 0.02) / (45 / 30.4375), abs=COST_TOLERANCE
     )
+    # 28 February - 1 April touches three months in 33 days: no division by 3.
     three = billing_period(engine, replace(MARCH, start=date(2026, 2, 28), end=date(2026, 4, 1)))
-    assert three.months == 3
+    cost = MARCH_COST + 0.2  # t11's call on 1 April; February 28th has none
+    assert three.days == 33
+    assert three.average_monthly_cost_usd == pytest.approx(
+        cost / (33 / 30.4375), abs=COST_TOLERANCE
+    )
+    # A 30-day period costing $257.15 (the issue's case) is $260.90 a month, not $128.57.
+    assert round(average_monthly_cost(257.15, 30), 2) == 260.90
+
+
+def test_average_monthly_cost_of_a_sub_day_window_uses_fractional_days(engine, ds):
+    # 6 March 00:00-12:00 holds t4's unpriced call only; 3 March 06:00-18:00 holds t2.
+    start = to_us(datetime(2026, 3, 3, 6))
+    half_day = Filters.window(start, start + 12 * 3_600_000_000, org=MARCH.org)
+    period = billing_period(engine, half_day)
+    expected = Oracle(ds, half_day).usage()["cost_usd"]
+    assert period.days == 0.5
+    assert period.cost_usd == pytest.approx(expected, abs=COST_TOLERANCE)
+    assert period.average_monthly_cost_usd == pytest.approx(
+        expected / (0.5 / 30.4375), abs=COST_TOLERANCE
+    )
 
 
 def test_period_figures_agree_with_the_definitions_under_every_filter(engine, ds):
@@ -80,11 +105,10 @@ def test_period_figures_agree_with_the_definitions_under_every_filter(engine, ds
         oracle = Oracle(ds, filters)
         usage = oracle.usage()
         period = billing_period(engine, filters)
-        months = (filters.end.year - filters.start.year) * 12 + filters.end.month
-        months -= filters.start.month - 1
+        days = (filters.end - filters.start).days + 1
         assert period.cost_usd == pytest.approx(usage["cost_usd"], abs=COST_TOLERANCE), name
         assert period.average_monthly_cost_usd == pytest.approx(
-            usage["cost_usd"] / months, abs=COST_TOLERANCE
+            usage["cost_usd"] * 30.4375 / days, abs=COST_TOLERANCE
         ), name
         assert period.traces == len(oracle.traces), name
         assert period.active_models == len(oracle.by_model()), name

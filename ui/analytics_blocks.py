@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from telemetry import format as fmt
+from telemetry import kpi_text
 from telemetry.db import database_url
 from telemetry.filters import Filters
 from telemetry.queries import Kpi
@@ -23,31 +24,32 @@ DELTA_COLORS = {
     "input_tokens": "off",
     "output_tokens": "off",
     "cache_read_tokens": "off",
-    "session_time_mean_s": "off",
     "session_time_median_s": "off",
+    "session_time_p90_s": "off",
 }
 
 
 def figure_cards(kpis: Sequence[Kpi], filters: Filters, *, rows: Sequence[int] = (6, 5)) -> None:
-    """One card per figure with its change against the previous period of equal length.
+    """One card per figure with its change against the previous period ("new" without data).
 
-    ``rows`` says how many cards go on each row (the last row takes the rest).
+    ``rows`` says how many cards go on each row (the last row takes the rest). The
+    help says the figure's formula with its numbers, and the previous period's.
     """
-    previous = filters.previous()
+    previous = fmt.day_span(filters.previous())
     start = 0
     for index, size in enumerate(rows):
         chunk = kpis[start:] if index == len(rows) - 1 else kpis[start : start + size]
         start += size
         for column, kpi in zip(st.columns(max(size, len(chunk))), chunk, strict=False):
-            change = kpi.change
+            change = kpi_text.change_text(kpi)
+            new = change == kpi_text.NEW
             column.metric(
                 kpi.label,
                 fmt.figure_text(kpi.value, kpi.unit),
-                delta=0 if change == 0 else fmt.figure_change_text(change, kpi.unit),
-                delta_color=DELTA_COLORS.get(kpi.key, "normal"),
-                delta_description=None if change is None else f"vs previous {previous.days} days",
-                help=f"Previous period ({fmt.day_span(previous)}): "
-                f"{fmt.figure_text(kpi.previous, kpi.unit)}.",
+                delta=0 if kpi.change == 0 else change,
+                delta_color="off" if new else DELTA_COLORS.get(kpi.key, "normal"),
+                delta_arrow="off" if new else "auto",
+                help=kpi_text.help_text(kpi, previous),
                 border=True,
             )
 

@@ -59,14 +59,16 @@ def trends(load: Load, filters: Filters, version: int) -> None:
     st.subheader("Against the previous period")
     st.caption(
         f"Per {filters.grouping.value} (UTC): this period as a solid line, the previous "
-        f"{filters.days} days dashed, shifted forward onto the same axis."
+        f"period ({fmt.day_span(filters.previous())}) dashed, shifted forward onto the same axis."
     )
     timeline = found.timeline
     columns = st.columns(3)
     for index, (key, label, unit) in enumerate(queries.TREND_KEYS):
         with columns[index % 3]:
             st.altair_chart(
-                comparison_chart(timeline, key, label, unit, filters.grouping, filters.days),
+                comparison_chart(
+                    timeline, key, label, unit, filters.grouping, filters.previous_offset_us
+                ),
                 width="stretch",
             )
 

@@ -7,6 +7,7 @@ import streamlit as st
 from sqlalchemy import Engine
 
 from telemetry import format as fmt
+from telemetry import kpi_text
 from telemetry.accounts import Account
 from telemetry.filters import Filters
 from telemetry.price_admin import PriceChangeRefused, set_price_as
@@ -53,13 +54,14 @@ def unpriced_warning(calls: int, priced_calls: int, what: str) -> None:
 def period_cards(period: BillingPeriod, filters: Filters) -> None:
     """Total cost, average monthly cost, traces, active models, priced share of the period."""
     priced = fmt.priced_text(period.priced_share)
-    months = f"{period.months} calendar month{'s' * (period.months != 1)}"
     cards = (
         (f"Total cost · {priced}", fmt.dollars(period.cost_usd), "Sum of the period's LLM calls."),
         (
             f"Average monthly cost · {priced}",
             fmt.dollars(period.average_monthly_cost_usd),
-            f"Total cost ÷ {months} the period touches.",
+            kpi_text.average_monthly_help(
+                period.cost_usd, period.days, period.average_monthly_cost_usd
+            ),
         ),
         ("Total traces", fmt.count(period.traces), "Traces started in the period."),
         ("Active models", fmt.count(period.active_models), "Provider + model pairs called."),

@@ -1,4 +1,5 @@
-"""KPI cards: a value, its change against the previous period, and what it means."""
+"""KPI cards: a value, its change against the previous period ("new" when that held no data),
+and help with the formula and the numbers behind it (:mod:`telemetry.kpi_text`)."""
 
 from __future__ import annotations
 
@@ -7,14 +8,14 @@ from collections.abc import Sequence
 import streamlit as st
 
 from telemetry import format as fmt
+from telemetry import kpi_text
 from telemetry.filters import Filters
-from telemetry.queries import HEADLINE_KEYS, Kpi
+from telemetry.queries import Kpi
 
 # Where "up" is bad or neither good nor bad, the delta is coloured accordingly.
 DELTA_COLORS = {"error_rate": "inverse", "cost_usd": "off", "tokens": "off"}
 # Short labels that fit a card; the full meaning is in each card's help.
 SHORT_LABELS = {"tokens": "Tokens"}
-EXTRA_HELP = {"tokens": "input + output tokens of the period's LLM calls (cached input included)"}
 ROWS = (
     ("users_total", "users_active", "users_new", "activation_rate"),
     ("traces", "sessions", "error_rate", "cost_usd", "tokens"),
@@ -44,14 +45,17 @@ def _card(kpi: Kpi, previous: Filters, priced: Kpi | None) -> None:
     label = SHORT_LABELS.get(kpi.key, kpi.label)
     if kpi.key == "cost_usd" and priced is not None and priced.value is not None:
         label = f"{kpi.label} · {_priced_share(priced.value)} priced"
-    change = fmt.change_text(kpi.change, kpi.unit)
+    change = kpi_text.change_text(kpi)
+    new = change == kpi_text.NEW
     st.metric(
         label,
         fmt.value_text(kpi.value, kpi.unit),
-        # A change that rounds to nothing is shown as a grey zero, not a coloured arrow.
+        # A change that rounds to nothing is shown as a grey zero, not a coloured arrow;
+        # "new" (nothing to compare with) is grey and has no arrow.
         delta=0 if change in fmt.NO_CHANGE else change,
-        delta_color=DELTA_COLORS.get(kpi.key, "normal"),
-        help=_help(kpi, previous),
+        delta_color="off" if new else DELTA_COLORS.get(kpi.key, "normal"),
+        delta_arrow="off" if new else "auto",
+        help=kpi_text.help_text(kpi, fmt.day_span(previous)),
         border=True,
     )
 
@@ -61,13 +65,3 @@ def _priced_share(value: float) -> str:
     if 0.99 < value < 1:
         return fmt.percent(value, 1)
     return fmt.percent(value, 0)
-
-
-def _help(kpi: Kpi, previous: Filters) -> str:
-    meaning = HEADLINE_KEYS.get(kpi.key) or EXTRA_HELP.get(kpi.key, "")
-    before = fmt.value_text(kpi.previous, kpi.unit)
-    exact = f" Exact value: {kpi.value:,}." if isinstance(kpi.value, int) else ""
-    return (
-        f"{meaning[:1].upper()}{meaning[1:]}.{exact} "
-        f"Previous period ({fmt.day_span(previous)}): {before}."
-    )

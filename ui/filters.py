@@ -9,25 +9,19 @@ that manager's own teams (none at all for a manager without teams).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, timedelta
+from dataclasses import dataclass, replace
+from datetime import timedelta
 
 import streamlit as st
 
+from telemetry import format as fmt
 from telemetry.accounts import Account
 from telemetry.db import DEFAULT_ORG, database_url
 from telemetry.demo import DEMO_ORG
 from telemetry.filters import Filters
-from ui import cache
-from ui.periods import (
-    CUSTOM,
-    DEFAULT_PRESET,
-    GROUPINGS,
-    PRESETS,
-    preset_range,
-    resolve_grouping,
-    utc_today,
-)
+from telemetry.timeutil import day_of_number, day_of_us
+from ui import cache, periods
+from ui.periods import CUSTOM, DEFAULT_PRESET, GROUPINGS, PRESETS
 
 _VIEW_KEY = "_telemetry_view"
 _LINK_READ_KEY = "_telemetry_link_read"
@@ -116,7 +110,7 @@ def sidebar_filters(account: Account) -> View:
                 "The organization in the link does not exist or is not available to you; "
                 f"showing {org}."
             )
-        start, end, preset = _period_selector(notices)
+        period, preset = _period_selector(notices)
         allowed = _allowed_teams(account, org)
         teams = _team_selector(org, allowed, version_of, asked_teams, link_notices)
         environments = _environment_selector(org, allowed, version_of)
@@ -126,19 +120,23 @@ def sidebar_filters(account: Account) -> View:
             key="group",
             bind=BOUND,
             help="Time buckets of the timelines (weeks start on Monday); automatic picks "
-            "one from the period's length.",
+            "one from the period's length: 5 minutes up to 6 hours, hours up to 2 days, then "
+            "days, weeks and months.",
         )
     if org is None:
         # A manager whose teams are in no existing organization sees nothing.
         notices.append(_no_team_notice(account))
         org, teams = DEFAULT_ORG, ()
-    filters = Filters(
-        start=start,
-        end=end,
+    chosen_grouping = periods.resolve_grouping(grouping, period.length_us)
+    grouping_notice = periods.grouping_notice(grouping, chosen_grouping)
+    if grouping_notice:
+        notices.append(grouping_notice)
+    filters = replace(
+        period,
         org=org,
         teams=teams,
         environments=tuple(environments) or None,
-        grouping=resolve_grouping(grouping, start, end),
+        grouping=chosen_grouping,
     )
     link_notices = _remembered_link_notices(org, teams, link_notices)
     view = View(filters, version_of(org), preset, allowed, (*link_notices, *notices))
@@ -190,29 +188,32 @@ def _org_selector(orgs: list[str], version_of) -> str | None:
     )
 
 
-def _period_selector(notices: list[str]) -> tuple[date, date, str]:
-    today = utc_today()
+def _period_selector(notices: list[str]) -> tuple[Filters, str]:
+    """The chosen period (as Filters of the default organization) and the preset's name."""
+    now = periods.utc_now_us()
     preset = st.selectbox(
         "Period",
         PRESETS,
         index=PRESETS.index(DEFAULT_PRESET),
         key="period",
         bind=BOUND,
-        help="Whole UTC days, today included. Deltas compare with the period of equal length "
-        "just before.",
+        help="Last hour and Last 24 hours end now; Today runs from 00:00 UTC to now; the "
+        "others are whole UTC days, today included. Cards compare with the period just "
+        "before: the same length, and for Today up to the same time of day.",
     )
     if preset == CUSTOM:
+        today = day_of_number(day_of_us(now))
         left, right = st.columns(2)
         start = left.date_input("From", value=today - timedelta(days=29), key="from", bind=BOUND)
         end = right.date_input("To", value=today, key="to", bind=BOUND)
         if end < start:
             notices.append("The period ended before it started; the dates were swapped.")
             start, end = end, start
+        period = Filters(start=start, end=end)
     else:
-        start, end = preset_range(preset, today)
-    days = (end - start).days + 1
-    st.caption(f"{start:%d %b %Y} – {end:%d %b %Y} · {days} day{'s' * (days != 1)}, UTC")
-    return start, end, preset
+        period = periods.preset_filters(preset, now)
+    st.caption(f"{fmt.day_span(period)}, UTC")
+    return period, preset
 
 
 def _allowed_teams(account: Account, org: str | None) -> tuple[str, ...] | None:
@@ -283,15 +284,19 @@ def how_to_use() -> None:
         st.markdown(
             "- **Filters** apply to every page and live in the address bar: copy the link "
             "to share exactly this view.\n"
-            "- **Periods** are whole UTC days, today included. *Last 7 days* is today and "
-            "the six days before; each card compares with the 7 days before that.\n"
+            "- **Periods**: *Last hour* and *Last 24 hours* end now, *Today* runs from "
+            "00:00 UTC to now; the others are whole UTC days, today included (*Last 7 days* "
+            "is today and the six days before). Each card compares with the period just "
+            "before (*Today* up to the same time of day) and reads *new* when that period "
+            "holds no data.\n"
             "- **Teams** and **Environments** left empty mean all of them "
             "(a manager only ever sees their own teams).\n"
             "- **Grouping** sets the timeline buckets; *Automatic* uses hours for a day or "
             "two, days up to three months, then weeks and months.\n"
-            "- **Numbers** follow the definitions in `METRICS.md`; "
-            "`python -m telemetry metrics --org ORG --from DATE --to DATE` prints the same "
-            "figures for the same filters.\n"
+            "- **Numbers** follow the definitions in `docs/metrics.md` (each card's help "
+            "says its formula with the numbers behind it); "
+            "`python -m telemetry metrics --org ORG --from DATE --to DATE` (or `--last 1h`) "
+            "prints the same figures for the same filters.\n"
             "- **Drill down**: *Traces* lists the runs behind a number (links on the other "
             "pages open it pre-filtered) and opens one run step by step; *Sessions* groups "
             "them by conversation; *Live runs* follows the runs still in progress.\n"

@@ -1,4 +1,5 @@
-"""The Reports page's choices: period, billing month, format, and the items of each module.
+"""The Reports page's choices: period (dates, or the last hour / 24 hours), billing month,
+format, and the items of each module.
 
 Plain widgets, not an ``st.form``: the Generate button must know at once
 whether the choices are complete, to disable itself and say why.
@@ -17,15 +18,22 @@ from telemetry.reports.catalog import MODULES, items_of
 from telemetry.reports.model import ReportFormat
 from telemetry.timeutil import month_number
 from ui.billing_view import month_selector
+from ui.periods import LAST_24_HOURS, LAST_HOUR
 
 BILLING = "billing"
 FORMATS = {"PDF": ReportFormat.PDF, "HTML": ReportFormat.HTML}
 ITEMS_KEY = "report_items_{module}"
+DATES = "Dates"
+SPANS = (DATES, LAST_HOUR, LAST_24_HOURS)
 
 
 @dataclass(frozen=True)
 class ReportChoice:
-    """What the form holds; ``problem`` says why a report cannot be generated yet ("" = ready)."""
+    """What the form holds; ``problem`` says why a report cannot be generated yet ("" = ready).
+
+    ``last`` is a sub-day preset ("Last hour", "Last 24 hours") ending when the report
+    is generated, or ``None`` for the days ``start``..``end``.
+    """
 
     start: date | None
     end: date | None
@@ -33,10 +41,28 @@ class ReportChoice:
     items: tuple[str, ...]
     billing_month: int | None
     problem: str
+    last: str | None = None
 
 
 def items_key(module: str) -> str:
     return ITEMS_KEY.format(module=module)
+
+
+def span_input(filters: Filters) -> str | None:
+    """Dates, or the last hour / 24 hours up to the report's generation (the sidebar's own
+    choice when it is one of those); ``None`` for dates."""
+    sidebar = st.session_state.get("period")
+    default = SPANS.index(sidebar) if sidebar in SPANS and filters.is_window else 0
+    chosen = st.radio(
+        "Period",
+        SPANS,
+        index=default,
+        horizontal=True,
+        key=f"report_span_{sidebar}",  # follows the sidebar when it moves
+        label_visibility="collapsed",
+        help="Whole UTC days, or a window ending when the report is generated.",
+    )
+    return None if chosen == DATES else chosen
 
 
 def period_inputs(filters: Filters) -> tuple[date | None, date | None]:
@@ -117,11 +143,16 @@ def billing_month_input(months: list[int], today: date, end: date | None) -> int
     )
 
 
-def problem_of(start: date | None, end: date | None, items: list[str], filters: Filters) -> str:
-    """Why Generate is disabled, for people; "" when the choices are complete."""
-    if start is None or end is None:
+def problem_of(
+    start: date | None, end: date | None, items: list[str], filters: Filters, last: str | None
+) -> str:
+    """Why Generate is disabled, for people; "" when the choices are complete.
+
+    A window ending now (``last``) has no dates to check.
+    """
+    if last is None and (start is None or end is None):
         return "Choose a start and an end date."
-    if end < start:
+    if last is None and end < start:
         return f"The period ends ({end}) before it starts ({start}): choose a later end date."
     if filters.teams == ():
         return "No team is selected for your account, so there is nothing to report."
@@ -138,7 +169,12 @@ def report_choice(
     ``billing_months`` lists the months to offer (called only when Billing is included).
     """
     st.markdown("**1. Period**")
-    start, end = period_inputs(filters)
+    last = span_input(filters)
+    if last is None:
+        start, end = period_inputs(filters)
+    else:
+        start = end = today
+        st.caption(f"{last} up to the moment the report is generated (UTC).")
     month_slot = st.container()  # the billing month, once we know Billing is included
     st.markdown("**2. Format**")
     chosen_format = format_input()
@@ -151,5 +187,5 @@ def report_choice(
     if any(item.startswith(f"{BILLING}.") for item in items):
         with month_slot:
             month = billing_month_input(billing_months(), today, end)
-    problem = problem_of(start, end, items, filters)
-    return ReportChoice(start, end, chosen_format, tuple(items), month, problem)
+    problem = problem_of(start, end, items, filters, last)
+    return ReportChoice(start, end, chosen_format, tuple(items), month, problem, last)

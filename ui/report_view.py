@@ -27,9 +27,10 @@ from telemetry.reports.html import render_html
 from telemetry.reports.model import Report, ReportFormat, ReportRequest
 from telemetry.reports.pdf import render_pdf
 from telemetry.timeutil import from_us, month_start, now_us
+from ui import periods
 from ui.cache import cached_query, get_engine
 from ui.filters import View, team_scope
-from ui.periods import AUTO_GROUPING, automatic_grouping, utc_today
+from ui.periods import AUTO_GROUPING, utc_today
 from ui.report_form import ReportChoice, report_choice
 
 log = logging.getLogger(__name__)
@@ -94,17 +95,27 @@ def draw(view: View, account: Account) -> None:
 
 
 def report_filters(view: View, choice: ReportChoice) -> Filters:
-    """The View's organization, teams and environments over the chosen days.
+    """The View's organization, teams and environments over the chosen days or window.
 
     Teams are intersected with the account's allowed teams once more, so a
     report can never hold another team, whatever reached the View.
     """
     filters = view.filters
     teams = team_scope(list(filters.teams or ()), view.allowed_teams)
-    grouping = filters.grouping
-    if st.session_state.get("group", AUTO_GROUPING) == AUTO_GROUPING:
-        grouping = automatic_grouping(choice.start, choice.end)
-    return replace(filters, start=choice.start, end=choice.end, teams=teams, grouping=grouping)
+    if choice.last is not None:
+        period = periods.preset_filters(choice.last, periods.utc_now_us())
+    else:
+        period = Filters(start=choice.start, end=choice.end)
+    grouping = periods.resolve_grouping(
+        st.session_state.get("group", AUTO_GROUPING), period.length_us
+    )
+    return replace(
+        period,
+        org=filters.org,
+        teams=teams,
+        environments=filters.environments,
+        grouping=grouping,
+    )
 
 
 def size_warning(filters: Filters, version: int) -> None:
@@ -277,7 +288,7 @@ def kept_table(entries: list[ArchivedReport]) -> pd.DataFrame:
             "Generated (UTC)": [f"{from_us(e.generated_at_us):%Y-%m-%d %H:%M}" for e in entries],
             "By": [e.generated_by for e in entries],
             "Organization": [e.org for e in entries],
-            "Period": [f"{e.start} – {e.end}" for e in entries],
+            "Period": [fmt.day_span(e.period) for e in entries],
             "Billing month": [
                 "" if e.billing_month is None else f"{month_start(e.billing_month):%B %Y}"
                 for e in entries

@@ -15,13 +15,14 @@ _VALUE_FORMAT = {"count": ",.0f", "ratio": ".1%", "seconds": ",.0f"}
 
 
 def comparison_chart(
-    timeline: pd.DataFrame, key: str, label: str, unit: str, grouping: Grouping, days: int
+    timeline: pd.DataFrame, key: str, label: str, unit: str, grouping: Grouping, shift_us: int
 ) -> alt.Chart:
     """``key`` per bucket: this period as a solid line, the previous one dashed, moved forward
-    by the period's length so the two lie on the same axis (the tooltip keeps the real date)."""
+    by ``shift_us`` (how far back the previous period lies, ``Filters.previous_offset_us``)
+    so the two lie on the same axis (the tooltip keeps the real date)."""
     frame = timeline[["period", "bucket", key]].rename(columns={key: "value"}).copy()
     frame["shown_at"] = frame["bucket"] + pd.to_timedelta(
-        (frame["period"] == "previous") * days, unit="D"
+        (frame["period"] == "previous") * shift_us, unit="us"
     )
     frame["value"] = pd.to_numeric(frame["value"], errors="coerce")
     value_format = _VALUE_FORMAT.get(unit, ",")

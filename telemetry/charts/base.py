@@ -11,12 +11,14 @@ TRACE_COLOR = "#2563eb"
 USER_COLOR = "#f59e0b"
 # How a time bucket reads in a tooltip, per grouping.
 BUCKET_FORMAT = {
+    Grouping.FIVE_MINUTES: "%d %b %H:%M",
     Grouping.HOUR: "%d %b %H:00",
     Grouping.DAY: "%d %b %Y",
     Grouping.WEEK: "week of %d %b %Y",
     Grouping.MONTH: "%B %Y",
 }
 _AXIS_FORMAT = {
+    Grouping.FIVE_MINUTES: "%H:%M",
     Grouping.HOUR: "%d %b %H:00",
     Grouping.DAY: "%d %b",
     Grouping.WEEK: "%d %b",
@@ -27,7 +29,12 @@ _AXIS_FORMAT = {
 def _bucket_ends(starts: pd.Series, grouping: Grouping) -> pd.Series:
     if grouping == Grouping.MONTH:
         return starts + pd.offsets.MonthBegin(1)
-    step = {Grouping.HOUR: "1h", Grouping.DAY: "1D", Grouping.WEEK: "7D"}[grouping]
+    step = {
+        Grouping.FIVE_MINUTES: "5min",
+        Grouping.HOUR: "1h",
+        Grouping.DAY: "1D",
+        Grouping.WEEK: "7D",
+    }[grouping]
     return starts + pd.Timedelta(step)
 
 
@@ -44,9 +51,12 @@ def _week_ticks(timeline: pd.DataFrame, grouping: Grouping) -> list[alt.DateTime
 
 def activity_chart(timeline: pd.DataFrame, grouping: Grouping) -> alt.LayerChart:
     """Runs per bucket as bars spanning the bucket, active users as a line on their own axis."""
-    label = {Grouping.HOUR: "Hour", Grouping.DAY: "Day", Grouping.WEEK: "Week"}.get(
-        grouping, "Month"
-    )
+    label = {
+        Grouping.FIVE_MINUTES: "5 minutes",
+        Grouping.HOUR: "Hour",
+        Grouping.DAY: "Day",
+        Grouping.WEEK: "Week",
+    }.get(grouping, "Month")
     ends = _bucket_ends(timeline["bucket"], grouping)
     spans = timeline.assign(end=ends, middle=timeline["bucket"] + (ends - timeline["bucket"]) / 2)
     axis = alt.Axis(

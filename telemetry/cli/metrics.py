@@ -8,7 +8,13 @@ import textwrap
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from telemetry.cli.common import add_filter_arguments, check_period, filters_of, open_store
+from telemetry.cli.common import (
+    add_filter_arguments,
+    check_period,
+    filters_of,
+    open_store,
+    window_of,
+)
 from telemetry.queries import HEADLINE_KEYS, headline_metrics
 
 DEFAULT_DAYS = 30
@@ -53,10 +59,13 @@ def _epilog() -> str:
     width = max(len(key) for key in HEADLINE_KEYS)
     lines = [f"  {key:<{width}}  {meaning}" for key, meaning in HEADLINE_KEYS.items()]
     return (
-        "Keys of the JSON object (a public contract; definitions in METRICS.md):\n"
+        "Keys of the JSON object (a public contract; definitions in docs/metrics.md):\n"
         + "\n".join(lines)
         + "\n\nRates are null when their denominator is 0. A trace counts in the period its"
         "\nstart falls in; an LLM call (tokens, cost) in the period of its own start."
+        "\n--last 1h and --last 24h give the same keys over the window ending now: then"
+        "\nfilters.from and filters.to are its UTC instants [from, to) and filters.days its"
+        "\nlength in days (1h = 0.041667)."
         "\nKey order and list order are fixed, so identical stores print identical JSON."
         "\n\nExit status: 0 on success, 2 for an unknown organization, a bad date or"
         "\n--to before --from."
@@ -69,8 +78,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="print the headline numbers of a period (table or --json)",
         description=textwrap.fill(
             "Print adoption, activity, token and cost figures of one organization for a "
-            "period of whole UTC days, optionally restricted to teams and environments. "
-            "Without --from and --to: the last 30 days ending today (UTC). With only "
+            "period of whole UTC days, or for the last hour or 24 hours (--last 1h|24h), "
+            "optionally restricted to teams and environments. "
+            "Without --from, --to or --last: the last 30 days ending today (UTC). With only "
             "--from: from that day up to today. With only --to: the 30 days ending on it.",
             width=80,
         ),
@@ -104,8 +114,10 @@ def period(start: date | None, end: date | None, today: date | None = None) -> t
 
 
 def run_metrics(args: argparse.Namespace) -> int:
-    start, end = period(args.start, args.end)
-    filters = filters_of(args, start, end)
+    filters = window_of(args)
+    if filters is None:
+        start, end = period(args.start, args.end)
+        filters = filters_of(args, start, end)
     metrics = headline_metrics(open_store(), filters)
     if args.json:
         print(json.dumps(metrics, indent=2, ensure_ascii=False))
@@ -143,8 +155,12 @@ def _grid(header: list[str], rows: list[list[str]], text_columns: int = 1) -> li
 def _describe_filters(echo: dict[str, Any]) -> str:
     teams = ", ".join(echo["teams"]) if echo["teams"] is not None else "all"
     environments = ", ".join(echo["environments"]) if echo["environments"] is not None else "all"
+    if isinstance(echo["days"], int):
+        period = f"{echo['from']} .. {echo['to']} ({echo['days']} days, UTC)"
+    else:  # a window: from included, to excluded
+        period = f"{echo['from']} to {echo['to']} (window, to excluded)"
     return (
-        f"Organization {echo['org']}, {echo['from']} .. {echo['to']} ({echo['days']} days, UTC); "
+        f"Organization {echo['org']}, {period}; "
         f"teams: {teams or 'none'}; environments: {environments or 'none'}"
     )
 

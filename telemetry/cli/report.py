@@ -16,11 +16,13 @@ from telemetry.cli.common import (
     check_period,
     filters_of,
     open_store,
+    window_of,
 )
+from telemetry.filters import Filters
 from telemetry.models import Organization
 from telemetry.reports.model import Report, ReportFormat, ReportRequest
 from telemetry.store import org_id, team_names
-from telemetry.timeutil import month_number, now_us
+from telemetry.timeutil import day_of_number, day_of_us, month_number, now_us
 
 ALL_MODULES = ("overview", "analytics", "users", "billing")
 BILLING_MODULE = "billing"
@@ -37,7 +39,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "report",
         help="write a PDF or HTML report of a period (for cron)",
         description=textwrap.fill(
-            "Build a report of one organization for a period of whole UTC days with the "
+            "Build a report of one organization for a period of whole UTC days (--from, "
+            "--to) or for the last hour or 24 hours (--last 1h|24h) with the "
             "same builder as the Reports page, write it to -o PATH and keep a copy in "
             "reports/ (listed on the Reports page for download again). Every item of the "
             "chosen modules is included unless --items names some.",
@@ -47,7 +50,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             """\
             Item keys are "module.item", e.g. overview.kpis; an unknown key is refused
             with the list of known ones. Without --billing-month, a report with Billing
-            items uses the month of --to.
+            items uses the month of --to (with --last: the month the window ends in).
 
             Exit status: 0 when every item was built; 1 when the report was written but
             some items failed (they are named on stderr and marked failed in the
@@ -71,7 +74,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--billing-month",
         type=_month,
         metavar="YYYY-MM",
-        help="month of the Billing module (default: the month of --to)",
+        help="month of the Billing module (default: the month of --to, or of the --last "
+        "window's end)",
     )
     parser.add_argument(
         "--format", required=True, choices=[f.value for f in ReportFormat], help="pdf or html"
@@ -116,18 +120,30 @@ def _names(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 
 
-def run_report(args: argparse.Namespace) -> int:
+def _report_filters(args: argparse.Namespace) -> Filters:
+    """--last [--until], else --from and --to (both required then)."""
+    window = window_of(args)
+    if window is not None:
+        return window
+    if args.start is None or args.end is None:
+        raise CommandError("give --from and --to (days, UTC), or --last 1h|24h")
     check_period(args.start, args.end)
+    return filters_of(args, args.start, args.end)
+
+
+def run_report(args: argparse.Namespace) -> int:
+    filters = _report_filters(args)
     engine = open_store()
     organization_name = _check_filters(engine, args.org, args.teams)
     items = chosen_items(args.modules, args.items)
+    last_day = day_of_number(day_of_us(filters.end_us - 1))
     request = ReportRequest(
-        filters=filters_of(args, args.start, args.end),
+        filters=filters,
         format=ReportFormat(args.format),
         items=items,
         generated_by=args.by or f"{_system_user()} (command line)",
         generated_at_us=now_us(),
-        billing_month=_billing_month(args.billing_month, args.end, items),
+        billing_month=_billing_month(args.billing_month, last_day, items),
         organization_name=organization_name,
     )
     # Imported here: the renderers pull in xhtml2pdf and vl-convert, which every other

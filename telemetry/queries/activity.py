@@ -7,17 +7,11 @@ from dataclasses import dataclass
 import pandas as pd
 from sqlalchemy import Connection, Engine, func, select
 
-from telemetry.filters import Filters, Grouping
+from telemetry.filters import Filters
 from telemetry.models import LlmDaily, Trace, TraceDaily, TraceStatus
 from telemetry.queries.buckets import bucket_numbers, bucket_start
-from telemetry.queries.daily import (
-    day_bucket,
-    llm_daily_where,
-    total,
-    total_cost,
-    total_if,
-    trace_daily_where,
-)
+from telemetry.queries.daily import day_bucket, total, total_cost, total_if
+from telemetry.queries.rollup_scope import daily_grouping, rollup_rows, rollup_where
 from telemetry.queries.scope import (
     Scope,
     cost_key,
@@ -64,20 +58,21 @@ def run_totals(engine: Engine, filters: Filters) -> RunTotals:
         return run_totals_in(conn, resolve_scope(conn, filters))
 
 
-def _traces_with_status(status: TraceStatus):
-    return total_if(TraceDaily.status == str(status), TraceDaily.traces)
+def _traces_with_status(rows, status: TraceStatus):
+    return total_if(rows.status == str(status), rows.traces)
 
 
 def run_totals_in(conn: Connection, scope: Scope) -> RunTotals:
+    rows = rollup_rows(scope, TraceDaily)
     row = conn.execute(
         select(
-            total(TraceDaily.traces),
-            total(TraceDaily.traces_without_session),
-            _traces_with_status(TraceStatus.OK),
-            _traces_with_status(TraceStatus.ERROR),
-            _traces_with_status(TraceStatus.TIMEOUT),
-            _traces_with_status(TraceStatus.RUNNING),
-        ).where(trace_daily_where(scope))
+            total(rows.traces),
+            total(rows.traces_without_session),
+            _traces_with_status(rows, TraceStatus.OK),
+            _traces_with_status(rows, TraceStatus.ERROR),
+            _traces_with_status(rows, TraceStatus.TIMEOUT),
+            _traces_with_status(rows, TraceStatus.RUNNING),
+        ).where(rollup_where(scope, rows))
     ).one()
     traces, without_session, ok, errors, timeouts, running = (int(v) for v in row)
     sessions = session_count_in(conn, scope) if traces > without_session else 0
@@ -109,7 +104,8 @@ def session_count_in(conn: Connection, scope: Scope) -> int:
 
 def trace_count_in(conn: Connection, scope: Scope) -> int:
     """The number of traces started in the scope (from the daily trace rollup)."""
-    query = select(total(TraceDaily.traces)).where(trace_daily_where(scope))
+    rows = rollup_rows(scope, TraceDaily)
+    query = select(total(rows.traces)).where(rollup_where(scope, rows))
     return int(conn.execute(query).scalar_one())
 
 
@@ -127,16 +123,17 @@ def activity_timeline(engine: Engine, filters: Filters) -> pd.DataFrame:
 
 def activity_timeline_in(conn: Connection, scope: Scope) -> pd.DataFrame:
     grouping = scope.filters.grouping
-    if grouping == Grouping.HOUR:  # finer than the daily rollup: read the traces
+    if not daily_grouping(scope):  # finer than the daily rollup: read the traces
         bucket = trace_bucket(grouping, scope.filters).label("bucket")
         query = select(bucket, func.count(), func.count(func.distinct(Trace.user_id))).where(
             trace_where(scope)
         )
     else:  # the user is a rollup key, so distinct users per bucket are exact
-        bucket = day_bucket(TraceDaily.day, grouping, scope.filters).label("bucket")
-        query = select(
-            bucket, total(TraceDaily.traces), func.count(func.distinct(TraceDaily.user_id))
-        ).where(trace_daily_where(scope))
+        rows = rollup_rows(scope, TraceDaily)
+        bucket = day_bucket(rows.day, grouping, scope.filters).label("bucket")
+        query = select(bucket, total(rows.traces), func.count(func.distinct(rows.user_id))).where(
+            rollup_where(scope, rows)
+        )
     rows = conn.execute(query.group_by("bucket")).all()
     found = {int(number): (int(traces), int(users)) for number, traces, users in rows}
     buckets = bucket_numbers(scope.filters)
@@ -165,21 +162,23 @@ def top_agents(engine: Engine, filters: Filters, limit: int = 10) -> pd.DataFram
 
 
 def top_agents_in(conn: Connection, scope: Scope, *, limit: int = 10) -> pd.DataFrame:
+    traces = rollup_rows(scope, TraceDaily)
     runs = conn.execute(
         select(
-            TraceDaily.agent,
-            total(TraceDaily.traces),
-            func.count(func.distinct(TraceDaily.user_id)),
-            _traces_with_status(TraceStatus.ERROR),
-            _traces_with_status(TraceStatus.RUNNING),
+            traces.agent,
+            total(traces.traces),
+            func.count(func.distinct(traces.user_id)),
+            _traces_with_status(traces, TraceStatus.ERROR),
+            _traces_with_status(traces, TraceStatus.RUNNING),
         )
-        .where(trace_daily_where(scope))
-        .group_by(TraceDaily.agent)
+        .where(rollup_where(scope, traces))
+        .group_by(traces.agent)
     ).all()
+    calls = rollup_rows(scope, LlmDaily)
     costs = conn.execute(
-        select(LlmDaily.agent, total_cost(LlmDaily.cost_usd))
-        .where(llm_daily_where(scope))
-        .group_by(LlmDaily.agent)
+        select(calls.agent, total_cost(calls.cost_usd))
+        .where(rollup_where(scope, calls))
+        .group_by(calls.agent)
     ).all()
     by_agent: dict[str, dict] = {}
     for agent, traces, users, errors, running in runs:

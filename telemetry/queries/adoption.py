@@ -9,7 +9,8 @@ from sqlalchemy import Connection, Engine, and_, case, func, or_, select
 
 from telemetry.filters import Filters
 from telemetry.models import TraceDaily, User, UserStatus
-from telemetry.queries.daily import total, trace_daily_where
+from telemetry.queries.daily import total
+from telemetry.queries.rollup_scope import rollup_rows, rollup_where
 from telemetry.queries.scope import (
     Scope,
     count_if,
@@ -39,9 +40,9 @@ class Adoption:
       the period. Defined as ``users_total`` minus the active users *who are in
       users_total* (not minus ``users_active``), so it never goes negative when
       removed users or users of other teams have traces.
-    - ``activation_rate``: users of ``users_total`` whose first trace is before
-      the end of the period's last day, divided by ``users_total``; ``None``
-      when ``users_total`` is 0.
+    - ``users_activated``: users of ``users_total`` whose first trace is before
+      the end of the period; ``activation_rate`` = ``users_activated`` ÷
+      ``users_total``, ``None`` when ``users_total`` is 0.
     - ``active_modules``: distinct non-empty modules (``service.name``) among
       the period's traces.
     """
@@ -52,6 +53,7 @@ class Adoption:
     users_inactive: int
     activation_rate: float | None
     active_modules: int
+    users_activated: int = 0
 
 
 def adoption(engine: Engine, filters: Filters) -> Adoption:
@@ -63,12 +65,11 @@ def adoption(engine: Engine, filters: Filters) -> Adoption:
 def adoption_in(conn: Connection, scope: Scope) -> Adoption:
     """:func:`adoption` on an open connection and a resolved scope."""
     # Module is a key of the daily trace rollup: distinct modules there are the traces'.
+    rows = rollup_rows(scope, TraceDaily)
     modules = conn.execute(
-        select(
-            func.count(
-                func.distinct(case((TraceDaily.module != "", TraceDaily.module), else_=None))
-            )
-        ).where(trace_daily_where(scope))
+        select(func.count(func.distinct(case((rows.module != "", rows.module), else_=None)))).where(
+            rollup_where(scope, rows)
+        )
     ).scalar_one()
     return replace(user_counts_in(conn, scope), active_modules=int(modules))
 
@@ -81,9 +82,10 @@ def user_counts_in(conn: Connection, scope: Scope) -> Adoption:
     per user. ``users_active`` is counted on that join, which is exact because
     every ``trace.user_id`` is a user of the trace's own organization.
     """
+    rows = rollup_rows(scope, TraceDaily)
     active = (
-        select(TraceDaily.user_id.label("user_id"))
-        .where(trace_daily_where(scope), TraceDaily.user_id.is_not(None))
+        select(rows.user_id.label("user_id"))
+        .where(rollup_where(scope, rows), rows.user_id.is_not(None))
         .distinct()
         .subquery("active")
     )
@@ -117,6 +119,7 @@ def user_counts_in(conn: Connection, scope: Scope) -> Adoption:
         users_inactive=users_total - active_in_total,
         activation_rate=ratio(activated, users_total),
         active_modules=0,
+        users_activated=activated,
     )
 
 
@@ -131,14 +134,15 @@ def module_usage(engine: Engine, filters: Filters) -> pd.DataFrame:
 
 
 def module_usage_in(conn: Connection, scope: Scope) -> pd.DataFrame:
+    daily = rollup_rows(scope, TraceDaily)
     rows = conn.execute(
         select(
-            TraceDaily.module.label("module"),
-            total(TraceDaily.traces).label("traces"),
-            func.count(func.distinct(TraceDaily.user_id)).label("users_active"),
+            daily.module.label("module"),
+            total(daily.traces).label("traces"),
+            func.count(func.distinct(daily.user_id)).label("users_active"),
         )
-        .where(trace_daily_where(scope))
-        .group_by(TraceDaily.module)
+        .where(rollup_where(scope, daily))
+        .group_by(daily.module)
     ).all()
     frame = pd.DataFrame(
         [(row.module or NO_MODULE, int(row.traces), int(row.users_active)) for row in rows],

@@ -37,6 +37,8 @@ def _where(org_pk: int, filters: Filters, actor: str | None) -> ColumnElement[bo
         AuditEvent.day >= filters.start_day,
         AuditEvent.day <= filters.end_day,
     ]
+    if not filters.whole_days:  # a window: its instants, not its whole days
+        conditions += [AuditEvent.ts_us >= filters.start_us, AuditEvent.ts_us < filters.end_us]
     if actor is not None:
         conditions.append(AuditEvent.actor == actor)
     return and_(*conditions)

@@ -20,7 +20,8 @@ from telemetry.filters import Filters
 from telemetry.models import CostSource, LlmDaily, Observation, Team, User
 from telemetry.queries.activity import trace_count_in
 from telemetry.queries.costs import cost_by_model_in, usage_totals_in
-from telemetry.queries.daily import llm_daily_where, total, total_cost, total_if
+from telemetry.queries.daily import total, total_cost, total_if
+from telemetry.queries.rollup_scope import rollup_rows, rollup_where
 from telemetry.queries.scope import (
     Scope,
     cost_key,
@@ -29,33 +30,32 @@ from telemetry.queries.scope import (
     resolve_scope,
 )
 from telemetry.queries.users import scoped_team_name
-from telemetry.timeutil import (
-    day_of_number,
-    days_in_month,
-    month_number,
-    month_start,
-    months_touched,
-)
+from telemetry.timeutil import day_of_number, days_in_month, month_number, month_start
 
 NO_USER = "(no user)"
 NO_MODEL = "(no model)"
 OTHER_MODELS = "(other models)"
 USER_COST_LIMIT = 1_000
+# The average length of a month in days (365.25 / 12): a "month" of the average monthly cost.
+DAYS_PER_MONTH = 30.4375
 
 
 @dataclass(frozen=True)
 class BillingPeriod:
     """Cost figures of the sidebar period.
 
-    ``cost_usd`` = total cost of the period's LLM calls; ``months`` = calendar
-    months the period touches; ``average_monthly_cost_usd`` = cost ÷ months;
-    ``traces`` = traces started in the period; ``active_models`` = distinct
+    ``cost_usd`` = total cost of the period's LLM calls; ``days`` = the period's
+    length in days (fractional for a window: the last hour is 1/24);
+    ``average_monthly_cost_usd`` = cost ÷ (days ÷ :data:`DAYS_PER_MONTH`), the
+    cost of an average month (30.4375 days) at the period's rate, so it does not
+    jump when a period crosses a calendar boundary; ``traces`` = traces started
+    in the period; ``active_models`` = distinct
     (provider, model) pairs with at least one call; ``priced_share`` = calls with
     a cost source other than ``unpriced`` ÷ calls (``None`` without calls).
     """
 
     cost_usd: float
-    months: int
+    days: float
     average_monthly_cost_usd: float
     traces: int
     active_models: int
@@ -70,21 +70,26 @@ def billing_period(engine: Engine, filters: Filters) -> BillingPeriod:
         scope = resolve_scope(conn, filters)
         usage = usage_totals_in(conn, scope)
         traces = trace_count_in(conn, scope)
-        models = select(LlmDaily.provider, LlmDaily.model).where(llm_daily_where(scope))
+        calls = rollup_rows(scope, LlmDaily)
+        models = select(calls.provider, calls.model).where(rollup_where(scope, calls))
         active_models = conn.execute(
             select(func.count()).select_from(models.distinct().subquery("models"))
         ).scalar_one()
-    months = months_touched(filters.start, filters.end)
     return BillingPeriod(
         cost_usd=usage.cost_usd,
-        months=months,
-        average_monthly_cost_usd=usage.cost_usd / months,
+        days=filters.length_days,
+        average_monthly_cost_usd=average_monthly_cost(usage.cost_usd, filters.length_days),
         traces=traces,
         active_models=int(active_models),
         calls=usage.generations,
         priced_calls=usage.priced_generations,
         priced_share=usage.priced_share,
     )
+
+
+def average_monthly_cost(cost_usd: float, days: float) -> float:
+    """``cost_usd`` spent over ``days`` days, carried over an average month of 30.4375 days."""
+    return cost_usd / (days / DAYS_PER_MONTH)
 
 
 @dataclass(frozen=True)
@@ -225,18 +230,19 @@ def cost_by_user(engine: Engine, filters: Filters, *, limit: int = USER_COST_LIM
     """The :class:`UserCosts` of ``filters`` (sorted and capped in SQL)."""
     with engine.connect() as conn:
         scope = resolve_scope(conn, filters)
-        unpriced = LlmDaily.cost_source == str(CostSource.UNPRICED)
+        calls = rollup_rows(scope, LlmDaily)
+        unpriced = calls.cost_source == str(CostSource.UNPRICED)
         per_user = (
             select(
-                LlmDaily.user_id.label("user_pk"),
-                total(LlmDaily.calls).label("calls"),
-                total_if(unpriced, LlmDaily.calls).label("unpriced"),
-                total(LlmDaily.input_tokens).label("input_tokens"),
-                total(LlmDaily.output_tokens).label("output_tokens"),
-                total_cost(LlmDaily.cost_usd).label("cost"),
+                calls.user_id.label("user_pk"),
+                total(calls.calls).label("calls"),
+                total_if(unpriced, calls.calls).label("unpriced"),
+                total(calls.input_tokens).label("input_tokens"),
+                total(calls.output_tokens).label("output_tokens"),
+                total_cost(calls.cost_usd).label("cost"),
             )
-            .where(llm_daily_where(scope))
-            .group_by(LlmDaily.user_id)
+            .where(rollup_where(scope, calls))
+            .group_by(calls.user_id)
             .subquery("per_user")
         )
         rows = conn.execute(
@@ -291,10 +297,11 @@ def cost_per_day_by_model(engine: Engine, filters: Filters, *, top: int = 8) -> 
     """
     with engine.connect() as conn:
         scope = resolve_scope(conn, filters)
+        calls = rollup_rows(scope, LlmDaily)
         rows = conn.execute(
-            select(LlmDaily.day, LlmDaily.model, total_cost(LlmDaily.cost_usd))
-            .where(llm_daily_where(scope))
-            .group_by(LlmDaily.day, LlmDaily.model)
+            select(calls.day, calls.model, total_cost(calls.cost_usd))
+            .where(rollup_where(scope, calls))
+            .group_by(calls.day, calls.model)
         ).all()
     totals: dict[str, float] = {}
     for _, model, cost in rows:

@@ -15,7 +15,7 @@ dimension lives:
 Traces by their start, observations by their own start (METRICS.md, "Time").
 With day, week or month buckets every figure is read from the daily rollups
 (``trace_daily``, ``llm_daily``, ``tool_daily``), whose keys hold each dimension;
-hour buckets read the traces and observations themselves.
+hour and 5-minute buckets read the traces and observations themselves.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ from telemetry.queries.adoption import NO_MODULE
 from telemetry.queries.buckets import bucket_numbers, bucket_start
 from telemetry.queries.daily import day_bucket, total, total_if
 from telemetry.queries.observations import observation_bucket, tool_call_where
-from telemetry.queries.rollup_scope import daily_grouping, rollup_where
+from telemetry.queries.rollup_scope import daily_grouping, rollup_rows, rollup_where
 from telemetry.queries.scope import (
     NO_TEAM,
     Scope,
@@ -162,20 +162,20 @@ def _source(scope: Scope, dimension: str, measure: str) -> _Source | None:
 def _daily_source(scope: Scope, dimension: str, measure: str) -> _Source:
     """The same figures from the rollup holding the dimension as a key."""
     if dimension in _TRACE_COLUMNS and measure != "tokens":
-        table = TraceDaily
-        column = getattr(TraceDaily, _TRACE_COLUMNS[dimension])
-        errors = total_if(TraceDaily.status == str(TraceStatus.ERROR), TraceDaily.traces)
-        value = total(TraceDaily.traces) if measure == "runs" else errors
+        rows = rollup_rows(scope, TraceDaily)
+        column = getattr(rows, _TRACE_COLUMNS[dimension])
+        errors = total_if(rows.status == str(TraceStatus.ERROR), rows.traces)
+        value = total(rows.traces) if measure == "runs" else errors
     else:
-        table = ToolDaily if dimension == "tool" else LlmDaily
+        rows = rollup_rows(scope, ToolDaily if dimension == "tool" else LlmDaily)
         name = "tool_name" if dimension == "tool" else _TRACE_COLUMNS.get(dimension, dimension)
-        column = getattr(table, name)
+        column = getattr(rows, name)
         if measure == "tokens":
-            value = total(LlmDaily.input_tokens + LlmDaily.output_tokens)
+            value = total(rows.input_tokens + rows.output_tokens)
         else:
-            value = total(table.calls if measure == "runs" else table.errors)
-    bucket = day_bucket(table.day, scope.filters.grouping, scope.filters)
-    return _Source(rollup_where(scope, table), column, value, bucket)
+            value = total(rows.calls if measure == "runs" else rows.errors)
+    bucket = day_bucket(rows.day, scope.filters.grouping, scope.filters)
+    return _Source(rollup_where(scope, rows), column, value, bucket)
 
 
 def _labels(conn: Connection, scope: Scope, dimension: str, keys: list) -> list[str]:

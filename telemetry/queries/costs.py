@@ -16,13 +16,8 @@ from sqlalchemy import Connection, Engine, func, select
 
 from telemetry.filters import Filters
 from telemetry.models import TOKEN_COLUMNS, CostSource, LlmDaily, Team, TraceDaily
-from telemetry.queries.daily import (
-    llm_daily_where,
-    total,
-    total_cost,
-    total_if,
-    trace_daily_where,
-)
+from telemetry.queries.daily import total, total_cost, total_if
+from telemetry.queries.rollup_scope import rollup_rows, rollup_where
 from telemetry.queries.scope import NO_TEAM, Scope, cost_key, ratio, resolve_scope
 
 
@@ -58,13 +53,14 @@ def usage_totals(engine: Engine, filters: Filters) -> UsageTotals:
 
 
 def usage_totals_in(conn: Connection, scope: Scope) -> UsageTotals:
+    calls = rollup_rows(scope, LlmDaily)
     row = conn.execute(
         select(
-            *(total(getattr(LlmDaily, name)) for name in TOKEN_COLUMNS),
-            total_cost(LlmDaily.cost_usd),
-            total(LlmDaily.calls),
-            total_if(LlmDaily.cost_source != str(CostSource.UNPRICED), LlmDaily.calls),
-        ).where(llm_daily_where(scope))
+            *(total(getattr(calls, name)) for name in TOKEN_COLUMNS),
+            total_cost(calls.cost_usd),
+            total(calls.calls),
+            total_if(calls.cost_source != str(CostSource.UNPRICED), calls.calls),
+        ).where(rollup_where(scope, calls))
     ).one()
     tokens = {name: int(value) for name, value in zip(TOKEN_COLUMNS, row[:5], strict=True)}
     generations, priced = int(row[6]), int(row[7])
@@ -102,17 +98,18 @@ def cost_by_model(engine: Engine, filters: Filters) -> pd.DataFrame:
 
 
 def cost_by_model_in(conn: Connection, scope: Scope) -> pd.DataFrame:
+    calls = rollup_rows(scope, LlmDaily)
     rows = conn.execute(
         select(
-            LlmDaily.provider,
-            LlmDaily.model,
-            total(LlmDaily.calls),
-            *(total(getattr(LlmDaily, name)) for name in TOKEN_COLUMNS[:4]),
-            total_cost(LlmDaily.cost_usd),
-            total_if(LlmDaily.cost_source == str(CostSource.UNPRICED), LlmDaily.calls),
+            calls.provider,
+            calls.model,
+            total(calls.calls),
+            *(total(getattr(calls, name)) for name in TOKEN_COLUMNS[:4]),
+            total_cost(calls.cost_usd),
+            total_if(calls.cost_source == str(CostSource.UNPRICED), calls.calls),
         )
-        .where(llm_daily_where(scope))
-        .group_by(LlmDaily.provider, LlmDaily.model)
+        .where(rollup_where(scope, calls))
+        .group_by(calls.provider, calls.model)
     ).all()
     records = [
         (row[0], row[1], *(int(v) for v in row[2:7]), float(row[7]), int(row[8])) for row in rows
@@ -135,19 +132,21 @@ def by_team(engine: Engine, filters: Filters) -> pd.DataFrame:
 
 
 def by_team_in(conn: Connection, scope: Scope) -> pd.DataFrame:
+    traces = rollup_rows(scope, TraceDaily)
     runs = conn.execute(
         select(
-            TraceDaily.team_id,
-            func.count(func.distinct(TraceDaily.user_id)),
-            total(TraceDaily.traces),
+            traces.team_id,
+            func.count(func.distinct(traces.user_id)),
+            total(traces.traces),
         )
-        .where(trace_daily_where(scope))
-        .group_by(TraceDaily.team_id)
+        .where(rollup_where(scope, traces))
+        .group_by(traces.team_id)
     ).all()
+    calls = rollup_rows(scope, LlmDaily)
     costs = conn.execute(
-        select(LlmDaily.team_id, total_cost(LlmDaily.cost_usd))
-        .where(llm_daily_where(scope))
-        .group_by(LlmDaily.team_id)
+        select(calls.team_id, total_cost(calls.cost_usd))
+        .where(rollup_where(scope, calls))
+        .group_by(calls.team_id)
     ).all()
     names = dict(conn.execute(select(Team.id, Team.name).where(Team.org_id == scope.org_id)).all())
     teams: dict[str, list] = {}

@@ -17,13 +17,15 @@ from telemetry.queries.activity import run_totals_in
 from telemetry.queries.adoption import adoption_in
 from telemetry.queries.costs import by_team_in, cost_by_model_in, usage_totals_in
 from telemetry.queries.scope import resolve_scope
+from telemetry.timeutil import rfc3339
 
 COST_DECIMALS = 6
 
 # Every top-level key, in output order, with its meaning (METRICS.md); the CLI's
 # --help prints this list, so the contract is documented where it is produced.
 HEADLINE_KEYS: dict[str, str] = {
-    "filters": "echo of the request: org, from, to, days, teams, environments (null = all)",
+    "filters": "echo of the request: org, from, to, days, teams, environments (null = all); "
+    "for a window (--last) from/to are UTC instants [from, to) and days its length",
     "users_total": "directory users of the selected teams existing on the last day, not removed",
     "users_active": "distinct users with at least one trace in the period",
     "users_new": "active users whose first trace ever falls in the period",
@@ -60,11 +62,12 @@ def _money(value: float) -> float:
 
 
 def _filters_echo(filters: Filters) -> dict[str, Any]:
+    days = not filters.is_window and filters.whole_days
     return {
         "org": filters.org,
-        "from": filters.start.isoformat(),
-        "to": filters.end.isoformat(),
-        "days": filters.days,
+        "from": filters.start.isoformat() if days else rfc3339(filters.start_us),
+        "to": filters.end.isoformat() if days else rfc3339(filters.end_us),
+        "days": filters.days if days else round(filters.length_days, 6),
         "teams": None if filters.teams is None else list(filters.teams),
         "environments": None if filters.environments is None else list(filters.environments),
     }

@@ -12,15 +12,15 @@ from sqlalchemy import ColumnElement, Select, and_, false, select
 from telemetry.filters import Grouping
 from telemetry.models import Observation, ObservationKind, Trace
 from telemetry.queries.buckets import integer
-from telemetry.queries.scope import Scope, llm_call_where, team_conditions
+from telemetry.queries.scope import Scope, in_period, llm_call_where, team_conditions
+from telemetry.timeutil import US_PER_FIVE_MINUTES
 
 
 def observation_where(scope: Scope, kinds: tuple[str, ...]) -> ColumnElement[bool]:
     """Observations of ``kinds`` started in the period, selected teams and environments."""
     conditions = [
         Observation.org_id == scope.org_id,
-        Observation.start_day >= scope.start_day,
-        Observation.start_day <= scope.end_day,
+        *in_period(scope, Observation.start_day, Observation.start_us),
         Observation.kind.in_([str(kind) for kind in kinds]),
         *team_conditions(scope, Observation.team_id),
     ]
@@ -38,6 +38,8 @@ def tool_call_where(scope: Scope) -> ColumnElement[bool]:
 
 def observation_bucket(grouping: Grouping) -> ColumnElement[int]:
     """The integer bucket of an observation's own start (as ``trace_bucket`` for traces)."""
+    if grouping == Grouping.FIVE_MINUTES:
+        return Observation.start_us // integer(US_PER_FIVE_MINUTES)
     if grouping == Grouping.HOUR:
         return Observation.start_hour
     if grouping == Grouping.WEEK:

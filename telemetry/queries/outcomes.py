@@ -19,7 +19,8 @@ from sqlalchemy import Engine, select
 from telemetry.filters import Filters
 from telemetry.models import Team, TraceDaily
 from telemetry.queries.activity import NO_AGENT
-from telemetry.queries.daily import total, trace_daily_where
+from telemetry.queries.daily import total
+from telemetry.queries.rollup_scope import rollup_rows, rollup_where
 from telemetry.queries.scope import NO_TEAM, resolve_scope
 
 OUTCOMES = ("clean", "revised", "regression")
@@ -43,20 +44,21 @@ def code_and_outcomes(engine: Engine, filters: Filters, *, by: str = "agent") ->
     """
     if by not in GROUPINGS:
         raise ValueError(f"cannot group code and outcomes by {by!r}; use one of {GROUPINGS}")
-    group = TraceDaily.agent if by == "agent" else TraceDaily.team_id
     with engine.connect() as conn:
         scope = resolve_scope(conn, filters)
-        reported = total(TraceDaily.traces_with_code) + total(TraceDaily.traces_with_outcome)
+        daily = rollup_rows(scope, TraceDaily)
+        group = daily.agent if by == "agent" else daily.team_id
+        reported = total(daily.traces_with_code) + total(daily.traces_with_outcome)
         rows = conn.execute(
             select(
                 group,
-                total(TraceDaily.traces_with_code),
-                total(TraceDaily.code_lines_added),
-                total(TraceDaily.code_lines_removed),
-                total(TraceDaily.traces_with_outcome),
-                *(total(getattr(TraceDaily, f"outcome_{outcome}")) for outcome in OUTCOMES),
+                total(daily.traces_with_code),
+                total(daily.code_lines_added),
+                total(daily.code_lines_removed),
+                total(daily.traces_with_outcome),
+                *(total(getattr(daily, f"outcome_{outcome}")) for outcome in OUTCOMES),
             )
-            .where(trace_daily_where(scope))
+            .where(rollup_where(scope, daily))
             .group_by(group)
             .having(reported > 0)  # groups without any report are left out
         ).all()

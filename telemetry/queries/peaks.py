@@ -26,7 +26,7 @@ from telemetry.filters import Filters
 from telemetry.models import TraceHourly
 from telemetry.queries.buckets import integer
 from telemetry.queries.daily import total
-from telemetry.queries.rollup_scope import rollup_where
+from telemetry.queries.rollup_scope import rollup_rows, rollup_where
 from telemetry.queries.scope import resolve_scope
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -48,14 +48,15 @@ def peak_usage(engine: Engine, filters: Filters) -> pd.DataFrame:
     """
     with engine.connect() as conn:
         scope = resolve_scope(conn, filters)
+        hourly = rollup_rows(scope, TraceHourly)
         rows = conn.execute(
             select(
-                _weekday(TraceHourly.day),
-                _hour(TraceHourly.start_hour),
-                total(TraceHourly.traces),
-                total(TraceHourly.input_tokens + TraceHourly.output_tokens),
+                _weekday(hourly.day),
+                _hour(hourly.start_hour),
+                total(hourly.traces),
+                total(hourly.input_tokens + hourly.output_tokens),
             )
-            .where(rollup_where(scope, TraceHourly))
+            .where(rollup_where(scope, hourly))
             .group_by("weekday", "hour")
         ).all()
     found = {(int(day), int(hour)): (int(runs), int(tokens)) for day, hour, runs, tokens in rows}

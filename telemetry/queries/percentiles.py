@@ -1,4 +1,4 @@
-"""Percentiles (p50 = median, p95, p99) per group: defined once, the same on every backend.
+"""Percentiles (p50 = median, p90, p95, p99) per group: defined once, the same on every backend.
 
 Definition: linear interpolation between the two closest ranks, numpy's default
 (``numpy.percentile(values, p)``, Hyndman & Fan type 7). For ``n`` sorted values
@@ -23,7 +23,7 @@ from collections.abc import Iterable, Iterator, Sequence
 import numpy as np
 from sqlalchemy import Connection, Select
 
-P50, P95, P99 = 50, 95, 99
+P50, P90, P95, P99 = 50, 90, 95, 99
 CHUNK_ROWS = 50_000
 
 

@@ -33,13 +33,7 @@ from telemetry.models import (
 )
 from telemetry.queries.activity import NO_AGENT
 from telemetry.queries.costs import usage_totals_in
-from telemetry.queries.daily import (
-    llm_daily_where,
-    total,
-    total_cost,
-    total_if,
-    trace_daily_where,
-)
+from telemetry.queries.daily import total, total_cost, total_if
 from telemetry.queries.observations import (
     llm_call_durations,
     trace_duration_us,
@@ -51,7 +45,7 @@ from telemetry.queries.percentiles import (
     interpolate,
     sorted_values_by_group,
 )
-from telemetry.queries.rollup_scope import rollup_where
+from telemetry.queries.rollup_scope import rollup_rows, rollup_where
 from telemetry.queries.scope import (
     Scope,
     cost_key,
@@ -65,9 +59,9 @@ NO_TOOL = "(no tool name)"
 US_PER_MS = 1000
 
 
-def _with_status(table, status: TraceStatus):
-    """How many traces of ``table`` (a trace rollup) have ``status``."""
-    return total_if(table.status == str(status), table.traces)
+def _with_status(rows, status: TraceStatus):
+    """How many traces of ``rows`` (a trace rollup) have ``status``."""
+    return total_if(rows.status == str(status), rows.traces)
 
 
 def _mean_ms(total_us: int, count: int) -> float | None:
@@ -106,19 +100,21 @@ def run_statistics(engine: Engine, filters: Filters) -> RunStatistics:
     """The :class:`RunStatistics` of ``filters``."""
     with engine.connect() as conn:
         scope = resolve_scope(conn, filters)
+        traces = rollup_rows(scope, TraceDaily)
         row = conn.execute(
             select(
-                total(TraceDaily.traces),
-                _with_status(TraceDaily, TraceStatus.RUNNING),
-                _with_status(TraceDaily, TraceStatus.OK),
-                _with_status(TraceDaily, TraceStatus.TIMEOUT),
-                total(TraceDaily.timed_traces),
-                total(TraceDaily.duration_us_sum),
-            ).where(trace_daily_where(scope))
+                total(traces.traces),
+                _with_status(traces, TraceStatus.RUNNING),
+                _with_status(traces, TraceStatus.OK),
+                _with_status(traces, TraceStatus.TIMEOUT),
+                total(traces.timed_traces),
+                total(traces.duration_us_sum),
+            ).where(rollup_where(scope, traces))
         ).one()
         usage = usage_totals_in(conn, scope)
+        tools = rollup_rows(scope, ToolDaily)
         tool_calls = conn.execute(
-            select(total(ToolDaily.calls)).where(rollup_where(scope, ToolDaily))
+            select(total(tools.calls)).where(rollup_where(scope, tools))
         ).scalar_one()
     traces, running, ok, timeouts, timed, total_us = (int(value) for value in row)
     finished = traces - running
@@ -147,15 +143,16 @@ def commands(engine: Engine, filters: Filters) -> pd.DataFrame:
     """
     with engine.connect() as conn:
         scope = resolve_scope(conn, filters)
+        daily = rollup_rows(scope, CommandDaily)
         rows = conn.execute(
             select(
-                CommandDaily.name,
-                total(CommandDaily.traces),
-                _with_status(CommandDaily, TraceStatus.RUNNING),
-                _with_status(CommandDaily, TraceStatus.ERROR),
+                daily.name,
+                total(daily.traces),
+                _with_status(daily, TraceStatus.RUNNING),
+                _with_status(daily, TraceStatus.ERROR),
             )
-            .where(rollup_where(scope, CommandDaily))
-            .group_by(CommandDaily.name)
+            .where(rollup_where(scope, daily))
+            .group_by(daily.name)
         ).all()
         durations = select(Trace.name.label("name"), trace_duration_us().label("us")).where(
             trace_where(scope)
@@ -202,34 +199,37 @@ def agent_runs(engine: Engine, filters: Filters) -> pd.DataFrame:
 
 
 def _agent_runs(conn: Connection, scope: Scope) -> pd.DataFrame:
+    traces = rollup_rows(scope, TraceDaily)
     runs = conn.execute(
         select(
-            TraceDaily.agent,
-            total(TraceDaily.traces),
-            _with_status(TraceDaily, TraceStatus.RUNNING),
-            _with_status(TraceDaily, TraceStatus.OK),
-            total(TraceDaily.timed_traces),
-            total(TraceDaily.duration_us_sum),
+            traces.agent,
+            total(traces.traces),
+            _with_status(traces, TraceStatus.RUNNING),
+            _with_status(traces, TraceStatus.OK),
+            total(traces.timed_traces),
+            total(traces.duration_us_sum),
         )
-        .where(trace_daily_where(scope))
-        .group_by(TraceDaily.agent)
+        .where(rollup_where(scope, traces))
+        .group_by(traces.agent)
     ).all()
     # The session is a key of session_daily, so its distinct values per agent are exact.
+    per_session = rollup_rows(scope, SessionDaily)
     sessions = dict(
         conn.execute(
-            select(SessionDaily.agent, func.count(func.distinct(SessionDaily.session_id)))
-            .where(rollup_where(scope, SessionDaily))
-            .group_by(SessionDaily.agent)
+            select(per_session.agent, func.count(func.distinct(per_session.session_id)))
+            .where(rollup_where(scope, per_session))
+            .group_by(per_session.agent)
         ).all()
     )
+    calls = rollup_rows(scope, LlmDaily)
     usage = conn.execute(
         select(
-            LlmDaily.agent,
-            total(LlmDaily.input_tokens) + total(LlmDaily.output_tokens),
-            total_cost(LlmDaily.cost_usd),
+            calls.agent,
+            total(calls.input_tokens) + total(calls.output_tokens),
+            total_cost(calls.cost_usd),
         )
-        .where(llm_daily_where(scope))
-        .group_by(LlmDaily.agent)
+        .where(rollup_where(scope, calls))
+        .group_by(calls.agent)
     ).all()
     durations = sorted_values_by_group(
         conn, select(Trace.agent, trace_duration_us()).where(trace_where(scope)), 1
@@ -276,17 +276,18 @@ def tool_runs(engine: Engine, filters: Filters) -> pd.DataFrame:
     """
     with engine.connect() as conn:
         scope = resolve_scope(conn, filters)
+        tools = rollup_rows(scope, ToolDaily)
         rows = conn.execute(
             select(
-                ToolDaily.tool_type,
-                ToolDaily.tool_name,
-                total(ToolDaily.calls),
-                total(ToolDaily.errors),
-                total(ToolDaily.timed_calls),
-                total(ToolDaily.duration_us_sum),
+                tools.tool_type,
+                tools.tool_name,
+                total(tools.calls),
+                total(tools.errors),
+                total(tools.timed_calls),
+                total(tools.duration_us_sum),
             )
-            .where(rollup_where(scope, ToolDaily))
-            .group_by(ToolDaily.tool_type, ToolDaily.tool_name)
+            .where(rollup_where(scope, tools))
+            .group_by(tools.tool_type, tools.tool_name)
         ).all()
     records = [
         (
@@ -337,23 +338,24 @@ def model_runs(engine: Engine, filters: Filters) -> pd.DataFrame:
     """
     with engine.connect() as conn:
         scope = resolve_scope(conn, filters)
+        calls = rollup_rows(scope, LlmDaily)
         rows = conn.execute(
             select(
-                LlmDaily.provider,
-                LlmDaily.model,
-                total(LlmDaily.calls),
-                total(LlmDaily.errors),
-                total(LlmDaily.timed_calls),
-                total(LlmDaily.duration_us_sum),
-                total(LlmDaily.input_tokens),
-                total(LlmDaily.output_tokens),
-                total(LlmDaily.cache_read_tokens),
-                total(LlmDaily.timed_output_tokens),
-                total_cost(LlmDaily.cost_usd),
-                total_if(LlmDaily.cost_source == str(CostSource.UNPRICED), LlmDaily.calls),
+                calls.provider,
+                calls.model,
+                total(calls.calls),
+                total(calls.errors),
+                total(calls.timed_calls),
+                total(calls.duration_us_sum),
+                total(calls.input_tokens),
+                total(calls.output_tokens),
+                total(calls.cache_read_tokens),
+                total(calls.timed_output_tokens),
+                total_cost(calls.cost_usd),
+                total_if(calls.cost_source == str(CostSource.UNPRICED), calls.calls),
             )
-            .where(llm_daily_where(scope))
-            .group_by(LlmDaily.provider, LlmDaily.model)
+            .where(rollup_where(scope, calls))
+            .group_by(calls.provider, calls.model)
         ).all()
         percentiles = grouped_percentiles(conn, llm_call_durations(scope), 2, (P50, P95))
     records = [_model_record(row, percentiles.get((row[0], row[1]), {})) for row in rows]

@@ -3,7 +3,9 @@
 The rules, in one place (METRICS.md, "Time"):
 
 - A trace belongs to the period its start falls in: ``trace.start_day`` within
-  ``[filters.start_day, filters.end_day]``; it matches the team filter by
+  ``[filters.start_day, filters.end_day]``, and for a period that is not whole
+  days (a window, "today so far") also ``trace.start_us`` within
+  ``[filters.start_us, filters.end_us)``; it matches the team filter by
   ``trace.team_id`` and the environment filter by ``trace.environment``.
 - Tokens and cost come from LLM calls only (``LLM_CALL_KINDS``: agent spans
   often repeat their children's usage) and an observation belongs to the period
@@ -37,7 +39,7 @@ from sqlalchemy import (
 from telemetry.filters import Filters, Grouping
 from telemetry.models import LLM_CALL_KINDS, Observation, Team, Trace
 from telemetry.store import org_id
-from telemetry.timeutil import day_number, month_number, month_start
+from telemetry.timeutil import US_PER_FIVE_MINUTES, day_number, month_number, month_start
 
 NO_TEAM = "(no team)"
 
@@ -65,8 +67,13 @@ class Scope:
 
     @property
     def end_us(self) -> int:
-        """Exclusive: the first microsecond after the period's last day."""
+        """Exclusive: the first microsecond after the period."""
         return self.filters.end_us
+
+    @property
+    def whole_days(self) -> bool:
+        """True when the daily rollups answer the period as stored (no partial day)."""
+        return self.filters.whole_days
 
     @property
     def team_filtered(self) -> bool:
@@ -104,7 +111,8 @@ def team_conditions(scope: Scope, team_column) -> list[ColumnElement[bool]]:
     return [team_column.in_(scope.team_ids) if scope.team_ids else false()]
 
 
-def _team_and_environment(scope: Scope, team_column, environment_column) -> list[ColumnElement]:
+def team_and_environment(scope: Scope, team_column, environment_column) -> list[ColumnElement]:
+    """The scope's team and environment conditions on those columns ([] = no filter)."""
     conditions = team_conditions(scope, team_column)
     if scope.environments is not None:
         conditions.append(
@@ -120,13 +128,31 @@ _LLM_KINDS_INLINE = bindparam(
 )
 
 
+def in_period(scope: Scope, day_column, start_column) -> list[ColumnElement[bool]]:
+    """Rows started in the scope's period: its days, and its instants when not whole days.
+
+    The day range stays even for a window: the covering indexes lead with the day.
+    """
+    return [
+        day_column >= scope.start_day,
+        day_column <= scope.end_day,
+        *within_instants(scope, start_column),
+    ]
+
+
+def within_instants(scope: Scope, start_column) -> list[ColumnElement[bool]]:
+    """``start_us`` inside a period with partial days; ``[]`` for whole days (the day suffices)."""
+    if scope.whole_days:
+        return []
+    return [start_column >= scope.start_us, start_column < scope.end_us]
+
+
 def trace_where(scope: Scope) -> ColumnElement[bool]:
     """Traces of the scope: started in the period, selected teams and environments."""
     return and_(
         Trace.org_id == scope.org_id,
-        Trace.start_day >= scope.start_day,
-        Trace.start_day <= scope.end_day,
-        *_team_and_environment(scope, Trace.team_id, Trace.environment),
+        *in_period(scope, Trace.start_day, Trace.start_us),
+        *team_and_environment(scope, Trace.team_id, Trace.environment),
     )
 
 
@@ -134,10 +160,9 @@ def llm_call_where(scope: Scope) -> ColumnElement[bool]:
     """LLM calls of the scope: generations and embeddings started in the period."""
     return and_(
         Observation.org_id == scope.org_id,
-        Observation.start_day >= scope.start_day,
-        Observation.start_day <= scope.end_day,
+        *in_period(scope, Observation.start_day, Observation.start_us),
         Observation.kind.in_(_LLM_KINDS_INLINE),
-        *_team_and_environment(scope, Observation.team_id, Observation.environment),
+        *team_and_environment(scope, Observation.team_id, Observation.environment),
     )
 
 
@@ -150,8 +175,11 @@ def trace_bucket(grouping: Grouping, period: Filters | None = None) -> ColumnEle
     (not bound) so that PostgreSQL sees the same expression in SELECT and GROUP BY.
     Months: given the ``period`` being queried, the month is derived from
     ``start_day`` (see :func:`month_of_day`), which the covering index holds;
-    without it, the ``start_month`` column is read from the table.
+    without it, the ``start_month`` column is read from the table. Five
+    minutes: ``start_us // 300_000_000`` (5-minute periods since the epoch).
     """
+    if grouping == Grouping.FIVE_MINUTES:
+        return Trace.start_us // _integer(US_PER_FIVE_MINUTES)
     if grouping == Grouping.HOUR:
         return Trace.start_hour
     if grouping == Grouping.WEEK:

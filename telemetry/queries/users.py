@@ -32,21 +32,15 @@ from telemetry.models import (
     UserStatus,
 )
 from telemetry.queries.adoption import user_counts_in
-from telemetry.queries.daily import (
-    day_bucket,
-    llm_daily_where,
-    team_and_environment,
-    total,
-    total_cost,
-    total_if,
-    trace_daily_where,
-)
+from telemetry.queries.daily import day_bucket, team_and_environment, total, total_cost, total_if
+from telemetry.queries.rollup_scope import rollup_rows, rollup_where
 from telemetry.queries.scope import (
     Scope,
     ratio,
     resolve_scope,
     team_conditions,
     trace_where,
+    within_instants,
 )
 from telemetry.timeutil import week_number_of_day
 
@@ -107,12 +101,13 @@ def users_header(engine: Engine, filters: Filters) -> UsersHeader:
     """The :class:`UsersHeader` of ``filters``."""
     with engine.connect() as conn:
         scope = resolve_scope(conn, filters)
+        daily = rollup_rows(scope, TraceDaily)
         traces, with_user, users = conn.execute(
             select(
-                total(TraceDaily.traces),
-                total_if(TraceDaily.user_id.is_not(None), TraceDaily.traces),
-                func.count(func.distinct(TraceDaily.user_id)),
-            ).where(trace_daily_where(scope))
+                total(daily.traces),
+                total_if(daily.user_id.is_not(None), daily.traces),
+                func.count(func.distinct(daily.user_id)),
+            ).where(rollup_where(scope, daily))
         ).one()
         users_new = user_counts_in(conn, scope).users_new
     traces, with_user, users = int(traces), int(with_user), int(users)
@@ -187,12 +182,11 @@ def user_companies(engine: Engine, filters: Filters) -> list[str]:
     """The distinct non-empty companies of the listed users, sorted (the company filter)."""
     with engine.connect() as conn:
         scope = resolve_scope(conn, filters)
-        traced = select(TraceDaily.user_id).where(
-            trace_daily_where(scope), TraceDaily.user_id.is_not(None)
+        traces, calls = rollup_rows(scope, TraceDaily), rollup_rows(scope, LlmDaily)
+        traced = select(traces.user_id).where(
+            rollup_where(scope, traces), traces.user_id.is_not(None)
         )
-        called = select(LlmDaily.user_id).where(
-            llm_daily_where(scope), LlmDaily.user_id.is_not(None)
-        )
+        called = select(calls.user_id).where(rollup_where(scope, calls), calls.user_id.is_not(None))
         listed = or_(
             in_directory(scope),
             User.id.in_(traced.distinct()),
@@ -224,16 +218,17 @@ class _Listed:
 
     def __init__(self, scope: Scope) -> None:
         self.scope = scope
+        daily = rollup_rows(scope, TraceDaily)
         self.runs = (
             select(
-                TraceDaily.user_id.label("user_id"),
-                total(TraceDaily.traces).label("traces"),
-                func.min(TraceDaily.day).label("first_day"),
-                func.max(TraceDaily.day).label("last_day"),
-                func.count(func.distinct(TraceDaily.day)).label("active_days"),
+                daily.user_id.label("user_id"),
+                total(daily.traces).label("traces"),
+                func.min(daily.day).label("first_day"),
+                func.max(daily.day).label("last_day"),
+                func.count(func.distinct(daily.day)).label("active_days"),
             )
-            .where(trace_daily_where(scope), TraceDaily.user_id.is_not(None))
-            .group_by(TraceDaily.user_id)
+            .where(rollup_where(scope, daily), daily.user_id.is_not(None))
+            .group_by(daily.user_id)
             .subquery("runs")
         )
         is_error = Trace.status == str(TraceStatus.ERROR)
@@ -247,17 +242,18 @@ class _Listed:
             .group_by(Trace.user_id)
             .subquery("sessions")
         )
-        priced = LlmDaily.cost_source != str(CostSource.UNPRICED)
+        calls = rollup_rows(scope, LlmDaily)
+        priced = calls.cost_source != str(CostSource.UNPRICED)
         self.calls = (
             select(
-                LlmDaily.user_id.label("user_id"),
-                total(LlmDaily.calls).label("calls"),
-                total_if(priced, LlmDaily.calls).label("priced"),
-                total(LlmDaily.input_tokens + LlmDaily.output_tokens).label("tokens"),
-                total_cost(LlmDaily.cost_usd).label("cost"),
+                calls.user_id.label("user_id"),
+                total(calls.calls).label("calls"),
+                total_if(priced, calls.calls).label("priced"),
+                total(calls.input_tokens + calls.output_tokens).label("tokens"),
+                total_cost(calls.cost_usd).label("cost"),
             )
-            .where(llm_daily_where(scope), LlmDaily.user_id.is_not(None))
-            .group_by(LlmDaily.user_id)
+            .where(rollup_where(scope, calls), calls.user_id.is_not(None))
+            .group_by(calls.user_id)
             .subquery("calls")
         )
 
@@ -302,7 +298,9 @@ class _Listed:
         The period's GROUP BY reads only the daily rollup, which holds days but
         not times; the exact time is then looked up among one day's traces per user.
         ``day`` is inside the period, so the period's own day range is left out:
-        with it, SQLite would read all the user's traces of the period instead.
+        with it, SQLite would read all the user's traces of the period instead. A
+        period with partial days keeps its instants (that day's traces outside the
+        window are not the user's first or last of the period).
         """
         scope = self.scope
         return (
@@ -311,6 +309,7 @@ class _Listed:
                 Trace.org_id == scope.org_id,
                 Trace.user_id == User.id,
                 Trace.start_day == day,
+                *within_instants(scope, Trace.start_us),
                 *team_and_environment(scope, Trace.team_id, Trace.environment),
             )
             .scalar_subquery()
@@ -376,11 +375,12 @@ def _activity(conn: Connection, scope: Scope, user_pks: list[int]) -> dict[int, 
     """Traces per bucket of every listed user, from ONE grouped query, zero-filled."""
     if not user_pks:
         return {}
-    bucket = day_bucket(TraceDaily.day, sparkline_grouping(scope), scope.filters).label("bucket")
+    daily = rollup_rows(scope, TraceDaily)
+    bucket = day_bucket(daily.day, sparkline_grouping(scope), scope.filters).label("bucket")
     found = conn.execute(
-        select(TraceDaily.user_id, bucket, total(TraceDaily.traces))
-        .where(trace_daily_where(scope), TraceDaily.user_id.in_(user_pks))
-        .group_by(TraceDaily.user_id, "bucket")
+        select(daily.user_id, bucket, total(daily.traces))
+        .where(rollup_where(scope, daily), daily.user_id.in_(user_pks))
+        .group_by(daily.user_id, "bucket")
     ).all()
     numbers = _bucket_numbers(scope)
     series = {pk: [0] * len(numbers) for pk in user_pks}

@@ -20,6 +20,7 @@ from typing import Any
 
 from telemetry.accounts import Account
 from telemetry.db import PROJECT_ROOT
+from telemetry.filters import Filters
 from telemetry.reports.model import Report, ReportFormat
 from telemetry.timeutil import from_us
 
@@ -54,6 +55,15 @@ class ArchivedReport:
     items: tuple[str, ...]
     failed_items: tuple[str, ...]
     size: int
+    since_us: int | None = None  # a window's start (see Filters); None for whole days
+    until_us: int | None = None
+
+    @property
+    def period(self) -> Filters:
+        """The report's period (organization only, no team or environment)."""
+        return Filters(
+            start=self.start, end=self.end, since_us=self.since_us, until_us=self.until_us
+        )
 
     @property
     def file_name(self) -> str:
@@ -143,6 +153,8 @@ def _entry_of(report: Report, path: Path, size: int) -> ArchivedReport:
         items=tuple(result.key for result in report.results) or request.items,
         failed_items=tuple(result.key for result in report.failed),
         size=size,
+        since_us=filters.since_us,
+        until_us=filters.until_us,
     )
 
 
@@ -164,6 +176,8 @@ def _sidecar_of(entry: ArchivedReport) -> dict[str, Any]:
         "items": list(entry.items),
         "failed_items": list(entry.failed_items),
         "size": entry.size,
+        "since_us": entry.since_us,
+        "until_us": entry.until_us,
     }
 
 
@@ -190,6 +204,8 @@ def _read_sidecar(sidecar: Path) -> ArchivedReport | None:
             items=tuple(str(key) for key in data.get("items", ())),
             failed_items=tuple(str(key) for key in data.get("failed_items", ())),
             size=int(data.get("size", path.stat().st_size)),
+            since_us=_optional_int(data.get("since_us")),
+            until_us=_optional_int(data.get("until_us")),
         )
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
         log.warning("skipping kept report %s: unreadable sidecar (%s)", sidecar, error)

@@ -64,10 +64,6 @@ def timestamp(value: Any) -> str:
     return f"{moment.day} {moment:%b %Y, %H:%M}"
 
 
-def previous_help(filters: Filters, value: str) -> str:
-    return f"Previous period ({fmt.day_span(filters.previous())}): {value}."
-
-
 def line(label: str, value: str, help: str = "", change: str | None = None) -> KpiLine:
     return KpiLine(label=label, value=value, change=change, help=help)
 

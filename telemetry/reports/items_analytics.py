@@ -11,7 +11,7 @@ import altair as alt
 from sqlalchemy import Engine
 
 from telemetry import format as fmt
-from telemetry import queries
+from telemetry import kpi_text, queries
 from telemetry.charts.analytics import comparison_chart, heatmap
 from telemetry.reports import cells, shared
 from telemetry.reports.items_common import Build, table_item
@@ -33,12 +33,13 @@ TREND_COLUMNS = 3
 def trend_figures(engine: Engine, request: ReportRequest) -> tuple[Block, Fidelity]:
     """The Trends tab's cards: the period's totals beside the previous period's."""
     filters = request.filters
+    previous = fmt.day_span(filters.previous())
     lines = tuple(
         cells.line(
             kpi.label,
             fmt.figure_text(kpi.value, kpi.unit),
-            help=cells.previous_help(filters, fmt.figure_text(kpi.previous, kpi.unit)),
-            change=fmt.figure_change_text(kpi.change, kpi.unit),
+            help=kpi_text.help_text(kpi, previous),
+            change=kpi_text.change_text(kpi),
         )
         for kpi in shared.query(queries.trends, engine, filters).kpis
     )
@@ -49,12 +50,12 @@ def trend_charts(engine: Engine, request: ReportRequest) -> tuple[Block, Fidelit
     filters = request.filters
     timeline = shared.query(queries.trends, engine, filters).timeline
     charts = [
-        comparison_chart(timeline, key, label, unit, filters.grouping, filters.days)
+        comparison_chart(timeline, key, label, unit, filters.grouping, filters.previous_offset_us)
         for key, label, unit in queries.TREND_KEYS
     ]
     caption = (
         f"Per {filters.grouping.value} (UTC): this period as a solid line, the previous "
-        f"{filters.days} days dashed, shifted forward onto the same axis."
+        f"period ({fmt.day_span(filters.previous())}) dashed, shifted forward onto the same axis."
     )
     return ChartBlock(alt.concat(*charts, columns=TREND_COLUMNS).to_dict(), caption), EXACT
 

@@ -12,7 +12,7 @@ from datetime import date
 from sqlalchemy import Engine
 
 from telemetry import format as fmt
-from telemetry import queries
+from telemetry import kpi_text, queries
 from telemetry.charts.billing import (
     daily_cost_chart,
     model_cost_chart,
@@ -89,7 +89,6 @@ def month_figures(engine: Engine, request: ReportRequest) -> tuple[Block, Fideli
 def period_figures(engine: Engine, request: ReportRequest) -> tuple[Block, Fidelity]:
     period = shared.query(queries.billing_period, engine, request.filters)
     priced = fmt.priced_text(period.priced_share)
-    months = f"{period.months} calendar month{'s' * (period.months != 1)}"
     lines = (
         cells.line(
             f"Total cost · {priced}", fmt.dollars(period.cost_usd), "Sum of the period's LLM calls."
@@ -97,7 +96,9 @@ def period_figures(engine: Engine, request: ReportRequest) -> tuple[Block, Fidel
         cells.line(
             f"Average monthly cost · {priced}",
             fmt.dollars(period.average_monthly_cost_usd),
-            f"Total cost ÷ {months} the period touches.",
+            kpi_text.average_monthly_help(
+                period.cost_usd, period.days, period.average_monthly_cost_usd
+            ),
         ),
         cells.line("Total traces", fmt.count(period.traces), "Traces started in the period."),
         cells.line(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Engine
 
 from telemetry import format as fmt
-from telemetry import queries
+from telemetry import kpi_text, queries
 from telemetry.charts.base import activity_chart, module_chart
 from telemetry.reports import cells, shared
 from telemetry.reports.items_common import table_item
@@ -25,10 +25,15 @@ TOP_AGENTS = 10
 
 
 def kpis(engine: Engine, request: ReportRequest) -> tuple[Block, Fidelity]:
-    """The Overview's KPI cards, each with its change against the previous period."""
+    """The Overview's KPI cards, each with its change against the previous period.
+
+    Value, change ("new" when the previous period held no data) and help (formula
+    with its numbers) are the dashboard cards' own (:mod:`telemetry.kpi_text`).
+    """
     filters = request.filters
     found = shared.query(queries.overview_kpis, engine, filters)
     priced = next(kpi.value for kpi in found if kpi.key == "priced_share")
+    previous = fmt.day_span(filters.previous())
     lines = []
     for kpi in found:
         label = kpi.label
@@ -38,8 +43,8 @@ def kpis(engine: Engine, request: ReportRequest) -> tuple[Block, Fidelity]:
             cells.line(
                 label,
                 fmt.value_text(kpi.value, kpi.unit),
-                help=cells.previous_help(filters, fmt.value_text(kpi.previous, kpi.unit)),
-                change=fmt.change_text(kpi.change, kpi.unit),
+                help=kpi_text.help_text(kpi, previous),
+                change=kpi_text.change_text(kpi),
             )
         )
     fidelity = cells.environment_fidelity(filters, "Total users and the activation rate")
