@@ -45,10 +45,11 @@ def trends(load: Load, filters: Filters, version: int) -> None:
     found = load(queries.trends)
     kpis = found.kpis
     st.caption(
-        "Totals of the period; each card compares with the previous period of equal length. "
-        "Runs and errors count traces by their start, tokens count LLM calls by their own "
-        "start, session time = latest end − earliest start of a session's runs (median by "
-        "linear interpolation)."
+        f"Totals of the period; each card compares with the previous period "
+        f"({fmt.day_span(filters.previous())}; *new* when it holds no data). Runs and errors "
+        "count traces by their start, tokens count LLM calls by their own start, session "
+        "time = latest end − earliest start of a session's runs, as median and p90 (the "
+        "mean, which a few long sessions dominate, is in the cards' help)."
     )
     blocks.figure_cards(kpis, filters)
     values = {kpi.key: kpi for kpi in kpis}

@@ -221,7 +221,7 @@ ITEMS = (
         "Trends",
         "kpis",
         trend_figures,
-        "Runs, users, errors, tokens, session time against the previous period.",
+        "Runs, users, errors, tokens, session time (median, p90) against the previous period.",
     ),
     _spec(
         "trend_charts",
