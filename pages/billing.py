@@ -7,6 +7,7 @@ import streamlit as st
 from telemetry import format as fmt
 from telemetry import queries
 from telemetry.charts.billing import (
+    cost_bucket_text,
     daily_cost_chart,
     model_cost_chart,
     tokens_chart,
@@ -64,9 +65,12 @@ else:
     st.subheader("Tokens per model")
     st.caption("Input tokens include cached ones; cache read and write are shown apart.")
     st.altair_chart(tokens_chart(models), width="stretch")
-    st.subheader("Cost per day")
-    st.caption(f"Stacked by model (the 8 costliest; the rest together), UTC days · {priced}.")
-    st.altair_chart(daily_cost_chart(load(queries.cost_per_day_by_model)), width="stretch")
+    per = cost_bucket_text(filters.grouping)
+    st.subheader(f"Cost per {per.removeprefix('UTC ')}")
+    st.caption(f"Stacked by model (the 8 costliest; the rest together), per {per} · {priced}.")
+    st.altair_chart(
+        daily_cost_chart(load(queries.cost_per_day_by_model), filters.grouping), width="stretch"
+    )
 
     by_model, by_user = st.tabs(["By Model", "By User"])
     with by_model:

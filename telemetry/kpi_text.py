@@ -52,10 +52,10 @@ def help_text(kpi: Kpi, previous_span: str) -> str:
         text += " " + "; ".join(f"{note.label}: {_number(note)}" for note in kpi.notes) + "."
     if kpi.new:
         return text + (
-            f" The previous period ({previous_span}) holds no data (no run, no LLM call), "
-            "so there is no change to show: new."
+            f" The previous period, {previous_span}, holds no data (no run, no LLM call): "
+            'nothing to compare with, hence "new".'
         )
-    return text + f" Previous period ({previous_span}): {_previous_numbers(kpi)}."
+    return text + f" Previous period, {previous_span}: {_previous_numbers(kpi)}."
 
 
 def days_text(days: float) -> str:

@@ -113,7 +113,7 @@ def _exit_code(argv: list[str]) -> int:
 
 def test_report_of_the_last_24_hours(store, capsys, tmp_path):
     output = tmp_path / "last.html"
-    code, out, err = _run(
+    code, _, err = _run(
         capsys,
         "report",
         "--last",

@@ -92,14 +92,14 @@ def test_every_card_says_its_formula_with_the_numbers_behind_it(engine, ds):
         "= 75.0%."
     )
     # Yesterday's end: ana and bob had run.
-    assert activation.endswith("Previous period (14 Mar 2026 (1 day)): 2 ÷ 4 = 50.0%.")
+    assert activation.endswith("Previous period, 14 Mar 2026 (1 day): 2 ÷ 4 = 50.0%.")
     errors = kpi_text.help_text(kpis["error_rate"], "yesterday")
     assert "runs with status error (1) ÷ finished runs (3) = 33.3%" in errors
     tokens = kpi_text.help_text(kpis["tokens"], "yesterday")
     assert "input tokens (cached included) (300) + output tokens (30) = 330" in tokens
     runs = kpi_text.help_text(kpis["traces"], "yesterday")
     assert runs == (
-        "Runs = runs (traces) started in the period (3). Previous period (yesterday): 2."
+        "Runs = runs (traces) started in the period (3). Previous period, yesterday: 2."
     )
     for kpi in kpis.values():
         assert kpi.terms, f"{kpi.key} has no formula"

@@ -322,3 +322,18 @@ def _assert_same(got, expected) -> None:
         }
     else:
         assert got == expected
+
+
+def test_cost_of_a_sub_day_period_is_per_bucket_of_its_grouping(engine, ds):
+    for grouping, size in ((Grouping.FIVE_MINUTES, 300_000_000), (Grouping.HOUR, US_PER_HOUR)):
+        filters = replace(WINDOWS["last 24 hours"], grouping=grouping)
+        frame = queries.cost_per_day_by_model(engine, filters, top=100)
+        got = {
+            (to_us(row.day.to_pydatetime()), row.model): row.cost_usd for row in frame.itertuples()
+        }
+        expected: dict = defaultdict(float)
+        for call in _calls(ds, filters):
+            expected[(call["start_us"] // size * size, call["model"])] += call["cost_usd"]
+        assert got.keys() == expected.keys(), grouping
+        for key, cost in expected.items():
+            assert got[key] == pytest.approx(cost, abs=COST_TOLERANCE), (grouping, key)

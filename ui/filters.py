@@ -212,8 +212,18 @@ def _period_selector(notices: list[str]) -> tuple[Filters, str]:
         period = Filters(start=start, end=end)
     else:
         period = periods.preset_filters(preset, now)
-    st.caption(f"{fmt.day_span(period)}, UTC")
+    st.caption(_period_caption(period))
     return period, preset
+
+
+def _period_caption(period: Filters) -> str:
+    """``01 Mar 2026 – 30 Mar 2026 · 30 days, UTC``, or a window's times and length."""
+    if period.whole_days and not period.is_window:
+        days = period.days
+        return (
+            f"{period.start:%d %b %Y} – {period.end:%d %b %Y} · {days} day{'s' * (days != 1)}, UTC"
+        )
+    return f"{fmt.day_span(period)}, UTC"
 
 
 def _allowed_teams(account: Account, org: str | None) -> tuple[str, ...] | None:

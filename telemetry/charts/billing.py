@@ -6,6 +6,7 @@ import altair as alt
 import pandas as pd
 
 from telemetry.charts.base import TRACE_COLOR
+from telemetry.filters import SUB_DAY_GROUPINGS, Grouping
 
 TOKEN_KINDS = {
     "input_tokens": "Input (cached included)",
@@ -81,18 +82,32 @@ def tokens_chart(models: pd.DataFrame) -> alt.Chart:
     )
 
 
-def daily_cost_chart(daily: pd.DataFrame) -> alt.Chart:
-    """Cost per UTC day, stacked by model."""
+# The time unit, title and tooltip format of the cost chart's buckets, finer than a day.
+_COST_BUCKETS = {
+    Grouping.FIVE_MINUTES: ("utcyearmonthdatehoursminutes", "5 minutes (UTC)", "%d %b %H:%M"),
+    Grouping.HOUR: ("utcyearmonthdatehours", "Hour (UTC)", "%d %b %H:00"),
+}
+_DAY_BUCKETS = ("utcyearmonthdate", "Day (UTC)", "%a %d %b %Y")
+
+
+def cost_bucket_text(grouping: Grouping) -> str:
+    """What one bar of the cost chart covers: ``UTC day``, ``5 minutes`` or ``hour``."""
+    return str(grouping) if grouping in SUB_DAY_GROUPINGS else "UTC day"
+
+
+def daily_cost_chart(daily: pd.DataFrame, grouping: Grouping = Grouping.DAY) -> alt.Chart:
+    """Cost per UTC day (per 5 minutes or hour for a grouping that fine), stacked by model."""
+    unit, title, tooltip_format = _COST_BUCKETS.get(grouping, _DAY_BUCKETS)
     order = list(dict.fromkeys(daily["model"]))
     return (
         alt.Chart(daily)
         .mark_bar()
         .encode(
-            x=alt.X("utcyearmonthdate(day):T", title="Day (UTC)"),
+            x=alt.X(f"{unit}(day):T", title=title),
             y=alt.Y("sum(cost_usd):Q", title="Cost (USD)", axis=alt.Axis(format="$,.2f")),
             color=alt.Color("model:N", title="Model", sort=order),
             tooltip=[
-                alt.Tooltip("utcyearmonthdate(day):T", title="Day", format="%a %d %b %Y"),
+                alt.Tooltip(f"{unit}(day):T", title=title, format=tooltip_format),
                 alt.Tooltip("model:N", title="Model"),
                 alt.Tooltip("cost_usd:Q", title="Cost", format="$,.4f"),
             ],

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 
 import pandas as pd
 from sqlalchemy import Connection, Engine, func, select
@@ -19,9 +20,11 @@ from sqlalchemy import Connection, Engine, func, select
 from telemetry.filters import Filters
 from telemetry.models import CostSource, LlmDaily, Observation, Team, User
 from telemetry.queries.activity import trace_count_in
+from telemetry.queries.buckets import bucket_start
 from telemetry.queries.costs import cost_by_model_in, usage_totals_in
 from telemetry.queries.daily import total, total_cost, total_if
-from telemetry.queries.rollup_scope import rollup_rows, rollup_where
+from telemetry.queries.observations import observation_bucket
+from telemetry.queries.rollup_scope import daily_grouping, rollup_rows, rollup_where
 from telemetry.queries.scope import (
     Scope,
     cost_key,
@@ -291,32 +294,42 @@ def _user_cost_frame(rows: list) -> pd.DataFrame:
 def cost_per_day_by_model(engine: Engine, filters: Filters, *, top: int = 8) -> pd.DataFrame:
     """Cost per UTC day and model: ``DataFrame[day, model, cost_usd]``, oldest day first.
 
-    The ``top`` costliest models of the period keep their name; the others are
-    summed as ``"(other models)"``. Days without calls are left out. Models are
-    named without their provider (a model name rarely repeats across providers).
+    When the period is grouped finer than a day (the last hour by 5 minutes, the
+    last 24 hours by hour), ``day`` is the start of each such bucket instead, read
+    from the LLM calls themselves. The ``top`` costliest models of the period keep
+    their name; the others are summed as ``"(other models)"``. Buckets without
+    calls are left out. Models are named without their provider (a model name
+    rarely repeats across providers).
     """
     with engine.connect() as conn:
         scope = resolve_scope(conn, filters)
-        calls = rollup_rows(scope, LlmDaily)
-        rows = conn.execute(
-            select(calls.day, calls.model, total_cost(calls.cost_usd))
-            .where(rollup_where(scope, calls))
-            .group_by(calls.day, calls.model)
-        ).all()
+        if daily_grouping(scope):
+            calls = rollup_rows(scope, LlmDaily)
+            query = select(calls.day, calls.model, total_cost(calls.cost_usd)).where(
+                rollup_where(scope, calls)
+            )
+            bucket_of = day_of_number
+        else:
+            bucket = observation_bucket(filters.grouping).label("bucket")
+            query = select(bucket, Observation.model, total_cost(Observation.cost_usd)).where(
+                llm_call_where(scope)
+            )
+            bucket_of = partial(bucket_start, filters.grouping)
+        rows = conn.execute(query.group_by(*query.selected_columns[:2])).all()
     totals: dict[str, float] = {}
     for _, model, cost in rows:
         totals[model or NO_MODEL] = totals.get(model or NO_MODEL, 0.0) + float(cost)
     ranked = sorted(totals, key=lambda name: (-cost_key(totals[name]), name))
     kept = set(ranked[: max(top, 0)])
     cells: dict[tuple[int, str], float] = {}
-    for day, model, cost in rows:
+    for number, model, cost in rows:
         name = model or NO_MODEL
-        key = (int(day), name if name in kept else OTHER_MODELS)
+        key = (int(number), name if name in kept else OTHER_MODELS)
         cells[key] = cells.get(key, 0.0) + float(cost)
     order = {name: index for index, name in enumerate([*ranked[: max(top, 0)], OTHER_MODELS])}
     records = [
-        (pd.Timestamp(day_of_number(day)), name, cost)
-        for (day, name), cost in sorted(cells.items(), key=lambda c: (c[0][0], order[c[0][1]]))
+        (pd.Timestamp(bucket_of(number)), name, cost)
+        for (number, name), cost in sorted(cells.items(), key=lambda c: (c[0][0], order[c[0][1]]))
     ]
     return pd.DataFrame(records, columns=["day", "model", "cost_usd"])
 

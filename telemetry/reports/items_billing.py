@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 from telemetry import format as fmt
 from telemetry import kpi_text, queries
 from telemetry.charts.billing import (
+    cost_bucket_text,
     daily_cost_chart,
     model_cost_chart,
     tokens_chart,
@@ -139,12 +140,13 @@ def tokens(engine: Engine, request: ReportRequest) -> tuple[Block, Fidelity]:
 
 
 def daily_cost(engine: Engine, request: ReportRequest) -> tuple[Block, Fidelity]:
+    grouping = request.filters.grouping
     daily = shared.query(queries.cost_per_day_by_model, engine, request.filters)
     caption = (
-        "Cost per UTC day, stacked by model (the 8 costliest; the rest together) · "
-        f"{_priced(engine, request)}."
+        f"Cost per {cost_bucket_text(grouping)}, stacked by model (the 8 costliest; the rest "
+        f"together) · {_priced(engine, request)}."
     )
-    return ChartBlock(daily_cost_chart(daily).to_dict(), caption), EXACT
+    return ChartBlock(daily_cost_chart(daily, grouping).to_dict(), caption), EXACT
 
 
 MODEL_COLUMNS = {
@@ -227,7 +229,13 @@ ITEMS = (
     _spec("model_costs", "Cost by model", "chart", model_costs_chart, "Cost per model."),
     _spec("top_users", "Top users by cost", "chart", top_users, "The 10 costliest users."),
     _spec("tokens", "Tokens per model", "chart", tokens, "Input, output and cache tokens."),
-    _spec("daily_cost", "Cost per day", "chart", daily_cost, "Cost per UTC day by model."),
+    _spec(
+        "daily_cost",
+        "Cost per day",
+        "chart",
+        daily_cost,
+        "Cost per UTC day by model (per 5 minutes or hour for sub-day periods).",
+    ),
     _spec("by_model", "Cost by model (table)", "table", by_model, "Calls, tokens, cost per model."),
     _spec(
         "by_user",
