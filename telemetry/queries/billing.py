@@ -1,4 +1,4 @@
-"""The Billing page (METRICS.md, "Tokens and cost"): period cost, the billing month and forecast.
+"""The Billing page (docs/metrics.md, "Cost"): period cost, the billing month and forecast.
 
 Costs sum LLM calls (generations and embeddings) by each call's own start,
 under the team and environment filters (:mod:`telemetry.queries.scope`). The

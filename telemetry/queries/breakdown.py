@@ -12,7 +12,7 @@ dimension lives:
 - tool: ``runs`` = tool calls, ``errors`` = tool calls with status ERROR; tools
   have no tokens (the frame is empty).
 
-Traces by their start, observations by their own start (METRICS.md, "Time").
+Traces by their start, observations by their own start (docs/metrics.md, "Time and periods").
 With day, week or month buckets every figure is read from the daily rollups
 (``trace_daily``, ``llm_daily``, ``tool_daily``), whose keys hold each dimension;
 hour and 5-minute buckets read the traces and observations themselves.

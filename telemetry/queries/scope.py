@@ -1,6 +1,6 @@
 """Turn a :class:`Filters` into database ids and the WHERE clauses every query shares.
 
-The rules, in one place (METRICS.md, "Time"):
+The rules, in one place (docs/metrics.md, "Time and periods"):
 
 - A trace belongs to the period its start falls in: ``trace.start_day`` within
   ``[filters.start_day, filters.end_day]``, and for a period that is not whole
