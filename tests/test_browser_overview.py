@@ -20,7 +20,7 @@ import sys
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pytest
 
@@ -221,3 +221,30 @@ def test_manager_sees_only_own_team_whatever_the_url_says(server, page):
         if profile.name != OWN_TEAM:
             assert profile.name not in text, f"{profile.name} reached the manager"
     page.screenshot(path=str(ARTIFACTS / "overview-manager.png"), full_page=True)
+
+
+def shown_window_end(page) -> str:
+    """The end of the sub-day window the sidebar shows, as --until takes it (RFC 3339)."""
+    text = page.get_by_test_id("stSidebar").get_by_text(re.compile(r"\(\d+ h\), UTC")).inner_text()
+    day = re.findall(r"\d{2} \w{3} \d{4}", text)[-1]
+    clock = re.findall(r"\d{2}:\d{2}", text)[-1]
+    moment = datetime.strptime(f"{day} {'00:00' if clock == '24:00' else clock}", "%d %b %Y %H:%M")
+    if clock == "24:00":
+        moment += timedelta(days=1)
+    return moment.strftime("%Y-%m-%dT%H:%M:00Z")
+
+
+def test_last_hour_goes_into_the_url_and_matches_metrics_last_1h(server, page):
+    password = server.wait_for(r"password: (\S+)", 1).group(1)
+    page.goto(server.url)
+    log_in(page, "admin", password)
+    choose(page, "Period", "Last hour")
+    page.get_by_test_id("stSidebar").get_by_text(re.compile(r"\(1 h\), UTC")).wait_for()
+    assert "period=Last+hour" in page.url
+    cards = settled_cards(page)
+    until = shown_window_end(page)
+    args = ["metrics", "--json", "--org", "demo", "--last", "1h", "--until", until]
+    figures = json.loads(cli(server, *args))
+    figures["tokens"] = figures["input_tokens"] + figures["output_tokens"]
+    assert_cards_match(cards, figures)
+    page.screenshot(path=str(ARTIFACTS / "overview-admin-last-hour.png"), full_page=True)
