@@ -222,3 +222,29 @@ def test_a_large_period_warns_before_generating(app_env, reports_dir, monkeypatc
     # 10 traces and 9 LLM calls in the last 30 days.
     assert "about 19 traces and LLM calls" in warning.value
     assert "narrower" in warning.value
+
+
+def test_a_report_of_the_last_hour_from_the_sidebar(app_env, reports_dir, monkeypatch):
+    from ui import periods
+
+    clock = to_us(datetime(2026, 3, 15, 14, 36, 20))
+    monkeypatch.setattr(periods, "utc_now_us", lambda: clock)
+    at = signed_in_app("root", query={"period": "Last hour"}).run()
+    at.switch_page("pages/reports.py").run()
+    assert not at.exception, at.exception
+    (span,) = [radio for radio in at.radio if radio.key.startswith("report_span_")]
+    assert span.value == "Last hour"  # the sidebar's choice
+    assert not at.date_input  # no dates to pick for a window ending now
+    for module in ("analytics", "users", "billing"):
+        at.button(key=f"report_items_{module}_none").click().run()
+    generate(at)
+    (kept,) = kept_files(reports_dir)
+    facts = sidecar(kept)
+    end = to_us(datetime(2026, 3, 15, 14, 37))
+    assert (facts["since_us"], facts["until_us"]) == (end - 3_600_000_000, end)
+    assert "15 Mar 2026, 13:37–14:37 (1 h)" in kept.read_text()
+    assert at.dataframe[-1].value["Period"].tolist() == ["15 Mar 2026, 13:37–14:37 (1 h)"]
+    # Dates again: the date inputs come back.
+    at.radio(key=span.key).set_value("Dates").run()
+    assert not at.exception, at.exception
+    assert len(at.date_input) == 2
