@@ -130,3 +130,11 @@ def test_five_minutes_over_a_long_period_falls_back_to_hours_and_says_so():
     assert grouping == Grouping.HOUR
     assert "up to 7 days" in grouping_notice("5 minutes", grouping)
     assert grouping_notice("Hour", Grouping.HOUR) is None
+
+
+def test_a_window_ending_now_is_the_same_cache_key_for_a_minute_only():
+    at = preset_filters("Last hour", to_us(NOW))  # 14:37:12
+    assert at == preset_filters("Last hour", to_us(datetime(2026, 3, 15, 14, 37, 59, tzinfo=UTC)))
+    later = preset_filters("Last hour", to_us(datetime(2026, 3, 15, 14, 38, 1, tzinfo=UTC)))
+    assert later != at and hash(later) != hash(at)
+    assert later.end_us - at.end_us == 60_000_000

@@ -230,7 +230,7 @@ def test_a_report_of_the_last_hour_from_the_sidebar(app_env, reports_dir, monkey
     clock = to_us(datetime(2026, 3, 15, 14, 36, 20))
     monkeypatch.setattr(periods, "utc_now_us", lambda: clock)
     at = signed_in_app("root", query={"period": "Last hour"}).run()
-    at.switch_page("pages/reports.py").run()
+    at.switch_page("../pages/reports.py").run()
     assert not at.exception, at.exception
     (span,) = [radio for radio in at.radio if radio.key.startswith("report_span_")]
     assert span.value == "Last hour"  # the sidebar's choice

@@ -6,12 +6,13 @@ The clock is pinned at 15 March 2026 14:36:20 UTC (``ui.periods.utc_now_us``), s
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 import pytest
 
 from telemetry import format as fmt
-from telemetry.filters import Filters
+from telemetry.filters import Filters, Grouping
 from telemetry.timeutil import to_us
 from tests.app_support import metric_values, signed_in_app
 from tests.metrics_oracle import Oracle
@@ -98,3 +99,28 @@ def test_cards_say_their_formula_and_read_new_without_data_before(ds):
         "Activation rate = users with a first run by the period's end (5) ÷ total users (6)"
     )
     assert "holds no data" in cards["Activation rate"].help
+
+
+def test_report_kpis_say_what_the_cards_say(ds):
+    from telemetry.reports.items_overview import kpis
+    from telemetry.reports.model import ReportFormat, ReportRequest
+
+    at = signed_in_app("root", query={"period": "Last 24 hours"}).run()
+    request = ReportRequest(
+        filters=replace(LAST_DAY, grouping=Grouping.HOUR),
+        format=ReportFormat.HTML,
+        items=("overview.kpis",),
+        generated_by="root",
+        generated_at_us=CLOCK_US,
+    )
+    block, _ = kpis(ds.engine, request)
+    report = {
+        line.help.split(" = ")[0]: (line.value, line.change, line.help) for line in block.lines
+    }
+    cards = {card.help.split(" = ")[0]: (card.value, card.delta, card.help) for card in at.metric}
+    assert set(cards) <= set(report) and len(cards) == 9
+    for name, (value, delta, help_text) in cards.items():
+        assert value == report[name][0], name
+        assert help_text == report[name][2], name
+        if delta not in ("0", ""):
+            assert delta == report[name][1], name
