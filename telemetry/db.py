@@ -281,3 +281,12 @@ def m013_login_sessions_and_throttle(conn: Connection) -> None:
     # (telemetry.login_throttle): both survive restarts and hold across replicas.
     tables = [models.LoginSession.__table__, models.LoginThrottle.__table__]
     SQLModel.metadata.create_all(conn, tables=tables)
+
+
+@migrations
+def m014_alerts(conn: Connection) -> None:
+    # Alert rules, their states and history, channels, deliveries and budgets
+    # (telemetry.alerts), and the admin settings they read (telemetry.settings).
+    from telemetry.alerts.tables import ALERT_TABLES
+
+    SQLModel.metadata.create_all(conn, tables=[models.AppSetting.__table__, *ALERT_TABLES])

@@ -554,3 +554,14 @@ class LoginThrottle(SQLModel, table=True):
     failures: int = 0
     last_failure_us: int = _big(default=0)
     next_allowed_us: int = _big(default=0)
+
+
+class AppSetting(SQLModel, table=True):
+    """An admin setting kept in the store (public URL, SMTP server...); see telemetry.settings."""
+
+    __tablename__ = "app_setting"
+
+    key: str = Field(primary_key=True, max_length=100)
+    value: str = Field(default="", sa_type=Text)
+    updated_us: int = _big(default=0)
+    updated_by: str = Field(default="", max_length=256)

@@ -10,6 +10,7 @@ Sums are read from the daily rollups (:mod:`telemetry.rollups`).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date
 from functools import partial
@@ -27,6 +28,7 @@ from telemetry.queries.observations import observation_bucket
 from telemetry.queries.rollup_scope import daily_grouping, rollup_rows, rollup_where
 from telemetry.queries.scope import (
     Scope,
+    Subject,
     cost_key,
     llm_call_where,
     ratio,
@@ -122,8 +124,13 @@ class BillingMonth:
     forecast_usd: float | None
 
 
-def billing_month(engine: Engine, filters: Filters, *, month: int, today: date) -> BillingMonth:
-    """The :class:`BillingMonth` ``month`` of ``filters``' organization, teams and environments."""
+def billing_month(
+    engine: Engine, filters: Filters, *, month: int, today: date, subject: Subject | None = None
+) -> BillingMonth:
+    """The :class:`BillingMonth` ``month`` of ``filters``' organization, teams and environments.
+
+    ``subject`` narrows it to one agent, model or user (budgets and alert rules do).
+    """
     first = month_start(month)
     length = days_in_month(first.year, first.month)
     last = first.replace(day=length)
@@ -137,8 +144,8 @@ def billing_month(engine: Engine, filters: Filters, *, month: int, today: date) 
     if elapsed == 0:
         return BillingMonth(month, first, last, False, length, 0, 0.0, 0, 0, None, None)
     with engine.connect() as conn:
-        scope = resolve_scope(conn, filters.with_period(first, first.replace(day=elapsed)))
-        usage = usage_totals_in(conn, scope)
+        period = filters.with_period(first, first.replace(day=elapsed))
+        usage = usage_totals_in(conn, resolve_scope(conn, period, subject))
     in_progress = month == current
     forecast = usage.cost_usd / elapsed * length if in_progress else None
     return BillingMonth(
@@ -154,6 +161,21 @@ def billing_month(engine: Engine, filters: Filters, *, month: int, today: date) 
         priced_share=usage.priced_share,
         forecast_usd=forecast,
     )
+
+
+def run_out_day(month: BillingMonth, budget_usd: float) -> date | None:
+    """The day the month's spending reaches ``budget_usd`` at its daily rate so far.
+
+    METRICS.md: at month-to-date cost ÷ elapsed days per day, the budget is
+    reached on day ``ceil(budget ÷ rate)`` of the month; ``None`` when that falls
+    after the month's last day, when nothing was spent, or for a month not in
+    progress. A budget already spent gives a day on or before today.
+    """
+    if not month.in_progress or month.cost_usd <= 0 or month.elapsed_days <= 0:
+        return None
+    rate = month.cost_usd / month.elapsed_days
+    day = max(1, math.ceil(round(budget_usd / rate, 9)))
+    return month.first_day.replace(day=day) if day <= month.days_in_month else None
 
 
 def billing_months(engine: Engine, filters: Filters, *, today: date) -> list[int]:
@@ -332,6 +354,31 @@ def cost_per_day_by_model(engine: Engine, filters: Filters, *, top: int = 8) -> 
         for (number, name), cost in sorted(cells.items(), key=lambda c: (c[0][0], order[c[0][1]]))
     ]
     return pd.DataFrame(records, columns=["day", "model", "cost_usd"])
+
+
+def daily_cost(engine: Engine, filters: Filters, subject: Subject | None = None) -> pd.DataFrame:
+    """Cost per UTC day of the period: ``DataFrame[day, cost_usd]``, every day, oldest first.
+
+    The same LLM calls as :func:`billing_period`'s total (narrowed to ``subject``
+    when given), so the days add up to it; days without calls are 0.
+    """
+    with engine.connect() as conn:
+        scope = resolve_scope(conn, filters, subject)
+        calls = rollup_rows(scope, LlmDaily)
+        found = dict(
+            conn.execute(
+                select(calls.day, total_cost(calls.cost_usd))
+                .where(rollup_where(scope, calls))
+                .group_by(calls.day)
+            ).all()
+        )
+    days = range(filters.start_day, filters.end_day + 1)
+    return pd.DataFrame(
+        {
+            "day": [pd.Timestamp(day_of_number(day)) for day in days],
+            "cost_usd": [float(found.get(day, 0.0)) for day in days],
+        }
+    )
 
 
 def unpriced_models(engine: Engine, filters: Filters) -> pd.DataFrame:

@@ -18,7 +18,7 @@ from telemetry.filters import Filters
 from telemetry.models import TOKEN_COLUMNS, CostSource, LlmDaily, Team, TraceDaily
 from telemetry.queries.daily import total, total_cost, total_if
 from telemetry.queries.rollup_scope import rollup_rows, rollup_where
-from telemetry.queries.scope import NO_TEAM, Scope, cost_key, ratio, resolve_scope
+from telemetry.queries.scope import NO_TEAM, Scope, Subject, cost_key, ratio, resolve_scope
 
 
 @dataclass(frozen=True)
@@ -46,10 +46,10 @@ class UsageTotals:
         return self.input_tokens + self.output_tokens
 
 
-def usage_totals(engine: Engine, filters: Filters) -> UsageTotals:
-    """The :class:`UsageTotals` of ``filters``: one aggregate over LLM calls."""
+def usage_totals(engine: Engine, filters: Filters, subject: Subject | None = None) -> UsageTotals:
+    """The :class:`UsageTotals` of ``filters`` (narrowed to ``subject``): one aggregate."""
     with engine.connect() as conn:
-        return usage_totals_in(conn, resolve_scope(conn, filters))
+        return usage_totals_in(conn, resolve_scope(conn, filters, subject))
 
 
 def usage_totals_in(conn: Connection, scope: Scope) -> UsageTotals:

@@ -12,7 +12,13 @@ from sqlalchemy import ColumnElement, Select, and_, false, select
 from telemetry.filters import Grouping
 from telemetry.models import Observation, ObservationKind, Trace
 from telemetry.queries.buckets import integer
-from telemetry.queries.scope import Scope, in_period, llm_call_where, team_conditions
+from telemetry.queries.scope import (
+    Scope,
+    in_period,
+    llm_call_where,
+    subject_conditions,
+    team_conditions,
+)
 from telemetry.timeutil import US_PER_FIVE_MINUTES
 
 
@@ -23,6 +29,7 @@ def observation_where(scope: Scope, kinds: tuple[str, ...]) -> ColumnElement[boo
         *in_period(scope, Observation.start_day, Observation.start_us),
         Observation.kind.in_([str(kind) for kind in kinds]),
         *team_conditions(scope, Observation.team_id),
+        *subject_conditions(scope, Observation),
     ]
     if scope.environments is not None:
         conditions.append(

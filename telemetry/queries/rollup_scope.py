@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, select, union_all
 
 from telemetry.filters import SUB_DAY_GROUPINGS
-from telemetry.queries.scope import Scope, team_and_environment
+from telemetry.queries.scope import Scope, subject_conditions, team_and_environment
 from telemetry.rollup_tables import ROLLUPS, Rollup
 from telemetry.timeutil import US_PER_DAY, day_of_us
 
@@ -110,6 +110,7 @@ def rollup_where(scope: Scope, rows: Any) -> ColumnElement[bool]:
         rows.day >= scope.start_day,
         rows.day <= scope.end_day,
         *team_and_environment(scope, rows.team_id, rows.environment),
+        *subject_conditions(scope, rows),
     )
 
 

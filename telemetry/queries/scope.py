@@ -16,6 +16,10 @@ The rules, in one place (docs/metrics.md, "Time and periods"):
 - ``Filters.teams`` / ``Filters.environments``: ``None`` = no restriction, an
   empty tuple = nothing. A team name that does not exist matches nothing;
   rows with no team are left out whenever a team filter is active.
+- A :class:`Subject` (optional) narrows further to one agent, model and/or end
+  user, on the row's own ``agent``, ``model`` and ``user_id`` columns. Traces
+  have no model: a model subject applies to LLM-call figures only, and a query
+  over rows without the column refuses it (``ValueError``) rather than ignore it.
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ from sqlalchemy import (
 )
 
 from telemetry.filters import Filters, Grouping
-from telemetry.models import LLM_CALL_KINDS, Observation, Team, Trace
+from telemetry.models import LLM_CALL_KINDS, Observation, Team, Trace, User
 from telemetry.store import org_id
 from telemetry.timeutil import US_PER_FIVE_MINUTES, day_number, month_number, month_start
 
@@ -45,13 +49,34 @@ NO_TEAM = "(no team)"
 
 
 @dataclass(frozen=True)
+class Subject:
+    """One agent, model and/or end user (external id) to narrow a scope to; ``None`` = any.
+
+    Alert rules, budgets and exports use it; the sidebar filters do not.
+    """
+
+    agent: str | None = None
+    model: str | None = None
+    user: str | None = None
+
+    def __bool__(self) -> bool:
+        return any(value is not None for value in (self.agent, self.model, self.user))
+
+
+@dataclass(frozen=True)
 class Scope:
-    """A resolved :class:`Filters`: organization id, team ids and the period as buckets."""
+    """A resolved :class:`Filters`: organization id, team ids and the period as buckets.
+
+    ``subject`` and ``user_pk`` (the subject's user as a database id, ``None``
+    when that user does not exist) narrow it further; see :func:`subject_conditions`.
+    """
 
     filters: Filters
     org_id: int
     team_ids: tuple[int, ...] | None
     environments: tuple[str, ...] | None
+    subject: Subject | None = None
+    user_pk: int | None = None
 
     @property
     def start_day(self) -> int:
@@ -80,20 +105,22 @@ class Scope:
         return self.team_ids is not None
 
 
-def resolve_scope(engine: Engine | Connection, filters: Filters) -> Scope:
-    """Look up the organization and team ids of ``filters``.
+def resolve_scope(
+    engine: Engine | Connection, filters: Filters, subject: Subject | None = None
+) -> Scope:
+    """Look up the organization and team ids of ``filters`` (and the user of ``subject``).
 
     Raises :class:`telemetry.store.UnknownOrganization` (a ``LookupError`` naming
     the known organizations) when the organization does not exist. Unknown team
-    names are dropped: they match nothing.
+    names are dropped: they match nothing; so does an unknown subject user.
     """
     if isinstance(engine, Connection):
-        return _resolve(engine, filters)
+        return _resolve(engine, filters, subject)
     with engine.connect() as conn:
-        return _resolve(conn, filters)
+        return _resolve(conn, filters, subject)
 
 
-def _resolve(conn: Connection, filters: Filters) -> Scope:
+def _resolve(conn: Connection, filters: Filters, subject: Subject | None) -> Scope:
     org = org_id(conn, filters.org)
     team_ids = None
     if filters.teams is not None:
@@ -101,7 +128,46 @@ def _resolve(conn: Connection, filters: Filters) -> Scope:
             select(Team.id).where(Team.org_id == org, Team.name.in_(filters.teams))
         ).scalars()
         team_ids = tuple(sorted(found))
-    return Scope(filters=filters, org_id=org, team_ids=team_ids, environments=filters.environments)
+    user_pk = None
+    if subject and subject.user is not None:
+        user_pk = conn.execute(
+            select(User.id).where(User.org_id == org, User.external_id == subject.user)
+        ).scalar()
+    return Scope(
+        filters=filters,
+        org_id=org,
+        team_ids=team_ids,
+        environments=filters.environments,
+        subject=subject or None,
+        user_pk=user_pk,
+    )
+
+
+def subject_conditions(scope: Scope, rows) -> list[ColumnElement[bool]]:
+    """The scope's subject conditions on ``rows`` (a table model or a rollup), ``[]`` without one.
+
+    Matches the rows' own ``agent``, ``model`` and ``user_id`` columns. Raises
+    ``ValueError`` when ``rows`` lack a column the subject needs (traces have no
+    model), so a figure is never silently computed over more than was asked.
+    """
+    subject = scope.subject
+    if not subject:
+        return []
+    wanted = (
+        ("agent", "agent", subject.agent),
+        ("model", "model", subject.model),
+        ("user", "user_id", scope.user_pk if subject.user is not None else None),
+    )
+    conditions: list[ColumnElement[bool]] = []
+    for field, name, value in wanted:
+        if getattr(subject, field) is None:
+            continue
+        column = getattr(rows, name, None)
+        if column is None:
+            table = getattr(rows, "__tablename__", type(rows).__name__)
+            raise ValueError(f"{table} rows have no {field}: a {field} scope cannot apply to them")
+        conditions.append(false() if value is None else column == value)
+    return conditions
 
 
 def team_conditions(scope: Scope, team_column) -> list[ColumnElement[bool]]:
@@ -153,6 +219,7 @@ def trace_where(scope: Scope) -> ColumnElement[bool]:
         Trace.org_id == scope.org_id,
         *in_period(scope, Trace.start_day, Trace.start_us),
         *team_and_environment(scope, Trace.team_id, Trace.environment),
+        *subject_conditions(scope, Trace),
     )
 
 
@@ -163,6 +230,7 @@ def llm_call_where(scope: Scope) -> ColumnElement[bool]:
         *in_period(scope, Observation.start_day, Observation.start_us),
         Observation.kind.in_(_LLM_KINDS_INLINE),
         *team_and_environment(scope, Observation.team_id, Observation.environment),
+        *subject_conditions(scope, Observation),
     )
 
 

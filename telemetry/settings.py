@@ -1,0 +1,100 @@
+"""Admin settings kept in the store, each with an environment variable as its default.
+
+A stored value (set by an admin in the dashboard or the CLI) wins; else the
+environment variable; else the built-in default. Secrets read here (the SMTP
+password) are never logged or shown back.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, select
+
+from telemetry.models import AppSetting
+from telemetry.store import insert_ignoring_duplicates
+from telemetry.timeutil import now_us
+
+PUBLIC_URL = "public_url"
+DEFAULT_PUBLIC_URL = "http://localhost:8501"
+# Setting key -> the environment variable that gives its default.
+ENVIRONMENT = {
+    PUBLIC_URL: "TELEMETRY_PUBLIC_URL",
+    "smtp_host": "TELEMETRY_SMTP_HOST",
+    "smtp_port": "TELEMETRY_SMTP_PORT",
+    "smtp_user": "TELEMETRY_SMTP_USER",
+    "smtp_password": "TELEMETRY_SMTP_PASSWORD",
+    "smtp_from": "TELEMETRY_SMTP_FROM",
+    "smtp_starttls": "TELEMETRY_SMTP_STARTTLS",
+    "webhook_secret": "TELEMETRY_WEBHOOK_SECRET",
+}
+DEFAULTS = {PUBLIC_URL: DEFAULT_PUBLIC_URL, "smtp_port": "587", "smtp_starttls": "true"}
+
+
+def stored_settings(engine: Engine) -> dict[str, str]:
+    """Every stored value (without the environment's defaults)."""
+    with engine.connect() as conn:
+        return dict(conn.execute(select(AppSetting.key, AppSetting.value)).all())
+
+
+def get_setting(engine: Engine, key: str) -> str:
+    """The setting's value: stored, else its environment variable, else the default ("")."""
+    _check_key(key)
+    with engine.connect() as conn:
+        stored = conn.execute(select(AppSetting.value).where(AppSetting.key == key)).scalar()
+    if stored:
+        return stored
+    return os.environ.get(ENVIRONMENT[key], "") or DEFAULTS.get(key, "")
+
+
+def set_setting(engine: Engine, key: str, value: str, *, actor: str = "") -> None:
+    """Store ``value`` for ``key`` ("" removes it: the environment variable applies again)."""
+    _check_key(key)
+    with engine.begin() as conn:
+        insert_ignoring_duplicates(conn, AppSetting.__table__, [{"key": key, "value": ""}])
+        conn.execute(
+            AppSetting.__table__.update()
+            .where(AppSetting.key == key)
+            .values(value=value.strip(), updated_us=now_us(), updated_by=actor)
+        )
+
+
+def _check_key(key: str) -> None:
+    if key not in ENVIRONMENT:
+        raise KeyError(f"unknown setting {key!r}; the settings are: {', '.join(ENVIRONMENT)}")
+
+
+def public_url(engine: Engine) -> str:
+    """The dashboard's address as people open it, for links in notifications (no trailing /)."""
+    return get_setting(engine, PUBLIC_URL).rstrip("/")
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str
+    port: int
+    user: str
+    password: str
+    sender: str
+    starttls: bool
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.host)
+
+
+def smtp_settings(engine: Engine) -> SmtpSettings:
+    """The mail server to send alerts through (``TELEMETRY_SMTP_*`` or the admin's settings)."""
+    values = {key: get_setting(engine, key) for key in ENVIRONMENT if key.startswith("smtp_")}
+    port = values["smtp_port"]
+    if not port.isdigit():
+        raise ValueError(f"the SMTP port {port!r} is not a number; set TELEMETRY_SMTP_PORT")
+    return SmtpSettings(
+        host=values["smtp_host"],
+        port=int(port),
+        user=values["smtp_user"],
+        password=values["smtp_password"],
+        sender=values["smtp_from"] or values["smtp_user"] or "telemetry@localhost",
+        starttls=values["smtp_starttls"].lower() not in ("0", "false", "no", "off"),
+    )
