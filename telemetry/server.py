@@ -33,7 +33,9 @@ def server_engine() -> Engine:
 
 def server_jobs() -> list[Job]:
     """The background jobs every server process offers to run (one replica runs each tick)."""
-    return []
+    from telemetry.alerts.evaluate import ALERTS_JOB  # imported late: the routes need less
+
+    return [ALERTS_JOB]
 
 
 def server_routes(get_engine: Callable[[], Engine] = server_engine) -> list[BaseRoute]:

@@ -21,21 +21,15 @@ from sqlalchemy import Engine, delete, select, update
 from telemetry.accounts import Account
 from telemetry.alerts import lookups
 from telemetry.alerts.access import AccessDenied, check_admin, may_see_teams
-from telemetry.alerts.delivery import record_event
-from telemetry.alerts.links import view_url
 from telemetry.alerts.state import ALERT, OK, WARNING
 from telemetry.alerts.tables import AlertChannel, Budget, BudgetNotice
 from telemetry.filters import Filters
 from telemetry.ingest.audit import record_audit
-from telemetry.models import Organization
 from telemetry.queries.billing import billing_month, daily_cost, run_out_day
 from telemetry.queries.costs import usage_totals
 from telemetry.queries.scope import Subject
 from telemetry.store import org_id
 from telemetry.timeutil import (
-    day_of_number,
-    day_of_us,
-    day_start_us,
     month_number,
     month_start,
     now_us,
@@ -318,125 +312,4 @@ def burn_down(engine: Engine, status: BudgetStatus, today: date) -> pd.DataFrame
     spent = days["cost_usd"].cumsum()
     return pd.DataFrame(
         {"day": days["day"], "spent_usd": spent, "remaining_usd": status.spec.monthly_usd - spent}
-    )
-
-
-# --- notices -------------------------------------------------------------------------
-
-
-def check_budgets(engine: Engine, at_us: int, base: str) -> int:
-    """Give each budget's due notices (levels reached, forecast over) once a month; count them."""
-    today = day_of_number(day_of_us(at_us - 1))
-    with engine.connect() as conn:
-        rows = conn.execute(
-            select(Budget, Organization.slug).join(Organization, Organization.id == Budget.org_id)
-        ).all()
-    given = 0
-    for row in rows:
-        budget = Budget.model_validate(row._mapping)
-        status = status_of(engine, budget.id, spec_of(budget, row.slug), today)
-        given += _give_notices(engine, budget, status, today, at_us, base)
-    return given
-
-
-def _due_notices(
-    status: BudgetStatus, today: date
-) -> list[tuple[str, str, str, float, float, str]]:
-    """(key, state, metric, value, threshold, message) of each notice the month calls for."""
-    spec = status.spec
-    month_name = today.strftime("%B %Y")
-    due = []
-    for level in spec.levels:
-        if status.spent_usd * 100 >= level * spec.monthly_usd:
-            due.append(
-                (
-                    f"usd:{level}",
-                    ALERT if level >= 100 else WARNING,
-                    "cost_usd",
-                    status.spent_usd,
-                    spec.monthly_usd * level / 100,
-                    f"Budget {spec.scope}: {level}% of ${spec.monthly_usd:,.2f} reached "
-                    f"(${status.spent_usd:,.2f} spent in {month_name})",
-                )
-            )
-        if spec.monthly_tokens and (status.spent_tokens or 0) * 100 >= level * spec.monthly_tokens:
-            due.append(
-                (
-                    f"tokens:{level}",
-                    ALERT if level >= 100 else WARNING,
-                    "tokens",
-                    float(status.spent_tokens or 0),
-                    spec.monthly_tokens * level / 100,
-                    f"Budget {spec.scope}: {level}% of {spec.monthly_tokens:,} tokens reached "
-                    f"in {month_name}",
-                )
-            )
-    forecast = status.forecast_usd
-    if forecast is not None and forecast > spec.monthly_usd and status.spent_usd < spec.monthly_usd:
-        when = f" on {status.run_out_date:%d %b}" if status.run_out_date else ""
-        due.append(
-            (
-                "usd:forecast",
-                WARNING,
-                "forecast_cost_usd",
-                forecast,
-                spec.monthly_usd,
-                f"Budget {spec.scope}: projected to exceed ${spec.monthly_usd:,.2f}{when} at the "
-                f"current rate (month-end forecast ${forecast:,.2f})",
-            )
-        )
-    return due
-
-
-def _give_notices(
-    engine, budget: Budget, status: BudgetStatus, today: date, at_us: int, base: str
-) -> int:
-    due = _due_notices(status, today)
-    if not due:
-        return 0
-    spec = status.spec
-    with engine.begin() as conn:
-        done = set(
-            conn.execute(
-                select(BudgetNotice.notice).where(
-                    BudgetNotice.budget_id == budget.id, BudgetNotice.month == status.month
-                )
-            ).scalars()
-        )
-        fresh = [notice for notice in due if notice[0] not in done]
-        for key, state, metric, value, threshold, message in fresh:
-            conn.execute(
-                BudgetNotice.__table__.insert().values(
-                    budget_id=budget.id, month=status.month, notice=key, at_us=at_us
-                )
-            )
-            record_event(
-                conn,
-                {
-                    "org_id": budget.org_id,
-                    "budget_id": budget.id,
-                    "name": f"Budget {spec.scope}",
-                    "state": state,
-                    "metric": metric,
-                    "value": value,
-                    "threshold": threshold,
-                    "window_name": "month",
-                    "scope": {"org": spec.org, spec.kind: spec.value or spec.org},
-                    "at_us": at_us,
-                    "message": message,
-                    "url": _billing_url(base, spec, today),
-                },
-                list(spec.channels),
-            )
-    return len(fresh)
-
-
-def _billing_url(base: str, spec: BudgetSpec, today: date) -> str:
-    return view_url(
-        base,
-        "billing",
-        org=spec.org,
-        start_us=day_start_us(today.replace(day=1)),
-        end_us=day_start_us(today) + 1,
-        teams=spec.teams,
     )

@@ -10,12 +10,13 @@ marked with its error and the others still run.
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, delete, select, update
 
-from telemetry.alerts import budgets
+from telemetry.alerts.budget_notices import check_budgets
 from telemetry.alerts.delivery import DeliveryStats, deliver_due, record_event
 from telemetry.alerts.links import rule_traces_url
 from telemetry.alerts.messages import describe_change
@@ -29,9 +30,11 @@ from telemetry.models import Organization
 from telemetry.queries.dimensions import agents_in, models_in, org_values
 from telemetry.queries.scope import resolve_scope
 from telemetry.settings import public_url
-from telemetry.timeutil import now_us
+from telemetry.timeutil import US_PER_HOUR, US_PER_SECOND, now_us
 
 logger = logging.getLogger(__name__)
+RECENT_US = 24 * US_PER_HOUR
+RECENT_STEP_US = 15 * 60 * US_PER_SECOND
 
 
 @dataclass
@@ -73,7 +76,7 @@ def evaluate_all(engine: Engine, at_us: int, *, deliver: bool = True) -> PassRes
                     .where(AlertRule.id == rule.id)
                     .values(last_error=message, last_evaluated_us=at_us)
                 )
-    result.budget_notices = budgets.check_budgets(engine, at_us, base)
+    result.budget_notices = check_budgets(engine, at_us, base)
     if deliver:
         result.deliveries = deliver_due(engine)
     return result
@@ -115,7 +118,8 @@ def evaluate_rule(engine: Engine, rule: AlertRule, spec: RuleSpec, at_us: int, b
         record, change = step(
             spec.condition, _record(before), found.value, found.runs, at_us, muted=muted
         )
-        records[group] = (record, _state_row(rule.id, group, record, found, at_us))
+        recent = _recent(before, found.value, at_us)
+        records[group] = (record, _state_row(rule.id, group, record, found, at_us, recent))
         if change is not None:
             changes.append((group, change, found.value))
     with engine.begin() as conn:
@@ -144,7 +148,18 @@ def _record(row: AlertState | None) -> Record | None:
     )
 
 
-def _state_row(rule_id: int, group: str, record: Record, found, at_us: int) -> AlertState:
+def _recent(before: AlertState | None, value: float | None, at_us: int) -> str:
+    """The sparkline's points: one value per 15 minutes over the last 24 hours."""
+    points = json.loads(before.recent or "[]") if before is not None else []
+    points = [point for point in points if point[0] > at_us - RECENT_US]
+    if not points or at_us - points[-1][0] >= RECENT_STEP_US:
+        points.append([at_us, value])
+    return json.dumps(points)
+
+
+def _state_row(
+    rule_id: int, group: str, record: Record, found, at_us: int, recent: str
+) -> AlertState:
     return AlertState(
         rule_id=rule_id,
         group_key=group,
@@ -156,6 +171,7 @@ def _state_row(rule_id: int, group: str, record: Record, found, at_us: int) -> A
         value=found.value,
         runs=found.runs,
         evaluated_us=at_us,
+        recent=recent,
     )
 
 

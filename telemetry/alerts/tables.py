@@ -85,6 +85,7 @@ class AlertState(SQLModel, table=True):
     value: float | None = None
     runs: int | None = None
     evaluated_us: int = _big(default=0)
+    recent: str = Field(default="[]", sa_type=Text)  # JSON [[at_us, value], ...]: last 24 h
 
 
 class AlertEvent(SQLModel, table=True):

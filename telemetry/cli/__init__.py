@@ -7,6 +7,8 @@ import sys
 from collections.abc import Sequence
 
 from telemetry.cli import (
+    alerts,
+    budgets,
     demo,
     ingest,
     jobs,
@@ -35,6 +37,8 @@ COMMAND_MODULES = [
     rollups,
     report,
     jobs,
+    alerts,
+    budgets,
 ]
 
 
@@ -57,7 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except (CommandError, LookupError, ValueError) as error:
+    except (CommandError, LookupError, ValueError, PermissionError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
