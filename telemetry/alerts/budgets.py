@@ -11,7 +11,8 @@ Each notice (a level reached, the forecast over the budget) is given once a mont
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -21,6 +22,7 @@ from sqlalchemy import Engine, delete, select, update
 from telemetry.accounts import Account
 from telemetry.alerts import lookups
 from telemetry.alerts.access import AccessDenied, check_admin, may_see_teams
+from telemetry.alerts.channels import ensure_channel
 from telemetry.alerts.state import ALERT, OK, WARNING
 from telemetry.alerts.tables import AlertChannel, Budget, BudgetNotice
 from telemetry.filters import Filters
@@ -132,9 +134,19 @@ def _values(spec: BudgetSpec) -> dict[str, Any]:
     }
 
 
-def set_budget(engine: Engine, account: Account, spec: BudgetSpec) -> int:
-    """Create or replace the budget of ``spec``'s scope; return its id."""
+def set_budget(
+    engine: Engine, account: Account, spec: BudgetSpec, *, new_channels: Sequence = ()
+) -> int:
+    """Create or replace the budget of ``spec``'s scope; return its id. All or nothing.
+
+    ``new_channels`` (:class:`~telemetry.alerts.channels.ChannelSpec`) are created or
+    found in the same transaction and attached.
+    """
     with engine.begin() as conn:
+        if new_channels:
+            org = org_id(conn, spec.org)
+            added = tuple(ensure_channel(conn, account, org, channel) for channel in new_channels)
+            spec = replace(spec, channels=tuple(dict.fromkeys(spec.channels + added)))
         org = _check(conn, account, spec)
         row = conn.execute(
             select(Budget).where(

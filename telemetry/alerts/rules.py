@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -18,6 +19,7 @@ from sqlalchemy import Connection, Engine, delete, select, update
 from telemetry.accounts import Account
 from telemetry.alerts import lookups
 from telemetry.alerts.access import AccessDenied, check_teams, may_see_teams
+from telemetry.alerts.channels import ChannelSpec, ensure_channel
 from telemetry.alerts.metrics import FORECAST, RATIO, Target, check_metric
 from telemetry.alerts.state import ABOVE, BELOW, NO_DATA_CHOICES, NO_DATA_KEEP, Condition
 from telemetry.alerts.tables import AlertChannel, AlertRule, AlertState
@@ -248,13 +250,24 @@ def _load(conn: Connection, org: int, rule_id: int) -> AlertRule:
 
 
 def save_rule(
-    engine: Engine, account: Account, spec: RuleSpec, *, rule_id: int | None = None
+    engine: Engine,
+    account: Account,
+    spec: RuleSpec,
+    *,
+    rule_id: int | None = None,
+    new_channels: Sequence[ChannelSpec] = (),
 ) -> int:
-    """Create (``rule_id`` None) or replace a rule; return its id. Nothing is saved on error."""
+    """Create (``rule_id`` None) or replace a rule; return its id. Nothing is saved on error.
+
+    ``new_channels`` are created (or found) in the same transaction and attached.
+    """
     with engine.begin() as conn:
+        org = org_id(conn, spec.org)
+        if new_channels:
+            added = tuple(ensure_channel(conn, account, org, channel) for channel in new_channels)
+            spec = replace(spec, channels=tuple(dict.fromkeys(spec.channels + added)))
         spec = check_spec(conn, spec)
         check_teams(account, spec.org, spec.teams, "alert rule")
-        org = org_id(conn, spec.org)
         _check_unique_name(conn, org, spec.name, rule_id)
         at = now_us()
         if rule_id is None:

@@ -169,10 +169,7 @@ def run_add(args: argparse.Namespace) -> int:
     direction, threshold, warn = _direction(args)
     engine = open_store()
     account = _account(args)
-    channel_ids = []
-    for text in args.channels:
-        spec = channel_store.parse_channel(text)
-        channel_ids.append(channel_store.add_channel(engine, account, args.org, spec))
+    channels = [channel_store.parse_channel(text) for text in args.channels]
     spec = RuleSpec(
         org=args.org,
         name=args.name,
@@ -191,9 +188,8 @@ def run_add(args: argparse.Namespace) -> int:
         pending_s=parse_duration(args.pending, field="--for"),
         recovery_margin=number(args.recovery_margin, "--recovery-margin"),
         no_data=args.no_data,
-        channels=tuple(channel_ids),
     )
-    print(save_rule(engine, account, spec))
+    print(save_rule(engine, account, spec, new_channels=channels))
     return 0
 
 

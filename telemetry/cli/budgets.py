@@ -79,10 +79,7 @@ def run_set(args: argparse.Namespace) -> int:
     levels = parse_levels(args.levels)
     engine = open_store()
     account = cli_account(current_actor(args.actor))
-    channel_ids = [
-        channel_store.add_channel(engine, account, args.org, channel_store.parse_channel(text))
-        for text in args.channels
-    ]
+    channels = [channel_store.parse_channel(text) for text in args.channels]
     spec = BudgetSpec(
         org=args.org,
         kind=kind,
@@ -90,9 +87,8 @@ def run_set(args: argparse.Namespace) -> int:
         monthly_usd=amount,
         monthly_tokens=args.monthly_tokens,
         levels=levels,
-        channels=tuple(channel_ids),
     )
-    budget_id = set_budget(engine, account, spec)
+    budget_id = set_budget(engine, account, spec, new_channels=channels)
     print(f"budget {budget_id}: {spec.scope} ${amount:,.2f} a month, notices at {args.levels}%")
     return 0
 
