@@ -8,6 +8,7 @@ from telemetry import format as fmt
 from telemetry import queries
 from telemetry.charts.base import activity_chart, module_chart
 from telemetry.db import database_url
+from ui.alerts_banner import alert_banner
 from ui.cache import cached_query, org_has_traces
 from ui.cards import kpi_cards
 from ui.header import page_header
@@ -15,6 +16,7 @@ from ui.links import link_column, traces_link, traces_url
 
 view = page_header("Overview", compares=True)
 filters = view.filters
+alert_banner(filters.org)
 
 
 def load(function, **options):
