@@ -203,3 +203,43 @@ def test_budget_spent_forecast_run_out_and_notices_once(store):
         "Budget team:alpha: projected to exceed $20.00 on 08 Mar at the current rate "
         "(month-end forecast $77.50)"
     ]
+
+
+def test_report_module_lists_states_history_and_budgets_in_the_readers_scope(store):
+    from telemetry.filters import Filters
+    from telemetry.reports.builder import build_report
+    from telemetry.reports.model import ReportFormat, ReportRequest
+
+    rule(store, name="alpha errors", teams=("alpha",), threshold=0.5)
+    rule(store, name="beta errors", teams=("beta",), threshold=0.5)
+    set_budget(store.engine, ADMIN, BudgetSpec("default", "team", "alpha", monthly_usd=20))
+    set_budget(store.engine, ADMIN, BudgetSpec("default", "team", "beta", monthly_usd=20))
+    evaluate_all(store.engine, at(datetime(2026, 3, 3)))
+    items = ("alerts.states", "alerts.history", "alerts.budgets")
+
+    def tables(teams):
+        request = ReportRequest(
+            filters=Filters(date(2026, 3, 1), date(2026, 3, 31), teams=teams),
+            format=ReportFormat.HTML,
+            items=items,
+            generated_by="someone",
+            generated_at_us=at(datetime(2026, 3, 2, 12)),
+        )
+        report = build_report(store.engine, request)
+        assert not report.failed
+        return [result.block.frame for result in report.results]
+
+    states_, history_, budgets_ = tables(None)
+    assert states_[["name", "state"]].values.tolist() == [
+        ["alpha errors", "ALERT"],
+        ["beta errors", "OK"],
+    ]
+    # Both budgets are forecast over $20 (alpha 5/2 x 31, beta 8/2 x 31); the alpha rule fired.
+    assert history_["state"].tolist() == ["WARNING", "WARNING", "ALERT"]
+    assert history_["message"].str.startswith("Budget team:beta").tolist() == [True, False, False]
+    assert budgets_["scope"].tolist() == ["team:alpha", "team:beta"]
+    assert budgets_["spent_usd"].tolist() == ["$5.00", "$8.00"]
+    states_, history_, budgets_ = tables(("beta",))  # a beta manager's report
+    assert states_["name"].tolist() == ["beta errors"]
+    assert history_["message"].str.startswith("Budget team:beta").tolist() == [True]
+    assert budgets_["scope"].tolist() == ["team:beta"]

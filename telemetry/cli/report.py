@@ -24,7 +24,7 @@ from telemetry.reports.model import Report, ReportFormat, ReportRequest
 from telemetry.store import org_id, team_names
 from telemetry.timeutil import day_of_number, day_of_us, month_number, now_us
 
-ALL_MODULES = ("overview", "analytics", "users", "billing")
+ALL_MODULES = ("overview", "analytics", "users", "billing", "alerts")
 BILLING_MODULE = "billing"
 EXIT_ITEMS_FAILED = 1
 CRONTAB_EXAMPLE = (

@@ -7,10 +7,16 @@ so a report's numbers are the pages' numbers.
 
 from __future__ import annotations
 
-from telemetry.reports import items_analytics, items_billing, items_overview, items_users
+from telemetry.reports import (
+    items_alerts,
+    items_analytics,
+    items_billing,
+    items_overview,
+    items_users,
+)
 from telemetry.reports.model import ItemSpec
 
-_MODULES = (items_overview, items_analytics, items_users, items_billing)
+_MODULES = (items_overview, items_analytics, items_users, items_billing, items_alerts)
 
 # Module key -> title, in report order.
 MODULES: dict[str, str] = {module.MODULE: module.TITLE for module in _MODULES}
