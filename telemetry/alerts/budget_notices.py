@@ -24,7 +24,9 @@ def check_budgets(engine: Engine, at_us: int, base: str) -> int:
     today = day_of_number(day_of_us(at_us - 1))
     with engine.connect() as conn:
         rows = conn.execute(
-            select(Budget, Organization.slug).join(Organization, Organization.id == Budget.org_id)
+            select(Budget, Organization.slug)
+            .join(Organization, Organization.id == Budget.org_id)
+            .order_by(Budget.id)
         ).all()
     given = 0
     for row in rows:
