@@ -310,6 +310,9 @@ def how_to_use() -> None:
             "- **Drill down**: *Traces* lists the runs behind a number (links on the other "
             "pages open it pre-filtered) and opens one run step by step; *Sessions* groups "
             "them by conversation; *Live runs* follows the runs still in progress.\n"
+            "- **Alerts**: rules on error rate, latency, runs or cost notify e-mail, Slack or "
+            "a webhook when their state changes; budgets show spent, forecast and run-out "
+            "date. Try a rule on the last 30 days before saving it.\n"
             "- **Reports**: pick items, then generate a PDF or HTML file; "
             "`python -m telemetry report --help` makes the same report from cron."
         )
