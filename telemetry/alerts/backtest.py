@@ -90,7 +90,7 @@ def replay(engine: Engine, spec: RuleSpec, end_us: int, groups: list[str]) -> Ba
     series = pd.DataFrame(rows, columns=["at", "group", "value", "state"])
     share = float((series["state"] == ALERT).mean()) if len(series) else 0.0
     sampling = (
-        f"Sampled {STEPS[spec.window][1]}: the {WINDOW_LABELS[spec.window]} window ending at "
-        "each sample, as the evaluator reads it."
+        f"Sampled {STEPS[spec.window][1]}: each sample is the rule's window "
+        f"({WINDOW_LABELS[spec.window]}) ending then, read as the evaluator reads it."
     )
     return Backtest(series, fired, warned, share, sampling, len(shown), len(groups) or 1)

@@ -42,7 +42,10 @@ def backtest_chart(
             y="limit:Q",
             color=alt.Color(
                 "kind:N",
-                scale=alt.Scale(domain=["alert", "warning"], range=[ALERT_COLOR, WARN_COLOR]),
+                scale=alt.Scale(
+                    domain=[limit["kind"] for limit in limits],
+                    range=[ALERT_COLOR, WARN_COLOR][: len(limits)],
+                ),
                 title="Threshold",
             ),
         )
