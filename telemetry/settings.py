@@ -78,6 +78,7 @@ class SmtpSettings:
     password: str
     sender: str
     starttls: bool
+    problem: str = ""  # a setting that cannot be used, said for a person
 
     @property
     def configured(self) -> bool:
@@ -88,13 +89,13 @@ def smtp_settings(engine: Engine) -> SmtpSettings:
     """The mail server to send alerts through (``TELEMETRY_SMTP_*`` or the admin's settings)."""
     values = {key: get_setting(engine, key) for key in ENVIRONMENT if key.startswith("smtp_")}
     port = values["smtp_port"]
-    if not port.isdigit():
-        raise ValueError(f"the SMTP port {port!r} is not a number; set TELEMETRY_SMTP_PORT")
+    problem = "" if port.isdigit() else f"the SMTP port {port!r} is not a number; fix it"
     return SmtpSettings(
         host=values["smtp_host"],
-        port=int(port),
+        port=int(port) if port.isdigit() else 0,
         user=values["smtp_user"],
         password=values["smtp_password"],
         sender=values["smtp_from"] or values["smtp_user"] or "telemetry@localhost",
         starttls=values["smtp_starttls"].lower() not in ("0", "false", "no", "off"),
+        problem=problem,
     )

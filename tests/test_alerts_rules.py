@@ -187,3 +187,83 @@ def test_cli_budgets_list_json_has_the_pinned_keys(known, cli_env):
     )
     wrong = cli(cli_env, "budgets", "set", "--scope", "team", "--monthly-usd", "x")
     assert wrong.returncode == 2 and "write org, team:NAME" in wrong.stderr
+
+
+def test_cli_run_once_at_a_time_then_history_json(known, cli_env):
+    from tests.alerts_servers import webhook_server
+
+    with webhook_server() as hook:
+        added = cli(
+            cli_env,
+            *("alerts", "add", "--name", "Any run", "--metric", "runs", "--window", "7d"),
+            *("--above", "0", "--channel", f"webhook:{hook.url}"),
+        )
+        assert added.returncode == 0, added.stderr
+        once = cli(cli_env, "alerts", "run-once", "--at", "2026-03-03T00:00:00Z")
+        assert once.returncode == 0, once.stderr
+        assert "1 change(s) of state" in once.stdout and "sent 1" in once.stdout
+        again = cli(cli_env, "alerts", "run-once", "--at", "2026-03-02T00:00:00Z")
+        assert again.returncode == 2 and "already evaluated" in again.stderr
+        tested = cli(cli_env, "alerts", "test", f"webhook:{hook.url}")
+        assert tested.returncode == 0, tested.stderr
+    listed = cli(cli_env, "alerts", "history", "--org", "default", "--json")
+    (entry,) = json.loads(listed.stdout)
+    assert {"rule", "state", "value", "threshold", "at"} <= set(entry)
+    assert (entry["rule"], entry["state"], entry["value"], entry["threshold"]) == (
+        "Any run",
+        "ALERT",
+        1,
+        0,
+    )
+    assert entry["at"] == "2026-03-03T00:00:00Z"
+    assert [received.json["type"] for received in hook.received] == ["rule", "test"]
+    bad_time = cli(cli_env, "alerts", "run-once", "--at", "yesterday")
+    assert bad_time.returncode == 2 and "--at 'yesterday'" in bad_time.stderr
+
+
+def test_stored_settings_win_over_the_environment(known, monkeypatch):
+    from telemetry import settings
+
+    monkeypatch.setenv("TELEMETRY_PUBLIC_URL", "https://env.example.com/")
+    assert settings.public_url(known) == "https://env.example.com"
+    settings.set_setting(known, "public_url", "https://dash.example.com", actor="root")
+    assert settings.public_url(known) == "https://dash.example.com"
+    settings.set_setting(known, "public_url", "", actor="root")  # back to the variable
+    assert settings.public_url(known) == "https://env.example.com"
+    monkeypatch.setenv("TELEMETRY_SMTP_PORT", "twenty-five")
+    assert "is not a number" in settings.smtp_settings(known).problem
+    with pytest.raises(KeyError, match="unknown setting"):
+        settings.get_setting(known, "nope")
+
+
+def test_channel_changes_are_audited_without_their_secret(known):
+    from telemetry.alerts import channels as channel_store
+
+    spec = channel_store.ChannelSpec("webhook", "https://example.com/a", secret="hush")
+    channel_id = channel_store.add_channel(known, ADMIN, "default", spec)
+    moved = channel_store.ChannelSpec("webhook", "https://example.com/b", secret="hush2")
+    channel_store.update_channel(known, ADMIN, "default", channel_id, moved)
+    with pytest.raises(PermissionError):
+        channel_store.add_channel(
+            known, MIA, "default", channel_store.parse_channel("email:x@example.com")
+        )
+    with known.connect() as conn:
+        rows = conn.execute(
+            select(AuditEvent.action, AuditEvent.details).where(
+                AuditEvent.action.like("alert.channel.%")
+            )
+        ).all()
+    assert [action for action, _ in rows] == ["alert.channel.create", "alert.channel.update"]
+    change = json.loads(rows[1][1])
+    assert (change["before"]["target"], change["after"]["target"]) == (
+        "https://example.com/a",
+        "https://example.com/b",
+    )
+    assert "hush" not in rows[0][1] + rows[1][1]
+
+
+def test_the_server_runs_the_alert_job_every_minute():
+    from telemetry.server import server_jobs
+
+    (job,) = [job for job in server_jobs() if job.name == "alerts"]
+    assert job.every_s == 60

@@ -6,6 +6,7 @@ each notice is an event in the alerts history, sent to the budget's channels.
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 
 from sqlalchemy import Engine, select
@@ -17,6 +18,8 @@ from telemetry.alerts.state import ALERT, WARNING
 from telemetry.alerts.tables import Budget, BudgetNotice
 from telemetry.models import Organization
 from telemetry.timeutil import day_of_number, day_of_us, day_start_us
+
+logger = logging.getLogger(__name__)
 
 
 def check_budgets(engine: Engine, at_us: int, base: str) -> int:
@@ -31,8 +34,13 @@ def check_budgets(engine: Engine, at_us: int, base: str) -> int:
     given = 0
     for row in rows:
         budget = Budget.model_validate(row._mapping)
-        status = status_of(engine, budget.id, spec_of(budget, row.slug), today)
-        given += _give_notices(engine, budget, status, today, at_us, base)
+        try:
+            status = status_of(engine, budget.id, spec_of(budget, row.slug), today)
+            given += _give_notices(engine, budget, status, today, at_us, base)
+        except Exception as error:  # one broken budget must not stop the others or the rules
+            logger.warning(
+                "budget %s cannot be checked: %s: %s", budget.id, type(error).__name__, error
+            )
     return given
 
 

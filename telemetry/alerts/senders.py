@@ -80,6 +80,8 @@ def send_email(notice: Notice, address: str, smtp: SmtpSettings) -> None:
             "no SMTP server is configured: set TELEMETRY_SMTP_HOST (and _PORT, _USER, "
             "_PASSWORD, _FROM) or the mail settings on the Alerts page"
         )
+    if smtp.problem:
+        raise DeliveryError(smtp.problem)
     mail = email_message(notice, smtp.sender, address)
     where = f"{smtp.host}:{smtp.port}"
     try:
