@@ -69,9 +69,14 @@ def test_admin_creates_a_rule_and_sees_its_backtest(tmp_path):
             ARTIFACTS.mkdir(exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / "alerts-backtest.png"), full_page=True)
             form.get_by_role("button", name="Save rule").click()
-            page.get_by_text("Busy demo").first.wait_for()
+            rules = []
+            for _ in range(60):  # the page saves it; the CLI reads the same store
+                rules = json.loads(cli(server, "alerts", "list", "--org", "demo", "--json"))
+                if rules:
+                    break
+                page.wait_for_timeout(500)
+            page.screenshot(path=str(ARTIFACTS / "alerts-saved.png"), full_page=True)
             context.close()
-        rules = json.loads(cli(server, "alerts", "list", "--org", "demo", "--json"))
     assert [(r["name"], r["metric"], r["window"], r["threshold"]) for r in rules] == [
         ("Busy demo", "runs", "7d", 500.0)
     ]
