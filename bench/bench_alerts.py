@@ -7,7 +7,8 @@ demo generator) on a copy of nothing: the rules, states and history it writes
 go to the same file (removed again at the end). The rules mix every metric and
 window with organization, team, agent, model and per-team scopes, as a busy
 organization might. Prints the median wall time of one pass and its CPU time as
-a share of one core over the 60-second evaluation interval.
+a share of one core over the 60-second evaluation interval, then how long the
+rule form's 30-day replay takes for each window.
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import delete
 
-from bench.common import BENCH_END, bench_store
+from bench.common import BENCH_END, bench_store, median_seconds
 from telemetry.alerts.access import cli_account
+from telemetry.alerts.backtest import replay
 from telemetry.alerts.evaluate import evaluate_all
 from telemetry.alerts.metrics import METRICS
 from telemetry.alerts.rules import RuleSpec, save_rule
@@ -113,6 +115,10 @@ def main() -> None:
         f"{cpu:.2f} s CPU = {cpu / EVALUATION_INTERVAL_S:.1%} of one core "
         f"(evaluated every {EVALUATION_INTERVAL_S} s)"
     )
+    for window in WINDOWS:
+        spec = RuleSpec(org=ORG, name="replay", metric="error_rate", window=window, threshold=0.1)
+        seconds = median_seconds(lambda spec=spec: replay(engine, spec, at_us, [""]), repeat=1)
+        print(f"30-day replay of an error-rate rule over {window}: {seconds:.2f} s")
 
 
 if __name__ == "__main__":
