@@ -133,7 +133,12 @@ def _forecast(engine: Engine, target: Target, at_us: int, *, need_runs: bool) ->
     today = day_of_number(day_of_us(at_us - 1))
     filters = window_filters(target.org, target.teams, target.environments, MONTH_TO_DATE, at_us)
     month = billing_month(
-        engine, filters, month=month_number(today), today=today, subject=target.subject
+        engine,
+        filters,
+        month=month_number(today),
+        today=today,
+        subject=target.subject,
+        until_us=at_us,
     )
     runs = None
     if need_runs:

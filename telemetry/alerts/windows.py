@@ -93,7 +93,6 @@ def window_filters(
 
 
 def period_filters(start_us: int, end_us: int, **rest) -> Filters:
-    """Filters of ``[start_us, end_us)``: the whole UTC days that period touches."""
-    first = day_of_number(day_of_us(start_us))
-    last = day_of_number(day_of_us(max(end_us - 1, start_us)))
-    return Filters(start=first, end=last, **rest)
+    """Filters of exactly ``[start_us, end_us)`` (rollups for its whole days, base rows for
+    its edges: :mod:`telemetry.queries.rollup_scope`)."""
+    return Filters.window(start_us, end_us, **rest)

@@ -125,11 +125,19 @@ class BillingMonth:
 
 
 def billing_month(
-    engine: Engine, filters: Filters, *, month: int, today: date, subject: Subject | None = None
+    engine: Engine,
+    filters: Filters,
+    *,
+    month: int,
+    today: date,
+    subject: Subject | None = None,
+    until_us: int | None = None,
 ) -> BillingMonth:
     """The :class:`BillingMonth` ``month`` of ``filters``' organization, teams and environments.
 
     ``subject`` narrows it to one agent, model or user (budgets and alert rules do).
+    ``until_us`` (an instant of ``today``) ends the month in progress there instead of
+    at the end of today: an alert evaluated as of an earlier time reads what was known.
     """
     first = month_start(month)
     length = days_in_month(first.year, first.month)
@@ -145,6 +153,13 @@ def billing_month(
         return BillingMonth(month, first, last, False, length, 0, 0.0, 0, 0, None, None)
     with engine.connect() as conn:
         period = filters.with_period(first, first.replace(day=elapsed))
+        if until_us is not None and month == current:
+            rest = {
+                "org": filters.org,
+                "teams": filters.teams,
+                "environments": filters.environments,
+            }
+            period = Filters.up_to(first, until_us, **rest)
         usage = usage_totals_in(conn, resolve_scope(conn, period, subject))
     in_progress = month == current
     forecast = usage.cost_usd / elapsed * length if in_progress else None

@@ -10,21 +10,24 @@ from __future__ import annotations
 from sqlalchemy import Connection, select
 
 from telemetry.models import LlmDaily, Team, TraceDaily, User
-from telemetry.queries.daily import llm_daily_where, trace_daily_where
+from telemetry.queries.rollup_scope import rollup_rows, rollup_where
 from telemetry.queries.scope import Scope
 
 
 def agents_in(conn: Connection, scope: Scope) -> list[str]:
     """Named agents with a trace or an LLM call in the scope, sorted."""
-    found = set(conn.execute(select(TraceDaily.agent).where(trace_daily_where(scope)).distinct()))
-    found |= set(conn.execute(select(LlmDaily.agent).where(llm_daily_where(scope)).distinct()))
+    found: set = set()
+    for model in (TraceDaily, LlmDaily):
+        rows = rollup_rows(scope, model)
+        found |= set(conn.execute(select(rows.agent).where(rollup_where(scope, rows)).distinct()))
     return sorted(agent for (agent,) in found if agent)
 
 
 def models_in(conn: Connection, scope: Scope) -> list[str]:
     """Named models with an LLM call in the scope, sorted."""
-    rows = conn.execute(select(LlmDaily.model).where(llm_daily_where(scope)).distinct())
-    return sorted(model for (model,) in rows if model)
+    rows = rollup_rows(scope, LlmDaily)
+    found = conn.execute(select(rows.model).where(rollup_where(scope, rows)).distinct())
+    return sorted(model for (model,) in found if model)
 
 
 def org_values(conn: Connection, org_id: int, kind: str) -> list[str]:

@@ -11,8 +11,8 @@ whole scope (a team, an agent, one model, one user). Definitions:
   ``latency_avg_ms`` the mean, ``latency_p95_ms`` the 95th percentile
   (:mod:`telemetry.queries.percentiles`), both ``None`` when no call ended.
 
-Counts and the mean come from ``llm_daily``; the percentile needs every duration
-and reads the LLM-call latency index.
+Counts and the mean come from ``llm_daily`` (and base rows for partial days); the
+percentile needs every duration and reads the LLM-call latency index.
 """
 
 from __future__ import annotations
@@ -23,9 +23,10 @@ from sqlalchemy import Connection, Engine, select
 
 from telemetry.filters import Filters
 from telemetry.models import LlmDaily
-from telemetry.queries.daily import llm_daily_where, total
+from telemetry.queries.daily import total
 from telemetry.queries.observations import observation_duration_us
 from telemetry.queries.percentiles import P95, grouped_percentiles
+from telemetry.queries.rollup_scope import rollup_rows, rollup_where
 from telemetry.queries.scope import Scope, Subject, llm_call_where, ratio, resolve_scope
 
 US_PER_MS = 1000
@@ -54,15 +55,16 @@ def llm_call_totals(
 
 def llm_call_totals_in(conn: Connection, scope: Scope, *, percentile: bool = True) -> LlmCallTotals:
     """As :func:`llm_call_totals`; ``percentile=False`` skips the p95 (it reads every call)."""
+    rows = rollup_rows(scope, LlmDaily)
     calls, errors, timed, total_us = (
         int(value)
         for value in conn.execute(
             select(
-                total(LlmDaily.calls),
-                total(LlmDaily.errors),
-                total(LlmDaily.timed_calls),
-                total(LlmDaily.duration_us_sum),
-            ).where(llm_daily_where(scope))
+                total(rows.calls),
+                total(rows.errors),
+                total(rows.timed_calls),
+                total(rows.duration_us_sum),
+            ).where(rollup_where(scope, rows))
         ).one()
     )
     p95 = None
