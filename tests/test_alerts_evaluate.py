@@ -243,3 +243,22 @@ def test_report_module_lists_states_history_and_budgets_in_the_readers_scope(sto
     assert states_["name"].tolist() == ["beta errors"]
     assert history_["message"].str.startswith("Budget team:beta").tolist() == [True]
     assert budgets_["scope"].tolist() == ["team:beta"]
+
+
+def test_sub_day_windows_end_exactly_at_the_evaluation_time(store):
+    # alpha's runs start at 09:00 ... 09:09 on 2 March; a0..a5 failed, a6..a9 did not.
+    hour = rule(store, name="hour", window="1h", teams=("alpha",), metric="runs", threshold=1e9)
+    quarter = rule(store, name="q", window="15m", teams=("alpha",), threshold=0.9, min_runs=1)
+    cost = rule(store, name="mtd", window="mtd", teams=("alpha",), metric="cost_usd", threshold=1e9)
+    moment = DAY + timedelta(hours=9, minutes=6)  # a0..a5 started before it
+    evaluate_all(store.engine, at(moment))
+    alpha = [t for t in store.traces if t["team_id"] == store.teams["alpha"]]
+    before = [t for t in alpha if t["start_us"] < at(moment)]
+    assert states(store.engine, hour)[""][1] == len(before) == 6
+    assert states(store.engine, quarter)[""] == ("ALERT", 1.0)  # only the failed six so far
+    calls = [c for c in store.observations if c["team_id"] == store.teams["alpha"]]
+    spent = sum(c["cost_usd"] for c in calls if c["start_us"] < at(moment))
+    assert states(store.engine, cost)[""][1] == pytest.approx(spent)
+    later = DAY + timedelta(hours=9, minutes=16)  # [09:01, 09:16): a1..a9, a1..a5 failed
+    evaluate_all(store.engine, at(later))
+    assert states(store.engine, quarter)[""] == ("OK", pytest.approx(5 / 9))
