@@ -8,7 +8,7 @@ import textwrap
 from datetime import UTC, datetime
 
 from telemetry.alerts import channels as channel_store
-from telemetry.alerts.access import AccessDenied, cli_account
+from telemetry.alerts.access import cli_account
 from telemetry.alerts.delivery import send_test
 from telemetry.alerts.evaluate import ALERTS_JOB, PassResult, evaluate_all
 from telemetry.alerts.history import alert_history
@@ -296,6 +296,3 @@ def run_channels(args: argparse.Namespace) -> int:
     if not rows:
         print(f"no channels in {args.org}; `alerts add ... --channel KIND:TARGET` adds one")
     return 0
-
-
-__all__ = ["AccessDenied", "register"]

@@ -17,7 +17,7 @@ from telemetry.alerts.budgets import (
     set_budget,
 )
 from telemetry.alerts.rules import number
-from telemetry.cli.common import CommandError, iso_date, open_store
+from telemetry.cli.common import iso_date, open_store
 from telemetry.db import DEFAULT_ORG
 from telemetry.ingest.audit import current_actor
 from telemetry.timeutil import day_of_number, day_of_us, now_us
@@ -115,6 +115,3 @@ def run_remove(args: argparse.Namespace) -> int:
     remove_budget(open_store(), cli_account(current_actor(args.actor)), args.org, args.scope)
     print(f"removed the budget of {args.scope}")
     return 0
-
-
-__all__ = ["CommandError", "register"]
