@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from telemetry import format as fmt
 from ui import analytics_audit, analytics_sections
 from ui.cache import cached_query
 from ui.filters import current_view
+from ui.header import filter_summary
 
 view = current_view()
 filters = view.filters
@@ -20,7 +20,7 @@ def load(function, **options):
 
 
 st.title("Analytics")
-st.caption(fmt.describe(filters))
+st.caption(filter_summary(filters))
 actor = analytics_audit.audit_actor(view.allowed_teams, st.session_state.get("username"))
 SECTIONS = {
     "Trends": lambda: analytics_sections.trends(load, filters, version),

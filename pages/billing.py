@@ -15,10 +15,11 @@ from telemetry.charts.billing import (
 )
 from telemetry.queries.billing import NO_USER, unpriced_of
 from telemetry.timeutil import month_number
-from ui import billing_view
+from ui import billing_view, plain
 from ui.account import current_account
 from ui.cache import cached_query, get_engine
 from ui.filters import current_view
+from ui.header import filter_summary
 from ui.periods import utc_today
 
 TOP_USERS = 10
@@ -33,7 +34,7 @@ def load(function, **options):
 
 
 st.title("Billing")
-st.caption(fmt.describe(filters))
+st.caption(filter_summary(filters))
 billing_view.price_notice()
 
 months = load(queries.billing_months, today=today)
@@ -46,8 +47,8 @@ models = load(queries.cost_by_model)
 users = load(queries.cost_by_user)
 if models.empty:
     st.info(
-        f"No LLM calls in {fmt.day_span(filters)} for {fmt.team_text(filters.teams)}: nothing "
-        "to bill in this period. Try a longer period or fewer filters.",
+        f"No LLM calls in {fmt.day_span(filters)} for {plain.text(fmt.team_text(filters.teams))}: "
+        "nothing to bill in this period. Try a longer period or fewer filters.",
         icon=":material/info:",
     )
 else:

@@ -8,9 +8,11 @@ from telemetry import format as fmt
 from telemetry import queries
 from telemetry.charts.base import activity_chart, module_chart
 from telemetry.db import database_url
+from ui import plain
 from ui.alerts_banner import alert_banner
 from ui.cache import cached_query, org_has_traces
 from ui.cards import kpi_cards
+from ui.downloads import csv_download
 from ui.header import page_header
 from ui.links import link_column, traces_link, traces_url
 
@@ -29,16 +31,17 @@ def empty_state() -> None:
         st.info("Nothing to show: no team is selected for your account.", icon=":material/info:")
     elif not org_has_traces(database_url(), filters.org, view.data_version):
         st.info(
-            f"Organization **{filters.org}** has not received any telemetry yet. Point your "
-            "agents' OpenTelemetry exporter at `/v1/traces` on this server (with an API key), "
+            f"Organization **{plain.text(filters.org)}** has not received any telemetry yet. Point "
+            "your agents' OpenTelemetry exporter at `/v1/traces` on this server (with an API key), "
             "or import files with `python -m telemetry ingest FILE`.",
             icon=":material/info:",
         )
     else:
         st.info(
-            f"No runs in {fmt.day_span(filters)} for {fmt.team_text(filters.teams)} and "
-            f"{fmt.environment_text(filters.environments)} in **{filters.org}**. Try a longer "
-            "period, fewer team or environment filters, or another organization.",
+            f"No runs in {fmt.day_span(filters)} for {plain.text(fmt.team_text(filters.teams))} "
+            f"and {plain.text(fmt.environment_text(filters.environments))} in "
+            f"**{plain.text(filters.org)}**. Try a longer period, fewer team or environment "
+            "filters, or another organization.",
             icon=":material/info:",
         )
 
@@ -83,11 +86,4 @@ st.dataframe(
         "cost_usd": st.column_config.NumberColumn("Cost (USD)", format="dollar"),
     },
 )
-st.download_button(
-    "Download CSV",
-    agents.to_csv(index=False),
-    file_name=f"top-agents_{filters.org}_{filters.start}_{filters.end}.csv",
-    mime="text/csv",
-    icon=":material/download:",
-    on_click="ignore",
-)
+csv_download(agents, filters, "top-agents", key="top-agents_csv")

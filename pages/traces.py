@@ -7,7 +7,7 @@ import importlib
 import streamlit as st
 
 from telemetry.queries.traces import TraceSearch, trace_list
-from ui import links, pager, traces_list
+from ui import links, pager, plain, traces_list
 from ui.cache import cached_query
 from ui.header import page_header
 
@@ -45,8 +45,8 @@ def show_one(trace_id: str) -> None:
     rows = found.rows[found.rows["trace_id"] == trace_id]
     if rows.empty:
         st.warning(
-            f"Trace `{trace_id}` was not found or is not in your teams (for the selected period "
-            "and environments). Check the id, or widen the period in the sidebar.",
+            f"Trace {plain.code(trace_id)} was not found or is not in your teams (for the selected "
+            "period and environments). Check the id, or widen the period in the sidebar.",
             icon=":material/search_off:",
         )
         return

@@ -9,10 +9,11 @@ import streamlit as st
 from telemetry import format as fmt
 from telemetry import queries
 from telemetry.filters import Grouping
-from ui import users_view
+from ui import plain, users_view
 from ui.account import is_admin
 from ui.cache import cached_query
 from ui.filters import current_view
+from ui.header import filter_summary
 from ui.user_detail_view import user_detail_dialog
 
 view = current_view()
@@ -24,7 +25,7 @@ def load(function, **options):
 
 
 st.title("Users")
-st.caption(fmt.describe(filters))
+st.caption(filter_summary(filters))
 users_view.header_cards(load(queries.users_header))
 
 st.subheader("Activity")
@@ -42,9 +43,9 @@ if table.rows.empty:
         st.info("No user matches: try another search or fewer filters.", icon=":material/info:")
     else:
         st.info(
-            f"No users in {fmt.day_span(filters)} for {fmt.team_text(filters.teams)}: none in "
-            "the directory of these teams and none with telemetry in the period. Try a longer "
-            "period or other teams.",
+            f"No users in {fmt.day_span(filters)} for {plain.text(fmt.team_text(filters.teams))}: "
+            "none in the directory of these teams and none with telemetry in the period. Try a "
+            "longer period or other teams.",
             icon=":material/info:",
         )
     st.stop()

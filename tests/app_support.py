@@ -24,6 +24,7 @@ The script under test is ui/dashboard.py, the one app.py mounts in the server.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -211,6 +212,12 @@ def all_text(at: AppTest) -> str:
 
     walk(at._tree)
     return "\n".join(parts)
+
+
+def shown(markdown: str) -> str:
+    """What a viewer reads of Markdown that holds telemetry text (ui/plain.py): backslash
+    escapes read as their character, the invisible word joiners left out."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown).replace("\u2060", "")
 
 
 def metric_values(at: AppTest) -> dict[str, str]:

@@ -61,8 +61,9 @@ def test_manager_never_receives_other_team_names_or_numbers(app_env, csv_downloa
     (agents,) = [frame.value for frame in at.dataframe]
     assert agents["agent"].tolist() == ["atlas-agent"]
     assert agents["traces"].tolist() == [4]
-    assert csv_downloads == [
-        "agent,traces,users_active,error_rate,cost_usd\natlas-agent,4,2,0.3333333333333333,0.375\n"
+    assert csv_downloads == [  # the safe CSV of telemetry/csvsafe.py: CRLF rows
+        "agent,traces,users_active,error_rate,cost_usd\r\n"
+        "atlas-agent,4,2,0.3333333333333333,0.375\r\n"
     ]
 
 

@@ -16,6 +16,7 @@ from telemetry import queries
 from telemetry.filters import Filters
 from telemetry.queries.audit import DEFAULT_EVENT_LIMIT
 from ui import analytics_blocks as blocks
+from ui import plain
 
 Load = Callable[..., object]
 _NO_REPORTS = (
@@ -77,7 +78,8 @@ def audit(load: Load, filters: Filters, actor: str | None) -> None:
     accounts = load(queries.audit_accounts, actor=actor)
     if accounts.empty:
         st.info(
-            f"No audit events of {whose} in {fmt.day_span(filters)} in **{filters.org}**. "
+            f"No audit events of {whose} in {fmt.day_span(filters)} in "
+            f"**{plain.text(filters.org)}**. "
             "Logins are recorded in a manager's first organization, otherwise in `default`.",
             icon=":material/info:",
         )
@@ -118,7 +120,7 @@ def _events(load: Load, filters: Filters, actor: str | None) -> None:
     more = f" (the newest {shown} of {fmt.count(found.total)})" if found.truncated else ""
     st.caption(f"Audit events, newest first{more}: who, what, on what, when (UTC), details.")
     if found.events.empty:
-        st.info(f"No audit event matches “{search}”.", icon=":material/info:")
+        st.info(f"No audit event matches “{plain.text(search)}”.", icon=":material/info:")
         return
     blocks.table_with_download(
         found.events,

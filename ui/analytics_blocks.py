@@ -13,6 +13,7 @@ from telemetry import kpi_text
 from telemetry.db import database_url
 from telemetry.filters import Filters
 from telemetry.queries import Kpi
+from ui import plain
 from ui.cache import org_has_traces
 from ui.downloads import csv_download
 
@@ -77,13 +78,15 @@ def why_empty(filters: Filters, version: int, what: str) -> str:
         return f"No {what}: no team is selected for your account."
     if not org_has_traces(database_url(), filters.org, version):
         return (
-            f"No {what}: organization **{filters.org}** has not received any telemetry yet. "
+            f"No {what}: organization **{plain.text(filters.org)}** has not received any "
+            "telemetry yet. "
             "Point your agents' OpenTelemetry exporter at `/v1/traces` on this server, or "
             "import files with `python -m telemetry ingest FILE`."
         )
     return (
-        f"No {what} in {fmt.day_span(filters)} for {fmt.team_text(filters.teams)} and "
-        f"{fmt.environment_text(filters.environments)}. Try a longer period or fewer filters."
+        f"No {what} in {fmt.day_span(filters)} for {plain.text(fmt.team_text(filters.teams))} "
+        f"and {plain.text(fmt.environment_text(filters.environments))}. Try a longer period or "
+        "fewer filters."
     )
 
 

@@ -17,6 +17,7 @@ from telemetry.charts.analytics import breakdown_chart, comparison_chart, heatma
 from telemetry.filters import Filters
 from telemetry.queries.breakdown import MEASURES
 from ui import analytics_blocks as blocks
+from ui import plain
 from ui.links import traces_url
 
 Load = Callable[..., object]
@@ -291,15 +292,11 @@ def trace_links(field: str, values: list[str], shown: int = 12) -> None:
     picked = [value for value in values if value][:shown]
     if not picked:
         return
-    parts = [f"[{_link_text(value)}]({traces_url(**{field: value})})" for value in picked]
+    # The link text is telemetry (plain text); the address is ours, URL-encoded.
+    parts = [f"[{plain.text(value)}]({traces_url(**{field: value})})" for value in picked]
     more = len(values) - len(picked)
     tail = f" · and {more} more (type one into the Traces page's {field} field)" if more else ""
     st.caption(f"Their runs on the Traces page: {' · '.join(parts)}{tail}")
-
-
-def _link_text(value: str) -> str:
-    # Square brackets and backticks would break the Markdown link.
-    return value.replace("[", "(").replace("]", ")").replace("`", "'")
 
 
 def _seconds(milliseconds: float | None) -> float | None:

@@ -14,6 +14,7 @@ from telemetry.price_admin import PriceChangeRefused, set_price_as
 from telemetry.pricing import Price
 from telemetry.queries import BillingMonth, BillingPeriod, UserCosts
 from telemetry.timeutil import month_number
+from ui import plain
 from ui.downloads import csv_download
 
 PRICE_NOTICE = "billing_price_notice"
@@ -232,11 +233,11 @@ def _submit(engine: Engine, account: Account, org: str, choice, prices: dict) ->
     try:
         repriced = set_price_as(engine, account, org, model, price, provider=provider)
     except (PriceChangeRefused, ValueError) as error:
-        st.error(str(error), icon=":material/error:")
+        st.error(plain.text(error), icon=":material/error:")
         return
     st.session_state[PRICE_NOTICE] = (
-        f"Price set for {model}: {repriced:,} stored call(s) re-priced. The change is in the "
-        "audit log."
+        f"Price set for {plain.text(model)}: {repriced:,} stored call(s) re-priced. The change "
+        "is in the audit log."
     )
     st.rerun()
 

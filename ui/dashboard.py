@@ -20,12 +20,14 @@ from sqlalchemy.exc import OperationalError
 from telemetry import accounts
 from telemetry.db import database_url
 from telemetry.store import UnknownOrganization
-from ui import auth, cache, login_form, navigation
+from ui import auth, cache, login_form, navigation, plain
 from ui.filters import forget_view, how_to_use, sidebar_filters
 
 st.set_page_config(
     page_title="Agent telemetry",
-    page_icon=":material/monitoring:",
+    # An emoji: Streamlit draws it as a data: URL, where a ":material/...:" favicon is
+    # fetched from fonts.gstatic.com (and nothing may leave the viewer's browser).
+    page_icon="📈",
     layout="wide",
     initial_sidebar_state="expanded",
 )
@@ -49,14 +51,14 @@ def run_page(page) -> None:
     try:
         page.run()
     except UnknownOrganization as error:
-        st.error(str(error), icon=":material/error:")
+        st.error(plain.text(error), icon=":material/error:")
 
 
 def store_problem(error: OperationalError) -> str:
     where = make_url(database_url()).render_as_string(hide_password=True)
     return (
-        f"The store at {where} cannot be read ({error.orig}). Check that it is reachable "
-        "and that TELEMETRY_DATABASE_URL points at it, then reload this page."
+        f"The store at {plain.text(where)} cannot be read ({plain.text(error.orig)}). Check that "
+        "it is reachable and that TELEMETRY_DATABASE_URL points at it, then reload this page."
     )
 
 

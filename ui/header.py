@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import streamlit as st
 
 from telemetry import format as fmt
 from telemetry.demo import DEMO_ORG
+from telemetry.filters import Filters
+from ui import plain
 from ui.filters import View, current_view
 
 
@@ -16,7 +20,7 @@ def page_header(title: str, *, compares: bool = False) -> View:
     """
     view = current_view()
     st.title(title)
-    summary = fmt.describe(view.filters)
+    summary = filter_summary(view.filters)
     if compares:
         summary += f" · changes against {fmt.day_span(view.filters.previous())}"
     st.caption(summary)
@@ -27,5 +31,21 @@ def page_header(title: str, *, compares: bool = False) -> View:
             icon=":material/science:",
         )
     for notice in view.notices:
-        st.warning(notice, icon=":material/lock:")
+        st.warning(plain.text(notice), icon=":material/lock:")  # it may name teams
     return view
+
+
+def filter_summary(filters: Filters) -> str:
+    """``fmt.describe`` as Markdown: the organization, team and environment names (they
+    come from telemetry) as plain text."""
+
+    def inert(names: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        return None if names is None else tuple(plain.text(name) for name in names)
+
+    shown = replace(
+        filters,
+        org=plain.text(filters.org),
+        teams=inert(filters.teams),
+        environments=inert(filters.environments),
+    )
+    return fmt.describe(shown)

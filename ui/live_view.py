@@ -13,6 +13,7 @@ import streamlit as st
 from telemetry.filters import Filters
 from telemetry.queries.live import LIVE_WINDOW_US, live_runs
 from telemetry.timeutil import US_PER_HOUR, from_us, now_us
+from ui import plain
 from ui.cache import get_engine
 from ui.trace_links import TRACE_PARAM, TRACES_PAGE, filter_params, trace_url
 
@@ -81,7 +82,7 @@ def open_trace(trace_id: str) -> None:
     try:
         st.switch_page(TRACES_PAGE, query_params={TRACE_PARAM: trace_id, **filter_params()})
     except st.errors.StreamlitAPIException:
-        st.markdown(f"[Open trace {trace_id}]({trace_url(trace_id)})")
+        st.markdown(f"[Open trace {plain.text(trace_id)}]({trace_url(trace_id)})")
 
 
 def live_frame(runs: pd.DataFrame) -> pd.DataFrame:

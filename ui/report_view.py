@@ -27,7 +27,7 @@ from telemetry.reports.html import render_html
 from telemetry.reports.model import Report, ReportFormat, ReportRequest
 from telemetry.reports.pdf import render_pdf
 from telemetry.timeutil import from_us, month_start, now_us
-from ui import periods
+from ui import periods, plain
 from ui.cache import cached_query, get_engine
 from ui.filters import View, team_scope
 from ui.periods import AUTO_GROUPING, utc_today
@@ -169,16 +169,17 @@ def render_and_keep(report: Report) -> Generated:
             report,
             None,
             None,
-            f"The {kind.value.upper()} could not be written: {error_text(error)} Try HTML, or "
-            "fewer items.",
+            f"The {kind.value.upper()} could not be written: {plain.text(error_text(error))} "
+            "Try HTML, or fewer items.",
         )
     try:
         entry = save_report(report, content)
     except OSError as error:
         log.exception("report could not be kept")
         problem = (
-            f"The report could not be kept in the reports folder ({error.strerror}); "
-            "download it now. An admin can check that the folder is writable."
+            "The report could not be kept in the reports folder "
+            f"({plain.text(error.strerror)}); download it now. An admin can check that the "
+            "folder is writable."
         )
         return Generated(report, content, None, problem)
     return Generated(report, content, entry)
@@ -197,7 +198,7 @@ def result(engine: Engine, generated: Generated) -> None:
     total = len(report.results)
     built = total - len(report.failed)
     seconds = sum(item.seconds for item in report.results)
-    kept = f" · kept as {generated.entry.file_name}" if generated.entry else ""
+    kept = f" · kept as {plain.text(generated.entry.file_name)}" if generated.entry else ""
     st.caption(f"{built} of {total} items built in {seconds:.1f} s{kept}.")
     if report.failed:
         st.warning(
@@ -270,7 +271,7 @@ def kept_reports(account: Account) -> None:
     )
     entry = shown[chosen]
     st.download_button(
-        f"Download {entry.file_name}",
+        f"Download {plain.text(entry.file_name)}",
         partial(read_report, entry),
         file_name=entry.file_name,
         mime=entry.media_type,

@@ -11,7 +11,7 @@ from telemetry import format as fmt
 from telemetry.filters import Filters
 from telemetry.queries.sessions import SessionDetail, SessionPage, SessionSearch, session_list
 from telemetry.queries.traces import STATUSES
-from ui import links, pager
+from ui import links, pager, plain
 from ui.list_picker import open_picker, open_selected
 
 BOUND = "query-params"
@@ -146,15 +146,16 @@ def download(found: SessionPage, filters: Filters) -> None:
 
 def session_detail(detail: SessionDetail | None, session: str, show_content: bool) -> None:
     """One session's traces in start order, each linking to its trace view."""
-    st.subheader(f"Session {session}")
+    st.subheader(f"Session {plain.text(session)}")
     if detail is None:
         st.warning(
-            f"Session `{session}` has no traces in the selected period, teams and environments.",
+            f"Session {plain.code(session)} has no traces in the selected period, teams and "
+            "environments.",
             icon=":material/search_off:",
         )
         return
     st.caption(
-        f"User {detail.user or '(none)'} · {detail.traces:,} trace"
+        f"User {plain.text(detail.user or '(none)')} · {detail.traces:,} trace"
         f"{'s' * (detail.traces != 1)} in the period · total cost "
         f"{fmt.dollars(detail.total_cost_usd)} (its LLM calls). Click a trace id to see its steps."
     )
@@ -178,7 +179,8 @@ def empty_note(search: SessionSearch, filters: Filters) -> None:
         )
     else:
         st.info(
-            f"No sessions in {fmt.day_span(filters)} for {fmt.team_text(filters.teams)}: "
-            "traces without a session id are listed on the Traces page.",
+            f"No sessions in {fmt.day_span(filters)} for "
+            f"{plain.text(fmt.team_text(filters.teams))}: traces without a session id are listed "
+            "on the Traces page.",
             icon=":material/info:",
         )

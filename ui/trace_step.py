@@ -10,6 +10,7 @@ import streamlit as st
 
 from telemetry import format as fmt
 from telemetry.queries.trace_detail import ObservationNode, TraceDetail
+from ui import plain
 
 CONTENT_NOTE = "Inputs and outputs (prompts, responses, tool arguments) are shown to admins only."
 STEP_KEY = "trace_step"
@@ -32,12 +33,18 @@ def step_panel(detail: TraceDetail, include_content: bool) -> None:
     )
     node = nodes[step - 1]
     if node.is_error:
-        st.error(f"{node.error_type or 'Error'}: {node.error_text}", icon=":material/error:")
+        st.error(
+            f"{plain.text(node.error_type or 'Error')}: {plain.text(node.error_text, lines=True)}",
+            icon=":material/error:",
+        )
     st.markdown(_timing(node))
     if node.is_llm_call:
         _generation(node)
     elif node.is_tool:
-        st.markdown(f"**Tool** `{node.tool_name or fmt.MISSING}` · type {node.tool_type or '–'}")
+        st.markdown(
+            f"**Tool** {plain.code(node.tool_name or fmt.MISSING)} · "
+            f"type {plain.text(node.tool_type or '–')}"
+        )
     if node.attributes:
         with st.expander("Attributes"):
             st.json(node.attributes, expanded=False)
@@ -55,20 +62,24 @@ def _step_label(node: ObservationNode) -> str:
 def _timing(node: ObservationNode) -> str:
     duration = "still running" if node.duration_ms is None else f"{node.duration_ms:,.0f} ms"
     parts = [
-        f"**{node.kind}**",
-        f"status {node.status}",
+        f"**{plain.text(node.kind)}**",
+        f"status {plain.text(node.status)}",
         f"starts {node.offset_ms:,.0f} ms after the trace",
         f"duration {duration}",
-        f"span `{node.span_id}`",
+        f"span {plain.code(node.span_id)}",
     ]
     if node.orphan:
-        parts.append(f"parent `{node.parent_span_id}` not received")
+        parts.append(f"parent {plain.code(node.parent_span_id)} not received")
     return " · ".join(parts)
 
 
 def _generation(node: ObservationNode) -> None:
     cards = st.columns(4)
-    cards[0].metric("Model", node.model or fmt.MISSING, help=f"provider {node.provider or '–'}")
+    cards[0].metric(
+        "Model",
+        plain.text(node.model or fmt.MISSING),
+        help=f"provider {plain.text(node.provider or '–')}",
+    )
     cards[1].metric(
         "Input tokens",
         fmt.count(node.input_tokens),
@@ -80,12 +91,14 @@ def _generation(node: ObservationNode) -> None:
         fmt.count(node.output_tokens),
         help=f"{fmt.count(node.reasoning_tokens)} reasoning",
     )
-    cards[3].metric("Cost", fmt.dollars(node.cost_usd), help=f"cost source: {node.cost_source}")
+    cards[3].metric(
+        "Cost", fmt.dollars(node.cost_usd), help=f"cost source: {plain.text(node.cost_source)}"
+    )
     st.markdown(
-        f"Provider **{node.provider or fmt.MISSING}** · cached input "
+        f"Provider **{plain.text(node.provider or fmt.MISSING)}** · cached input "
         f"**{fmt.count(node.cache_read_tokens)}** · latency "
         f"**{'running' if node.duration_ms is None else f'{node.duration_ms:,.0f} ms'}** · "
-        f"cost source **{node.cost_source or fmt.MISSING}**"
+        f"cost source **{plain.text(node.cost_source or fmt.MISSING)}**"
     )
     if node.request_parameters:
         st.markdown("**Request parameters**")

@@ -15,6 +15,7 @@ from telemetry.charts.trace import WATERFALL_MAX_ROWS, waterfall_chart
 from telemetry.models import TraceStatus
 from telemetry.queries.trace_detail import TraceDetail, trace_detail
 from telemetry.timeutil import from_us
+from ui import plain
 from ui.account import is_admin
 from ui.cache import cached_query
 from ui.filters import View
@@ -22,7 +23,7 @@ from ui.trace_links import back_to_traces
 from ui.trace_step import step_panel
 
 NOT_FOUND = (
-    "No trace `{trace_id}` here: it does not exist in {org}, or it belongs to a team or "
+    "No trace {trace_id} here: it does not exist in {org}, or it belongs to a team or "
     "environment you cannot see (or that the filters leave out)."
 )
 _STATUS_BADGE = {
@@ -51,7 +52,8 @@ def show_trace(view: View, trace_id: str) -> None:
     )
     if detail is None:
         st.warning(
-            NOT_FOUND.format(trace_id=trace_id, org=view.filters.org), icon=":material/search_off:"
+            NOT_FOUND.format(trace_id=plain.code(trace_id), org=plain.text(view.filters.org)),
+            icon=":material/search_off:",
         )
         return
     _header(detail)
@@ -76,20 +78,21 @@ def show_trace(view: View, trace_id: str) -> None:
 
 def _header(detail: TraceDetail) -> None:
     trace = detail.trace
-    text, colour, icon = _STATUS_BADGE.get(trace.status, (trace.status, "gray", None))
-    st.subheader(trace.name or "(unnamed trace)")
+    # st.badge escapes brackets itself: an unknown status gets a fixed label, not the raw value.
+    text, colour, icon = _STATUS_BADGE.get(trace.status, ("unknown status", "gray", None))
+    st.subheader(plain.text(trace.name) or "(unnamed trace)")
     st.badge(text, color=colour, icon=icon)
     parts = [
-        f"trace `{trace.trace_id}`",
+        f"trace {plain.code(trace.trace_id)}",
         f"started {from_us(trace.start_us):%d %b %Y %H:%M:%S} UTC",
-        f"user {trace.user or fmt.MISSING}",
-        f"team {trace.team or fmt.MISSING}",
-        f"agent {trace.agent or fmt.MISSING}",
-        f"module {trace.module or fmt.MISSING}",
-        f"environment {trace.environment}",
+        f"user {plain.text(trace.user or fmt.MISSING)}",
+        f"team {plain.text(trace.team or fmt.MISSING)}",
+        f"agent {plain.text(trace.agent or fmt.MISSING)}",
+        f"module {plain.text(trace.module or fmt.MISSING)}",
+        f"environment {plain.text(trace.environment)}",
     ]
     if trace.session:
-        parts.append(f"session `{trace.session}`")
+        parts.append(f"session {plain.code(trace.session)}")
     st.caption(" · ".join(parts))
 
 
@@ -101,17 +104,19 @@ def _outcome(detail: TraceDetail) -> None:
         verb = "Timed out" if trace.status == TraceStatus.TIMEOUT else "Failed"
         if failing is None:
             message = trace.error_message or trace.error_type or "no message sent"
-            st.error(f"{verb}: {message}", icon=":material/error:")
+            st.error(f"{verb}: {plain.text(message, lines=True)}", icon=":material/error:")
         else:
             st.error(
-                f"{verb} at step {failing.step} ({failing.name}): {failing.error_text}",
+                f"{verb} at step {failing.step} ({plain.text(failing.name)}): "
+                f"{plain.text(failing.error_text, lines=True)}",
                 icon=":material/error:",
             )
     elif failing is not None:
         st.warning(
             f"{len(detail.errors)} step(s) reported an error but the run "
             f"{'is still going' if trace.running else 'finished'}; the first at step "
-            f"{failing.step} ({failing.name}): {failing.error_text}",
+            f"{failing.step} ({plain.text(failing.name)}): "
+            f"{plain.text(failing.error_text, lines=True)}",
             icon=":material/warning:",
         )
     if trace.running:

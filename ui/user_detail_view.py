@@ -13,6 +13,7 @@ from telemetry.filters import Filters
 from telemetry.queries import UserDetail
 from telemetry.queries.user_history import AUDIT_LIMIT
 from telemetry.timeutil import from_us
+from ui import plain
 from ui.cache import cached_query
 from ui.users_view import DETAIL_KEY
 
@@ -52,9 +53,10 @@ def user_detail_dialog(filters: Filters, version: int, user_pk: int, show_audit:
 
 def _profile(detail: UserDetail) -> None:
     profile = detail.profile
-    st.subheader(profile.name or profile.external_id)
-    parts = [f"id `{profile.external_id}`", profile.email, profile.company, profile.team]
-    st.caption(" · ".join(part for part in parts if part) + f" · status **{profile.status}**")
+    st.subheader(plain.text(profile.name or profile.external_id))
+    parts = [f"id {plain.code(profile.external_id)}"]
+    parts += [plain.text(part) for part in (profile.email, profile.company, profile.team) if part]
+    st.caption(" · ".join(parts) + f" · status **{plain.text(profile.status)}**")
 
 
 def _lifetime_cards(detail: UserDetail) -> None:
