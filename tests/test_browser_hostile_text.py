@@ -130,6 +130,8 @@ def test_overview(role, server):
     go(page, server.url, f"/?{query}")  # Overview: the default page lives at /
     page.get_by_test_id("stMetric").first.wait_for()
     assert_shown_literally(page, hostile.TEAM, hostile.ENVIRONMENT)
+    # The modules chart: its tooltips name the modules, as text.
+    assert any(hostile.MODULE in tip for tip in hover_every_mark(page))
     screenshot(page, name, "overview")
     assert_inert(page, watch, "Overview")
 
@@ -253,6 +255,9 @@ def test_a_trace_and_every_step(role, server, trace_id, shown):
     go(page, server.url, "/traces?" + urlencode({"trace": trace_id}))
     page.get_by_text("Step detail").wait_for()
     assert_shown_literally(page, *shown)
+    # The waterfall's tooltips: step names and errors, as text.
+    tips = hover_every_mark(page)
+    assert any(value in tip for tip in tips for value in shown), tips
     screenshot(page, name, f"trace-{trace_id[:8].encode().hex()}")
     assert_inert(page, watch, f"trace {trace_id}")
     count = open_options(page, "Step").count()
@@ -320,7 +325,8 @@ def assert_html_report_is_inert(browser, path) -> None:
 
 
 def hover_every_mark(page) -> list[str]:
-    """Hover each bar, line point and area of every chart; the tooltips' texts."""
+    """Hover each bar and point of every chart; the tooltips' texts (vega-tooltip fills its
+    element with innerHTML, after escaping "<" and "&")."""
     texts = []
     marks = page.locator(".vega-embed .mark-rect path, .vega-embed .mark-symbol path")
     for index in range(min(marks.count(), 120)):
