@@ -56,9 +56,10 @@ def run_page(page) -> None:
 
 def store_problem(error: OperationalError) -> str:
     where = make_url(database_url()).render_as_string(hide_password=True)
+    # The address is the operator's own setting; the driver's message may quote anything.
     return (
-        f"The store at {plain.text(where)} cannot be read ({plain.text(error.orig)}). Check that "
-        "it is reachable and that TELEMETRY_DATABASE_URL points at it, then reload this page."
+        f"The store at {where} cannot be read ({plain.text(error.orig)}). Check that it is "
+        "reachable and that TELEMETRY_DATABASE_URL points at it, then reload this page."
     )
 
 
