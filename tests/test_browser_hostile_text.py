@@ -47,6 +47,7 @@ pytestmark = pytest.mark.browser
 
 JOINER = "\u2060"
 FAILED_TRACE = f"{0xA1:032x}"
+REPORT_TIMEOUT = 300_000  # milliseconds: every item of every module, built and rendered
 ANALYTICS_TABS = ("Trends", "Runs", "Models", "Peak usage", "Code & outcomes", "Audit")
 # What the page may carry that is not telemetry: the status badge of a trace.
 STATUS_BADGES = {"ok", "error", "timeout", "running", "unknown status"}
@@ -294,9 +295,11 @@ def test_reports_page_and_the_html_report(role, server, tmp_path, browser):
     page.get_by_text("HTML", exact=True).click()
     page.get_by_role("button", name="Generate report").click()
     download_button = page.get_by_role("button", name="Download HTML")
-    download_button.wait_for(timeout=300_000)
+    download_button.wait_for(timeout=REPORT_TIMEOUT)
     settle(page)
-    page.frame_locator("[data-testid=stIFrame]").locator(".vega-embed svg").first.wait_for()
+    # The preview is the whole file (the chart library inlined): slow to draw on a busy machine.
+    preview = page.frame_locator("[data-testid=stIFrame]")
+    preview.locator(".vega-embed svg").first.wait_for(timeout=REPORT_TIMEOUT)
     page.wait_for_timeout(1000)
     screenshot(page, name, "reports")
     assert_inert(page, watch, "Reports, preview")
@@ -314,7 +317,9 @@ def assert_html_report_is_inert(browser, path) -> None:
     watch.attach(context)
     page = context.new_page()
     page.goto(path.as_uri())
-    page.wait_for_function("document.querySelectorAll('.vega-embed svg.marks').length > 3")
+    page.wait_for_function(
+        "document.querySelectorAll('.vega-embed svg.marks').length > 3", timeout=REPORT_TIMEOUT
+    )
     page.wait_for_timeout(500)
     assert_shown_literally(page, hostile.USER_NAME, hostile.TEAM)
     tooltips = hover_every_mark(page)
