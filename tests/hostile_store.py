@@ -66,6 +66,7 @@ FORMULAS = (
     "\r=1+1",
 )
 FORMULA_USER = FORMULAS[2]
+RULE_NAME = f":red[rule] ![r](https://tracker.{EVIL}/rule.png) <b>hot</b>"
 MANAGER = "boss"
 MANAGER_PASSWORD = "Velvet-harbour-tangerine-42"
 
@@ -108,6 +109,14 @@ def seed(server: Server) -> None:
         "--password-stdin",
         stdin=MANAGER_PASSWORD + "\n",
     )
+    # A rule of the hostile team, one alert per agent, firing now: the Overview's banner
+    # names the rule and the agents.
+    cli(
+        server,
+        *("alerts", "add", "--org", "default", "--name", RULE_NAME, "--team", TEAM),
+        *("--metric", "runs", "--window", "24h", "--above", "0", "--each", "agent"),
+    )
+    cli(server, "alerts", "run-once")
 
 
 def _post_otlp(server: Server, key: str, body: dict) -> None:

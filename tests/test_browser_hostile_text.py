@@ -131,6 +131,8 @@ def test_overview(role, server):
     go(page, server.url, f"/?{query}")  # Overview: the default page lives at /
     page.get_by_test_id("stMetric").first.wait_for()
     assert_shown_literally(page, hostile.TEAM, hostile.ENVIRONMENT)
+    page.get_by_text("alert rule(s) firing").wait_for()
+    assert_shown_literally(page, hostile.RULE_NAME, hostile.AGENT, hostile.FORMULAS[0])
     # The modules chart: its tooltips name the modules, as text.
     assert any(hostile.MODULE in tip for tip in hover_every_mark(page))
     screenshot(page, name, "overview")
@@ -153,6 +155,18 @@ def test_analytics_every_tab(role, server):
             assert_shown_literally(page, hostile.MODEL)
         screenshot(page, name, f"analytics-{tab.split()[0].lower()}")
         assert_inert(page, watch, f"Analytics, {tab}")
+
+
+def test_alerts_every_tab(role, server):
+    name, page, watch = role
+    watch.reset()
+    go(page, server.url, "/alerts")
+    tabs = ["Rules", "History", "Budgets"] + (["Channels"] if name == "admin" else [])
+    for tab in tabs:
+        page.get_by_role("tab", name=tab).click()
+        settle(page)
+        screenshot(page, name, f"alerts-{tab.lower()}")
+        assert_inert(page, watch, f"Alerts, {tab}")
 
 
 def test_users_and_a_users_detail(role, server):

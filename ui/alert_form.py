@@ -24,6 +24,7 @@ from telemetry.charts.alerts import backtest_chart
 from telemetry.queries.dimensions import org_values
 from telemetry.store import org_id
 from telemetry.timeutil import now_us
+from ui import plain
 
 NO_DATA_LABELS = {
     "keep": "keep the state",
@@ -211,11 +212,11 @@ def rule_form(
         )
         if save:
             saved = save_rule(engine, account, edited, rule_id=rule_id)
-            st.success(f"Saved rule {saved}: {edited.name}.", icon=":material/check:")
+            st.success(f"Saved rule {saved}: {plain.text(edited.name)}.", icon=":material/check:")
             st.rerun()
         show_backtest(engine, account, edited)
     except (RuleError, ValueError, AccessDenied, LookupError) as error:
-        st.error(str(error), icon=":material/error:")
+        st.error(plain.text(error), icon=":material/error:")  # it may quote a name
 
 
 def _index(options: list[str], value: str) -> int:

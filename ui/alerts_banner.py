@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from telemetry.alerts.overview import firing_rules
+from ui import plain
 from ui.account import current_account
 from ui.cache import get_engine
 
@@ -16,10 +17,11 @@ def alert_banner(org: str) -> None:
     firing = firing_rules(get_engine(), account, org)
     if not firing:
         return
+    # Rule names are typed by people, groups are team, agent or model names: plain text.
     names = ", ".join(
-        view.rule.spec.name
+        plain.text(view.rule.spec.name)
         + (
-            f" ({', '.join(g.group for g in view.firing if g.group)})"
+            f" ({', '.join(plain.text(g.group) for g in view.firing if g.group)})"
             if any(g.group for g in view.firing)
             else ""
         )

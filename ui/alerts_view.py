@@ -17,6 +17,7 @@ from telemetry.alerts.rules import delete_rule, set_rule_switches
 from telemetry.alerts.windows import WINDOW_LABELS
 from telemetry.filters import Filters
 from telemetry.timeutil import US_PER_HOUR, from_us, now_us
+from ui import plain
 from ui.alert_form import rule_form
 
 STATE_ICONS = {
@@ -119,7 +120,7 @@ def rule_actions(engine: Engine, account: Account, org: str, views: list[RuleVie
             delete_rule(engine, account, org, chosen)
             st.rerun()
     except (AccessDenied, LookupError, ValueError) as error:
-        st.error(str(error), icon=":material/error:")
+        st.error(plain.text(error), icon=":material/error:")
     with right.popover("Edit", icon=":material/edit:"):
         rule_form(engine, account, org, key=f"edit_{chosen}", rule_id=chosen, current=spec)
     if view.groups:

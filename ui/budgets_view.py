@@ -20,6 +20,7 @@ from telemetry.alerts.budgets import (
 )
 from telemetry.alerts.rules import number
 from telemetry.charts.alerts import burn_down_chart
+from ui import plain
 from ui.periods import utc_today
 
 COLUMNS = ["scope", "budget_usd", "spent_usd", "remaining_usd", "used_share"]
@@ -76,7 +77,7 @@ def budget_form(engine: Engine, account: Account, org: str, existing: list[str])
             kind = left.selectbox("For", kinds, help="A manager sets budgets for their teams.")
             value = right.text_input(
                 "Name (team, user id, agent or model; empty for the organization)",
-                help=f"Your teams: {', '.join(teams)}" if teams is not None else None,
+                help=f"Your teams: {plain.text(', '.join(teams))}" if teams is not None else None,
             )
             left, middle, right = st.columns(3)
             amount = left.text_input("Monthly budget (USD)", "100")
@@ -100,7 +101,7 @@ def budget_form(engine: Engine, account: Account, org: str, existing: list[str])
                 set_budget(engine, account, spec)
                 st.rerun()
             except (ValueError, AccessDenied, LookupError) as error:
-                st.error(str(error), icon=":material/error:")
+                st.error(plain.text(error), icon=":material/error:")
     if existing:
         with st.expander("Remove a budget", icon=":material/delete:"):
             scope = st.selectbox("Budget", existing, key="budget_remove_pick")
@@ -109,4 +110,4 @@ def budget_form(engine: Engine, account: Account, org: str, existing: list[str])
                     remove_budget(engine, account, org, scope)
                     st.rerun()
                 except (AccessDenied, LookupError) as error:
-                    st.error(str(error), icon=":material/error:")
+                    st.error(plain.text(error), icon=":material/error:")

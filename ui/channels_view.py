@@ -11,9 +11,11 @@ from telemetry.accounts import Account
 from telemetry.alerts import channels as channel_store
 from telemetry.alerts.delivery import send_test
 from telemetry.alerts.senders import DeliveryError
+from ui import plain
 
 SETTINGS = {
-    settings.PUBLIC_URL: "Dashboard address for links (e.g. https://telemetry.example.com)",
+    # In backticks: a bare URL in a label would become a link (GFM autolink).
+    settings.PUBLIC_URL: "Dashboard address for links (e.g. `https://telemetry.example.com`)",
     "smtp_host": "SMTP host",
     "smtp_port": "SMTP port",
     "smtp_user": "SMTP login",
@@ -59,13 +61,14 @@ def channels_tab(engine: Engine, account: Account, org: str) -> None:
                 event_id = send_test(engine, account, org, chosen)
                 st.success(f"Sent (event {event_id}).", icon=":material/check:")
             except DeliveryError as error:
-                st.error(f"The test failed: {error}", icon=":material/error:")
+                # The error may quote what the channel's server answered: plain text.
+                st.error(f"The test failed: {plain.text(error)}", icon=":material/error:")
         if right.button("Remove", key="channel_remove"):
             try:
                 channel_store.delete_channel(engine, account, org, chosen)
                 st.rerun()
             except (ValueError, LookupError) as error:
-                st.error(str(error), icon=":material/error:")
+                st.error(plain.text(error), icon=":material/error:")
     else:
         st.info("No channels yet.", icon=":material/info:")
     add_channel_form(engine, account, org)
@@ -88,7 +91,7 @@ def add_channel_form(engine: Engine, account: Account, org: str) -> None:
                 channel_store.add_channel(engine, account, org, spec)
                 st.rerun()
             except (ValueError, PermissionError) as error:
-                st.error(str(error), icon=":material/error:")
+                st.error(plain.text(error), icon=":material/error:")
 
 
 def settings_form(engine: Engine, account: Account) -> None:
