@@ -140,6 +140,11 @@ def test_every_download_of_every_page_is_neutralised(signed_in, server):
     page.get_by_role("button", name="Open session").click()
     settle(page)
     everything("Sessions")
+    go(page, server.url, "/alerts")
+    for tab in ("Rules", "History", "Budgets"):
+        page.get_by_role("tab", name=tab).click()
+        settle(page)
+        everything(f"Alerts {tab}")
     go(page, server.url, "/traces")
     everything("Traces")
     go(page, server.url, f"/traces?trace={0xB0:032x}")
