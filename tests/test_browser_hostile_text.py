@@ -137,6 +137,11 @@ def test_overview(role, server):
     assert any(hostile.MODULE in tip for tip in hover_every_mark(page))
     screenshot(page, name, "overview")
     assert_inert(page, watch, "Overview")
+    if name == "manager":  # a link to another team: the notice names the manager's own
+        go(page, server.url, "/?team=Unassigned")
+        page.get_by_text("outside your access").wait_for()
+        assert_shown_literally(page, f"showing your teams: {hostile.TEAM}.")
+        assert_inert(page, watch, "Overview, link notice")
 
 
 def test_analytics_every_tab(role, server):

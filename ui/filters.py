@@ -20,7 +20,7 @@ from telemetry.db import DEFAULT_ORG, database_url
 from telemetry.demo import DEMO_ORG
 from telemetry.filters import Filters
 from telemetry.timeutil import day_of_number, day_of_us
-from ui import cache, periods
+from ui import cache, periods, plain
 from ui.periods import CUSTOM, DEFAULT_PRESET, GROUPINGS, PRESETS
 
 _VIEW_KEY = "_telemetry_view"
@@ -108,7 +108,7 @@ def sidebar_filters(account: Account) -> View:
         if asked_org and org is not None and asked_org != org:
             link_notices.append(
                 "The organization in the link does not exist or is not available to you; "
-                f"showing {org}."
+                f"showing {plain.text(org)}."
             )
         period, preset = _period_selector(notices)
         allowed = _allowed_teams(account, org)
@@ -260,10 +260,13 @@ def _team_selector(
     if unknown and allowed is not None:
         shown = ", ".join(allowed) or "none"
         notices.append(
-            f"The link asked for teams outside your access; showing your teams: {shown}."
+            f"The link asked for teams outside your access; showing your teams: "
+            f"{plain.text(shown)}."
         )
     elif unknown:
-        notices.append(f"Some teams in the link do not exist in {org}; they were left out.")
+        notices.append(
+            f"Some teams in the link do not exist in {plain.text(org)}; they were left out."
+        )
     return team_scope(chosen, allowed)
 
 

@@ -31,7 +31,7 @@ def page_header(title: str, *, compares: bool = False) -> View:
             icon=":material/science:",
         )
     for notice in view.notices:
-        st.warning(plain.text(notice), icon=":material/lock:")  # it may name teams
+        st.warning(notice, icon=":material/lock:")  # names in it are plain text already
     return view
 
 
