@@ -290,3 +290,32 @@ def m014_alerts(conn: Connection) -> None:
     from telemetry.alerts.tables import ALERT_TABLES
 
     SQLModel.metadata.create_all(conn, tables=[models.AppSetting.__table__, *ALERT_TABLES])
+
+def m015_rollup_unique_keys(conn: Connection) -> None:
+    # Ingest keeps the rollups up to date with additive upserts (telemetry.rollup_deltas),
+    # whose ON CONFLICT names a unique index over each rollup's key (NULL team and user
+    # ids as -1). Rollups rebuilt by any earlier code hold one row per key; should any
+    # organization have a key twice, rebuilding its rollups first makes it so. (A rollup
+    # table a later migration creates gets its index there.)
+    from sqlalchemy import inspect
+
+    from telemetry.rollup_deltas import key_expression, unique_key_index_sql
+    from telemetry.rollup_tables import ROLLUPS
+    from telemetry.rollups import rebuild_rollups
+
+    existing = set(inspect(conn).get_table_names())
+    rollups = [rollup for rollup in ROLLUPS if rollup.table.name in existing]
+    doubled: set[int] = set()
+    for rollup in rollups:
+        keys = ", ".join(key_expression(rollup, name) for name in rollup.key_names)
+        found = conn.execute(
+            text(
+                "SELECT DISTINCT org_id FROM (SELECT org_id, count(*) AS n "
+                f'FROM "{rollup.table.name}" GROUP BY {keys}) AS grouped WHERE n > 1'
+            )
+        )
+        doubled.update(found.scalars())
+    for org in sorted(doubled):
+        rebuild_rollups(conn, org)
+    for rollup in rollups:
+        conn.execute(text(unique_key_index_sql(rollup)))

@@ -178,6 +178,10 @@ class Pricer:
     def __init__(self, overrides: dict[str, Price] | None = None) -> None:
         self.overrides = {name.lower(): price for name, price in (overrides or {}).items()}
 
+    def has_prices(self, overrides: dict[str, Price]) -> bool:
+        """Whether this pricer prices with exactly ``overrides`` (an organization's own prices)."""
+        return self.overrides == {name.lower(): price for name, price in overrides.items()}
+
     def price(
         self,
         *,

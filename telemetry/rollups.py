@@ -36,23 +36,41 @@ base tables: percentiles, hours of anything but trace counts and tokens, per-tra
 lists. Distinct sessions over a period are exact from ``session_daily`` (the
 session is a key there), not from ``trace_daily``.
 
-How they stay right: a rollup row is never updated in place. Writers call
-:func:`refresh_rollups` with every (org, day) they touched, in their own
-transaction; it deletes those days' rollup rows and recomputes them from the base
-tables with one INSERT ... SELECT ... GROUP BY per run of consecutive days (index
-driven: a day of a few thousand traces costs milliseconds). NULL team and user ids
-are ordinary group keys there, so nothing relies on a unique constraint over
-nullable columns. A day is "touched" when a trace starting on it, or an LLM or tool call
-starting on it, is inserted, updated or deleted; when a trace's start moves (an
-earlier span arrived), both its old and its new day are touched.
-:func:`trace_days` and :func:`user_days` find the days to pass. The writers: span
-ingestion (``telemetry.ingest.writer``), team moves of the user directory
-(``telemetry.ingest.directory``), re-pricing (``telemetry.reprice``) and the demo
-generator. Deleting a whole organization deletes its rollups with it (they are
-organization-scoped tables).
-:func:`rebuild_rollups` recomputes a whole organization and :func:`rollup_drift`
-compares the stored rollups with a fresh computation (``python -m telemetry
-rollups check|rebuild``).
+How they stay right. A rollup row is an aggregate of base rows and nothing else:
+the unique index ``ux_<table>_key`` on (org_id, day, keys...), with NULL team and
+user ids indexed as -1, holds one row per key. Two ways keep them equal to that
+aggregate, both in the writer's own transaction, so every figure is exact the
+moment the write commits:
+
+- Additive deltas (span ingestion, ``telemetry.ingest.writer``), whose cost is
+  that of the rows a batch changes, however much their day already holds. A
+  :class:`~telemetry.rollup_deltas.RollupDelta` records the share of every trace
+  and observation that arrives (new rows, and updated rows as they are after the
+  write) and takes back the share of every row that leaves (updated rows as they
+  were before: a trace whose start, status, name, user, team, session or totals
+  change; observations moving with their trace's user, team or environment).
+  Each measure's per-row share sits next to its SQL aggregate in
+  :mod:`telemetry.rollup_tables`. The net change of each key is applied with
+  ``INSERT ... ON CONFLICT (the unique key) DO UPDATE SET m = m + excluded.m``;
+  a key whose row count falls to 0 is deleted. ``session_daily`` holds a MIN and
+  a MAX, which cannot be taken back: a key that only gains rows, or whose
+  leaving rows are replaced by rows reaching at least as far (an earlier first
+  start, a later last end), is upserted with MIN/MAX; any other key is recomputed
+  from its base rows (one session's traces of one day, found by the session index).
+  Costs are floats added and taken back in another order than a fresh sum, so
+  they may differ in the last bits (~1e-16 relative), which the check tolerates.
+- Whole-day refreshes (:func:`refresh_rollups`) for bulk writers that change
+  many days at once: re-pricing (``telemetry.reprice``), team moves of the user
+  directory (``telemetry.ingest.directory``, the days of all moved users at
+  once) and the demo generator (one :func:`rebuild_rollups`). They delete the
+  days' rollup rows and recompute them with one INSERT ... SELECT ... GROUP BY
+  per run of consecutive days. :func:`trace_days` and :func:`users_days` find
+  the days to pass; when a trace's start moves, both its old and new day count.
+
+Deleting a whole organization deletes its rollups with it (they are
+organization-scoped tables). :func:`rebuild_rollups` recomputes a whole
+organization and :func:`rollup_drift` compares the stored rollups with a fresh
+computation (``python -m telemetry rollups check|rebuild``).
 """
 
 from __future__ import annotations
@@ -142,17 +160,23 @@ def trace_days(conn: Connection, trace_pks: Sequence[int]) -> set[int]:
     return days
 
 
-def user_days(conn: Connection, org_id: int, user_id: int) -> set[int]:
-    """The days holding a trace or an observation of user ``user_id`` (e.g. for a team move)."""
-    traced = select(Trace.start_day).where(Trace.org_id == org_id, Trace.user_id == user_id)
-    # All observations, not only LLM calls: the (org, user, day) index answers it alone,
-    # and a day too many only costs a refresh.
-    observed = select(Observation.start_day).where(
-        Observation.org_id == org_id, Observation.user_id == user_id
-    )
+def users_days(conn: Connection, org_id: int, user_ids: Sequence[int]) -> set[int]:
+    """The days holding a trace or an observation of any of ``user_ids`` (e.g. team moves).
+
+    One statement per 500 users (the bound-parameter limit), whatever their number.
+    """
     days: set[int] = set()
-    for query in (traced, observed):
-        days.update(conn.execute(query.distinct()).scalars())
+    ids = sorted(set(user_ids))
+    for start in range(0, len(ids), 500):
+        part = ids[start : start + 500]
+        # (user, day) pairs, not days alone: SQLite then seeks the (org, user, day)
+        # indexes instead of walking one ordered by day over the whole organization.
+        # All observations, not only LLM calls: a day too many only costs a refresh.
+        for table in (Trace, Observation):
+            pairs = select(table.user_id, table.start_day).where(
+                table.org_id == org_id, table.user_id.in_(part)
+            )
+            days.update(day for _user, day in conn.execute(pairs.distinct()))
     return days
 
 

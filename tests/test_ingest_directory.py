@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from telemetry.ingest.files import import_files
 from telemetry.models import AuditEvent, Observation, Team, Trace, User
@@ -285,6 +285,49 @@ def test_moving_a_user_to_another_team_moves_the_traces_counted_under_the_old_on
     # New telemetry of carl now lands in Platform directly.
     import_files(engine, [write(tmp_path / "more.jsonl", turn(3))])
     assert teams_of_traces(engine)[trace_hex(3)] == "Platform"
+    assert rollup_drift_of(engine) == []
+
+
+def test_a_directory_moving_many_users_moves_them_all_in_one_statement_per_table(engine, tmp_path):
+    def run(trace: int, user: str, start: float, **attrs) -> str:
+        attrs = {"enduser.id": user, **attrs}
+        return request_line(
+            [
+                otlp_span(trace, 1, name="turn", start_s=start, end_s=start + 9, attrs=attrs),
+                otlp_span(trace, 2, parent=1, start_s=start + 1, end_s=start + 2, attrs=attrs),
+            ]
+        )
+
+    # 30 users first seen without a team (Unassigned), with traces over three days;
+    # then one run of each third user names team Sales, which the move must not touch.
+    first = [run(n + 1, f"u{n}", n * 8_640) for n in range(30)]
+    import_files(engine, [write(tmp_path / "runs.jsonl", "\n".join(first))])
+    named = [
+        run(n + 101, f"u{n}", n * 8_640 + 60, **{"team.name": "Sales"}) for n in range(0, 30, 3)
+    ]
+    import_files(engine, [write(tmp_path / "sales.jsonl", "\n".join(named))])
+    assert set(teams_of_traces(engine).values()) == {"Unassigned", "Sales"}
+
+    rows = [f"u{n},,,,{'Platform' if n % 2 else 'Support'},active" for n in range(30)]
+    directory = "id,name,email,company,team,status\n" + "\n".join(rows) + "\n"
+    statements: list[str] = []
+
+    def remember(conn, cursor, statement, parameters, context, executemany):
+        statements.append(" ".join(statement.replace('"', "").split()).upper())
+
+    event.listen(engine, "before_cursor_execute", remember)
+    try:
+        report = import_files(engine, [write(tmp_path / "people.csv", directory)])
+    finally:
+        event.remove(engine, "before_cursor_execute", remember)
+    assert report.users_updated == 30
+
+    expected = {trace_hex(n + 1): "Platform" if n % 2 else "Support" for n in range(30)}
+    expected |= {trace_hex(n + 101): "Sales" for n in range(0, 30, 3)}
+    assert teams_of_traces(engine) == expected
+    assert teams_of_observations(engine) == set(expected.items())
+    moves = [s for s in statements if " TRACE SET TEAM_ID" in s or " OBSERVATION SET TEAM_ID" in s]
+    assert len(moves) == 2, moves
     assert rollup_drift_of(engine) == []
 
 

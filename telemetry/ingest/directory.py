@@ -14,14 +14,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, insert, select, text, update
 
 from telemetry.ingest.identities import UNASSIGNED_TEAM, Identities, listed, rows_in
-from telemetry.models import Observation, Trace, User, UserStatus
-from telemetry.rollups import refresh_rollups, user_days
+from telemetry.models import User, UserStatus
+from telemetry.rollups import refresh_rollups, users_days
 from telemetry.timeutil import now_us
 
 USER_STATUSES = tuple(str(s) for s in UserStatus)
+_MOVES_PER_STATEMENT = 500  # 3 parameters each: well under every backend's limit
+NO_TEAM = -1  # a NULL team id in the moves' VALUES list (never a real id)
 
 
 @dataclass(frozen=True)
@@ -85,9 +87,11 @@ def apply_directory(
     if new:
         _create(conn, identities, new)
         outcome.users_created += len(new)
+    moves: list[tuple[int, int | None, int]] = []  # (user id, old team id, new team id)
     for key, entry in users.items():
-        if key in stored and _update(conn, identities, stored[key], entry):
+        if key in stored and _update(conn, identities, stored[key], entry, moves):
             outcome.users_updated += 1
+    _move_history(conn, identities.org_id, moves)
     identities.load_users(conn, list(users))
 
 
@@ -114,7 +118,9 @@ def _create(conn: Connection, identities: Identities, entries: list[DirectoryUse
     conn.execute(insert(User), rows)
 
 
-def _update(conn: Connection, identities: Identities, row: dict, entry: DirectoryUser) -> bool:
+def _update(
+    conn: Connection, identities: Identities, row: dict, entry: DirectoryUser, moves: list
+) -> bool:
     values = {
         name: getattr(entry, name)
         for name in ("name", "email", "company", "status")
@@ -123,20 +129,48 @@ def _update(conn: Connection, identities: Identities, row: dict, entry: Director
     new_team = identities.teams[entry.team] if entry.team else row["team_id"]
     if new_team != row["team_id"]:
         values["team_id"] = new_team
-        _move_history(conn, identities.org_id, row["id"], row["team_id"], new_team)
+        moves.append((row["id"], row["team_id"], new_team))
     if not values:
         return False
     conn.execute(update(User).where(User.id == row["id"]).values(**values))
     return True
 
 
-def _move_history(conn: Connection, org_id: int, user_id: int, old: int | None, new: int) -> None:
-    days = user_days(conn, org_id, user_id)
-    for table in (Trace, Observation):
-        same_team = table.team_id.is_(None) if old is None else table.team_id == old
-        conn.execute(
-            update(table)
-            .where(table.org_id == org_id, table.user_id == user_id, same_team)
-            .values(team_id=new)
-        )
+def _move_history(conn: Connection, org_id: int, moves: list[tuple[int, int | None, int]]) -> None:
+    """Move the traces and observations of every moved user to their new team, at once.
+
+    One UPDATE per table (per 500 users) with the moves as a VALUES list, and one
+    rollup refresh of every day any moved user has: a directory import moving a
+    whole department costs a few statements, not a few per person.
+    """
+    if not moves:
+        return
+    days = users_days(conn, org_id, [user_id for user_id, _old, _new in moves])
+    for start in range(0, len(moves), _MOVES_PER_STATEMENT):
+        part = moves[start : start + _MOVES_PER_STATEMENT]
+        for table in ("trace", "observation"):
+            conn.execute(*_moved_team_update(table, org_id, part))
     refresh_rollups(conn, org_id, days)  # the per-team figures of those days changed
+
+
+def _moved_team_update(table: str, org_id: int, moves: list[tuple[int, int | None, int]]):
+    """UPDATE ``table`` SET team_id = new, for rows of each moved user still on their old team.
+
+    Rows counted under the user's old team (or under none) follow the user; rows whose
+    span named another team explicitly keep it. The rows are found by id through the
+    (organization, user) index: with the team condition beside it, SQLite would
+    rather scan an index covering the whole organization.
+    """
+    values = ", ".join(f"(:u{n}, :o{n}, :n{n})" for n in range(len(moves)))
+    users = ", ".join(f":u{n}" for n in range(len(moves)))
+    params: dict[str, int | None] = {"org": org_id}
+    for n, (user_id, old, new) in enumerate(moves):
+        params.update({f"u{n}": user_id, f"o{n}": NO_TEAM if old is None else old, f"n{n}": new})
+    statement = text(
+        f"WITH moved (user_id, old_team, new_team) AS (VALUES {values}) "
+        f"UPDATE {table} SET team_id = "
+        f"(SELECT new_team FROM moved WHERE moved.user_id = {table}.user_id) "
+        f"WHERE id IN (SELECT id FROM {table} WHERE org_id = :org AND user_id IN ({users})) "
+        f"AND (user_id, COALESCE(team_id, {NO_TEAM})) IN (SELECT user_id, old_team FROM moved)"
+    )
+    return statement, params

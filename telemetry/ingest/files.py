@@ -128,7 +128,13 @@ class FileImporter:
             raise FileFormatError(f"{path}: no such file")
         fmt = detect_format(path) if fmt == "auto" else fmt
         report = IngestReport()
-        writer = SpanWriter(self.engine, self.org_id, source=str(path), identities=self.identities)
+        writer = SpanWriter(
+            self.engine,
+            self.org_id,
+            source=str(path),
+            identities=self.identities,
+            pricer=self.context.pricer,
+        )
 
         def write(batch: _Pending):
             return writer.write(

@@ -34,11 +34,12 @@ from starlette.routing import BaseRoute, Route
 from telemetry.apikeys import authenticate
 from telemetry.ingest.identities import Identities
 from telemetry.ingest.limits import Limits
-from telemetry.ingest.mapping import map_spans, mapping_context
+from telemetry.ingest.mapping import MappingContext, map_spans, mapping_context
 from telemetry.ingest.otlp import OtlpDecodeError, Rejection, decode_protobuf
 from telemetry.ingest.otlp_json import decode_json_text
 from telemetry.ingest.report import IngestReport
 from telemetry.ingest.writer import SpanWriter
+from telemetry.pricing import Pricer
 
 PROTOBUF = "application/x-protobuf"
 JSON = "application/json"
@@ -83,11 +84,27 @@ class TraceEndpoint:
         # Cached ids of users, teams and sessions per (engine, organization), kept
         # across requests; the writer drops them when someone else wrote meanwhile.
         self._identities: dict[tuple[int, int], Identities] = {}
-        self._identities_lock = threading.Lock()
+        # The organization's prices as the last write found them: spans are priced with
+        # these, and the writer prices them again if they changed (it checks under the
+        # organization's lock), so no request needs to read them first.
+        self._pricers: dict[tuple[int, int], Pricer] = {}
+        self._cache_lock = threading.Lock()
 
     def _identities_of(self, engine: Engine, org_id: int) -> Identities:
-        with self._identities_lock:
+        with self._cache_lock:
             return self._identities.setdefault((id(engine), org_id), Identities(org_id))
+
+    def _context_of(self, engine: Engine, org_id: int) -> MappingContext:
+        with self._cache_lock:
+            pricer = self._pricers.get((id(engine), org_id))
+        if pricer is None:
+            return mapping_context(engine, org_id, self.limits)
+        return MappingContext(pricer, self.limits)
+
+    def _remember_prices(self, engine: Engine, org_id: int, pricer: Pricer | None) -> None:
+        if pricer is not None:
+            with self._cache_lock:
+                self._pricers[(id(engine), org_id)] = pricer
 
     async def export(self, request: Request) -> Response:
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -149,12 +166,14 @@ class TraceEndpoint:
     ) -> IngestReport:
         """Decode, map and store (runs in a worker thread)."""
         engine = self.get_engine()
+        context = self._context_of(engine, caller.org_id)
         writer = SpanWriter(
             engine,
             caller.org_id,
             source=caller.source,
             api_key_id=caller.key_id,
             identities=self._identities_of(engine, caller.org_id),
+            pricer=context.pricer,
         )
         if encoding == "gzip":
             body = gunzip_capped(body, self.limits.max_body_bytes)
@@ -173,7 +192,7 @@ class TraceEndpoint:
                 f"{self.limits.max_spans_per_request}; send smaller batches "
                 "(OTEL_BSP_MAX_EXPORT_BATCH_SIZE)",
             )
-        records, unmapped = map_spans(raws, mapping_context(engine, caller.org_id, self.limits))
+        records, unmapped = map_spans(raws, context)
         report = IngestReport()
         rejections = rejections + unmapped
         size = self.limits.batch_spans
@@ -181,6 +200,7 @@ class TraceEndpoint:
             chunk = records[start : start + size]
             if chunk or rejections:
                 report.add(writer.write(chunk, rejections if start == 0 else ()))
+        self._remember_prices(engine, caller.org_id, writer.current_pricer)
         return report
 
 

@@ -6,8 +6,10 @@ spans), resolve users/teams/sessions, create the traces seen for the first time
 (summary from the batch's spans), recompute traces that already existed from
 all their stored spans plus the new ones (``telemetry.derive.summarize_trace``,
 so spans arriving in any order give the same trace row), insert the new
-observations, keep users' first/last trace times, refresh the daily rollups of
-every day touched (``telemetry.rollups``), quarantine rejected records.
+observations, keep users' first/last trace times, apply the batch's changes to
+the daily rollups (``telemetry.rollup_deltas``: the shares of the rows written
+are added, those of the rows they replace taken back), quarantine rejected
+records.
 A span already stored (same trace id + span id) is skipped and changes nothing.
 
 Observations carry their trace's user, team, session and environment (so totals
@@ -30,6 +32,7 @@ from telemetry.derive import summarize_trace
 from telemetry.ingest.directory import apply_directory
 from telemetry.ingest.identities import Identities, listed, rows_in
 from telemetry.ingest.limits import clip
+from telemetry.ingest.mapping import price_generation
 from telemetry.ingest.otlp import Rejection
 from telemetry.ingest.quarantine import quarantine, store_audit_events
 from telemetry.ingest.report import IngestCounts
@@ -41,10 +44,12 @@ from telemetry.ingest.statements import (
     trace_update,
     widen_user_times,
 )
-from telemetry.models import ApiKey, Observation, OrgState, Trace
-from telemetry.rollups import refresh_rollups
-from telemetry.store import bump_data_version, insert_ignoring_duplicates
-from telemetry.timeutil import US_PER_DAY, now_us
+from telemetry.models import ApiKey, CostSource, Observation, OrgState, Trace
+from telemetry.pricing import Pricer
+from telemetry.rollup_deltas import RollupDelta
+from telemetry.rollup_tables import LLM_KINDS, ROLLED_UP_KINDS
+from telemetry.store import bump_data_version, insert_ignoring_duplicates, price_overrides
+from telemetry.timeutil import now_us
 
 _OBSERVATION_COLUMNS = tuple(
     c.name for c in Observation.__table__.columns if c.name not in ("id", "org_id", "trace_pk")
@@ -78,6 +83,13 @@ _STORED_SPAN_COLUMNS = (
     Observation.reasoning_tokens,
     Observation.cost_usd,
     Observation.attributes,
+    # what the rollups of LLM and tool calls key on besides the above
+    Observation.start_day,
+    Observation.provider,
+    Observation.model,
+    Observation.cost_source,
+    Observation.tool_type,
+    Observation.tool_name,
 )
 _INSERTED_COLUMNS = (
     "org_id",
@@ -91,6 +103,7 @@ _INSERTED_COLUMNS = (
 )
 _copied_values = operator.itemgetter(*_COPIED)
 _RETRIES = 3
+PROVIDED = str(CostSource.PROVIDED)
 
 
 @dataclass
@@ -126,11 +139,16 @@ class SpanWriter:
         source: str,
         api_key_id: int | None = None,
         identities: Identities | None = None,
+        pricer: Pricer | None = None,
     ) -> None:
         self.engine = engine
         self.org_id = org_id
         self.source = clip(source, 1024)
         self.api_key_id = api_key_id
+        # The pricer the records were mapped with (None: unknown, price every batch again),
+        # and the one in force when the last batch was written.
+        self.pricer = pricer
+        self.current_pricer = pricer
         # Shared by writers of the same organization (one per request) to keep ids cached.
         self.identities = identities or Identities(org_id)
 
@@ -233,6 +251,7 @@ class SpanWriter:
     # --- spans and traces -----------------------------------------------------
 
     def _write_spans(self, conn: Connection, records: list[dict], outcome: BatchOutcome) -> None:
+        self._price_under_lock(conn, records)
         outcome.users_created += self.identities.resolve(conn, records)
         by_trace: dict[str, list[dict]] = {}
         for record in records:
@@ -247,24 +266,43 @@ class SpanWriter:
         created = self._create_traces(conn, new_summaries)
         outcome.traces_created = len(created)
 
+        rollups = RollupDelta()
         pending: list[tuple[int, dict, dict]] = []  # (trace pk, trace summary, record)
         touched: list[dict] = []
         for trace_id, pk in created.items():
             summary = new_summaries[trace_id]
             touched.append(summary)
+            rollups.add_trace(summary)
             pending.extend((pk, summary, record) for record in by_trace[trace_id])
-        days: set[int] = set()  # days whose rollups these writes change
-        updates = self._merge_into_existing(conn, existing, by_trace, outcome, pending, days)
+        updates, moved = self._merge_into_existing(
+            conn, existing, by_trace, outcome, pending, rollups
+        )
         outcome.traces_updated = len(updates)
         touched.extend(summary for _pk, summary in updates)
 
-        self._insert_observations(conn, pending)
+        self._insert_observations(conn, pending, rollups)
         outcome.spans_stored = len(pending)
         self._update_traces(conn, updates)
+        self._move_observations(conn, moved)
         self._update_user_times(conn, touched)
-        days.update(summary["start_day"] for summary in touched)
-        days.update(record["start_day"] for _pk, _summary, record in pending)
-        refresh_rollups(conn, self.org_id, days)
+        rollups.apply(conn, self.org_id)
+
+    def _price_under_lock(self, conn: Connection, records: list[dict]) -> None:
+        """Price the LLM calls with the organization's prices as they are now, under its lock.
+
+        Mapping priced them earlier, outside any transaction; a price set (and stored
+        calls re-priced) since then would leave these calls at the old price. Re-pricing
+        takes the same lock, so one of the two always sees the other's prices.
+        """
+        current = price_overrides(conn, self.org_id)
+        if self.pricer is not None and self.pricer.has_prices(current):
+            self.current_pricer = self.pricer
+            return
+        pricer = Pricer(current)
+        for record in records:
+            if record["kind"] in LLM_KINDS and record["cost_source"] != PROVIDED:
+                price_generation(record, pricer, None)
+        self.current_pricer = pricer
 
     def _trace_pks(self, conn: Connection, trace_ids: Sequence[str]) -> dict[str, int]:
         query = select(Trace.trace_id, Trace.id).where(
@@ -280,14 +318,15 @@ class SpanWriter:
         conn.exec_driver_sql(insert_sql(conn, "trace", columns), rows)
         return self._trace_pks(conn, list(summaries))
 
-    def _merge_into_existing(self, conn, existing, by_trace, outcome, pending, days):
+    def _merge_into_existing(self, conn, existing, by_trace, outcome, pending, rollups):
         """Recompute traces that already had spans; queue their new spans for insertion.
 
-        Adds to ``days`` the days of the stored spans of every trace that changes: its
-        old start day leaves the rollups, and moved observations change theirs.
+        Returns the traces to update and those whose older observations move to the
+        trace's new user/team/session/environment. Records in ``rollups`` the shares
+        of the trace rows and observations as stored now (leaving) and as they will be.
         """
         if not existing:
-            return []
+            return [], []
         stored = self._stored_spans(conn, list(existing.values()))
         updates = []
         moved = []
@@ -300,12 +339,22 @@ class SpanWriter:
                 continue  # nothing new: the trace row stays exactly as it was
             summary = summarize_trace(old + fresh)
             updates.append((pk, summary))
-            days.update(span["start_us"] // US_PER_DAY for span in old)
-            if any(span[f] != summary[f] for span in old for f in TRACE_DIMENSIONS):
+            rollups.add_trace(summary)
+            dimensions = {f: summary[f] for f in TRACE_DIMENSIONS}
+            if any(span[f] != dimensions[f] for span in old for f in TRACE_DIMENSIONS):
                 moved.append((pk, summary))
+                for span in old:
+                    if span["kind"] in ROLLED_UP_KINDS:
+                        rollups.remove_observation(span)
+                        rollups.add_observation({**span, **dimensions})
             pending.extend((pk, summary, record) for record in fresh)
-        self._move_observations(conn, moved)
-        return updates
+        for row in self._stored_traces(conn, [pk for pk, _summary in updates]):
+            rollups.remove_trace(row)
+        return updates, moved
+
+    def _stored_traces(self, conn: Connection, pks: Sequence[int]) -> list[dict]:
+        query = select(Trace).where(Trace.id.in_(listed()))
+        return [row._asdict() for row in rows_in(conn, query, pks)]
 
     def _stored_spans(self, conn: Connection, pks: Sequence[int]) -> dict[int, list[dict]]:
         spans: dict[int, list[dict]] = {}
@@ -323,13 +372,16 @@ class SpanWriter:
         rows = [{"b_pk": pk, **{f"b_{f}": s[f] for f in TRACE_DIMENSIONS}} for pk, s in moved]
         conn.execute(statement, rows)
 
-    def _insert_observations(self, conn: Connection, pending: list[tuple[int, dict, dict]]) -> None:
+    def _insert_observations(
+        self, conn: Connection, pending: list[tuple[int, dict, dict]], rollups: RollupDelta
+    ) -> None:
         if not pending:
             return
         org = self.org_id
         copied = _copied_values
-        rows = [
-            (
+        rows = []
+        for pk, summary, record in pending:
+            row = (
                 org,
                 pk,
                 *copied(record),
@@ -342,8 +394,9 @@ class SpanWriter:
                 to_json(record["attributes"]),
                 to_json(record["events"]) if record["events"] else "[]",
             )
-            for pk, summary, record in pending
-        ]
+            rows.append(row)
+            if record["kind"] in ROLLED_UP_KINDS:
+                rollups.add_observation(dict(zip(_INSERTED_COLUMNS, row, strict=True)))
         # Plain DB-API executemany: SQLAlchemy's per-row parameter handling would cost
         # more than SQLite's own work for these 45-column rows.
         sql = insert_sql(conn, "observation", _INSERTED_COLUMNS, ignore_duplicates=True)
