@@ -8,26 +8,36 @@ until 2025-06-09 and $2/$8 from 2025-06-10).
 
 from __future__ import annotations
 
+import json
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 from sqlalchemy import select
 
+from telemetry.apikeys import create_key
 from telemetry.cli import main
 from telemetry.db import DATABASE_URL_ENV
 from telemetry.ingest.files import import_files
-from telemetry.models import AuditEvent
+from telemetry.models import AuditEvent, Observation
 from telemetry.pricing import Price
 from telemetry.reprice import remove_model_price, set_model_price
 from telemetry.store import data_version
 from tests.ingest_support import (
     observation_rows,
+    otlp_request,
     otlp_span,
+    post,
     request_line,
     rollup_drift_of,
+    running_server,
     span_hex,
     trace_row,
 )
 
 DAY_S = 86_400  # T0 is 2025-06-01 12:00 UTC
+AUTH = {"Content-Type": "application/json"}
 
 
 def generation(trace: int, span: int, model: str, provider: str, start_s: float = 0, **usage):
@@ -209,3 +219,68 @@ def test_prices_of_one_organization_do_not_touch_another(engine, tmp_path, monke
     assert cost_of(engine, 1, 1)[1] == "catalog"
     code, out = cli(engine, monkeypatch, capsys, "prices", "list", "--org", "default")
     assert code == 0 and "no own prices" in out
+
+
+def test_a_reprice_racing_ingest_leaves_every_call_at_the_final_price(engine):
+    """Prices are read under the organization's lock: no call keeps a price set before it.
+
+    Four exporters keep sending 5 calls a request while another thread changes the
+    model's price 15 times with --reprice, then stops; the exporters send a few more.
+    A request priced its calls when it arrived: a price committed between then and
+    the request's write (requests pile up while a re-price holds the lock) must
+    still reach them.
+    """
+    key, _ = create_key(engine, "default", "race")
+    headers = AUTH | {"Authorization": f"Bearer {key}"}
+    repriced = threading.Event()
+    set_prices: list[Price] = []
+    traces = iter(range(1, 100_000))
+    lock = threading.Lock()
+
+    def reprice() -> None:
+        for n in range(1, 16):
+            time.sleep(0.02)  # let writers in: SQLite's lock is not handed out in turn
+            price = Price(input=float(n), output=1.0)
+            set_model_price(engine, "default", "acme-llm-1", price, reprice=True)
+            set_prices.append(price)
+        repriced.set()
+
+    def exporter() -> int:
+        sent = after = 0
+        while after < 5:
+            with lock:
+                trace = next(traces)
+            spans = [
+                generation(trace, n, "acme-llm-1", "acme", n, input=1_000 * n, output=10)
+                for n in range(1, 6)
+            ]
+            status, _, answer = post(
+                url + "/v1/traces", json.dumps(otlp_request(spans)).encode(), headers
+            )
+            assert status == 200, answer
+            sent += 1
+            after += repriced.is_set()
+        return sent
+
+    with running_server(engine) as url:
+        repricer = threading.Thread(target=reprice)
+        with ThreadPoolExecutor(4) as pool:
+            exporters = [pool.submit(exporter) for _ in range(4)]
+            repricer.start()
+            repricer.join()
+            sent = sum(future.result() for future in exporters)
+    final = set_prices[-1]
+    with engine.connect() as conn:
+        calls = conn.execute(
+            select(Observation.input_tokens, Observation.output_tokens, Observation.cost_usd).where(
+                Observation.model == "acme-llm-1"
+            )
+        ).all()
+    assert len(calls) == 5 * sent
+    stale = [
+        (tokens_in, cost)
+        for tokens_in, tokens_out, cost in calls
+        if cost != pytest.approx((tokens_in * final.input + tokens_out * final.output) / 1e6)
+    ]
+    assert stale == []
+    assert rollup_drift_of(engine) == []
