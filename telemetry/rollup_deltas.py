@@ -98,7 +98,7 @@ def _apply_sums(conn: Connection, rollup: Rollup, org_id: int, sums: dict, mark:
     if changes:
         conn.exec_driver_sql(_upsert_sql(rollup, mark), changes)
     if emptied:
-        sql = _delete_sql(rollup, mark) + f' AND "{rollup.measure_names[0]}" = 0'
+        sql = key_delete_sql(rollup, mark) + f' AND "{rollup.measure_names[0]}" = 0'
         conn.exec_driver_sql(sql, [_key_values(rollup, org_id, key) for key in emptied])
 
 
@@ -130,7 +130,7 @@ def _apply_extremes(
         conn.exec_driver_sql(_upsert_sql(rollup, mark), changes)
     columns = [*rollup.key_names, *rollup.measure_names]
     for key in recompute:
-        conn.exec_driver_sql(_delete_sql(rollup, mark), _key_values(rollup, org_id, key))
+        conn.exec_driver_sql(key_delete_sql(rollup, mark), _key_values(rollup, org_id, key))
         conn.execute(insert(rollup.table).from_select(columns, rollup.aggregate_key(org_id, key)))
 
 
@@ -197,7 +197,7 @@ def _combine_sql(table: str, name: str, combine: str) -> str:
 
 
 @cache
-def _delete_sql(rollup: Rollup, mark: str) -> str:
+def key_delete_sql(rollup: Rollup, mark: str) -> str:
     """DELETE the row of one key (parameters: org_id, day, keys; NULL ids as -1)."""
     matches = " AND ".join(f"{key_expression(rollup, name)} = {mark}" for name in rollup.key_names)
     return f'DELETE FROM "{rollup.table.name}" WHERE {matches}'

@@ -8,11 +8,17 @@ the wrong index, long before anyone times it (bench/ does the timing).
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy import event
 
+from telemetry.ingest.directory import moved_team_update
 from telemetry.queries import user_table
 from telemetry.queries.observations import llm_call_durations
 from telemetry.queries.scope import resolve_scope
+from telemetry.rollup_deltas import key_delete_sql
+from telemetry.rollup_tables import ROLLUPS
+from telemetry.timeutil import day_number
 from tests.users_billing_data import MARCH, build_month
 
 
@@ -59,3 +65,41 @@ def test_llm_call_latencies_are_read_from_an_index_alone(sqlite_engine):
     statement = str(latencies.compile(sqlite_engine, compile_kwargs={"literal_binds": True}))
     steps = plan(sqlite_engine, statement, ())
     assert any("COVERING INDEX ix_obs_llm_latency" in step for step in steps), steps
+
+
+def _plan_of(engine, statement) -> list[str]:
+    compiled = statement.compile(dialect=engine.dialect)
+    parameters = [compiled.params[name] for name in compiled.positiontup]
+    return plan(engine, str(compiled), parameters)
+
+
+def test_rollup_upkeep_touches_one_key_or_one_sessions_day(sqlite_engine):
+    """The ingest writer's rollup statements seek a key, never a whole (busy) day."""
+    ds = build_month(sqlite_engine)
+    sessions = next(r for r in ROLLUPS if r.table.name == "session_daily")
+    key = (day_number(date(2026, 3, 2)), ds.teams["alpha"], "production", "", ds.sessions["s1"])
+    steps = _plan_of(sqlite_engine, sessions.aggregate_key(ds.org_id, key))
+    assert any(
+        "ix_trace_org_session_probe (org_id=? AND session_id=? AND start_us>?" in s for s in steps
+    ), steps
+    for rollup in ROLLUPS:
+        keys = [f"{n}=?" if n not in rollup.nullable_keys else "<expr>=?" for n in rollup.key_names]
+        row = (ds.org_id, key[0], *([1] * (len(keys) - 2)))
+        steps = plan(sqlite_engine, key_delete_sql(rollup, "?"), row)
+        table = rollup.table.name
+        assert steps == [f"SEARCH {table} USING INDEX ux_{table}_key ({' AND '.join(keys)})"]
+
+
+def test_team_moves_seek_the_moved_users_rows(sqlite_engine):
+    """The directory's one UPDATE per table finds each moved user's rows by index."""
+    ds = build_month(sqlite_engine)
+    moves = [(ds.user_id("ana"), ds.teams["alpha"], ds.teams["beta"]), (ds.user_id("bob"), None, 3)]
+    for table, index in (
+        ("trace", "ix_trace_org_user_day_start"),
+        ("observation", "ix_obs_org_user_day"),
+    ):
+        statement, parameters = moved_team_update(table, ds.org_id, moves)
+        steps = _plan_of(sqlite_engine, statement.bindparams(**parameters))
+        seek = f"SEARCH {table} USING COVERING INDEX {index} (org_id=? AND user_id=?)"
+        assert seek in steps, steps
+        assert not any(f"SCAN {table}" in step for step in steps), steps

@@ -8,22 +8,40 @@ plain-Python aggregate of them (tests/test_rollups.py's oracle).
 
 from __future__ import annotations
 
+import json
 import random
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import IntegrityError
 
+from telemetry.apikeys import create_key
+from telemetry.cli import main
+from telemetry.db import DATABASE_URL_ENV, init_store
+from telemetry.filters import Filters
 from telemetry.ingest.directory import DirectoryUser
 from telemetry.ingest.limits import Limits
 from telemetry.ingest.mapping import map_spans, mapping_context
 from telemetry.ingest.otlp_json import decode_json
 from telemetry.ingest.writer import SpanWriter
 from telemetry.models import Observation, Trace
-from telemetry.pricing import Pricer
+from telemetry.pricing import Price, Pricer, TokenUsage
+from telemetry.reprice import set_model_price
 from telemetry.rollup_tables import ROLLUPS
 from telemetry.rollups import rollup_drift
 from telemetry.store import org_id
-from tests.ingest_support import otlp_request, otlp_span
+from telemetry.timeutil import now_us
+from tests.ingest_support import (
+    T0_NS,
+    otlp_request,
+    otlp_span,
+    post,
+    rollup_drift_of,
+    running_server,
+)
+from tests.metrics_oracle import Oracle
 from tests.test_rollups import assert_stored_rollups_are, base_rows, expected_rollups
 
 HOUR = 3_600  # T0 is 2025-06-01 12:00 UTC: midnight is 12 hours later
@@ -245,3 +263,227 @@ def test_a_batch_that_empties_a_rollup_key_deletes_its_row(engine):
         statuses = conn.execute(select(ROLLUPS[0].table.c.status, ROLLUPS[0].table.c.traces)).all()
     assert statuses == [("ok", 1)]
     assert drift(engine, org) == []
+
+
+# --- over HTTP: the dashboard's numbers are exact the moment the last export returns ------
+
+DAY_ONE, DAY_TWO = date(2025, 6, 1), date(2025, 6, 2)
+OWN_PRICES = {"acme-a": Price(input=2.0, output=8.0), "acme-b": Price(input=0.5, output=1.5)}
+
+
+def random_runs(seed: int, count: int) -> list[dict]:
+    """Agent runs over two days as plain Python values: the sender's own record.
+
+    A run is a root span (user, session and agent on it, or not), 0-3 LLM calls
+    and 0-2 tool calls; in one run of five the children start before the root.
+    Times are seconds after T0 (noon): some runs start the next day.
+    """
+    rng = random.Random(seed)
+    runs = []
+    for number in range(1, count + 1):
+        root_start = rng.randrange(0, 30 * HOUR)
+        first_child = root_start - 25 if rng.random() < 0.2 else root_start + 1
+        ending = rng.choice(["ok", "ok", "error", "timeout", "running"])
+        runs.append(
+            {
+                "trace": number,
+                "root_start": root_start,
+                "end": None if ending == "running" else root_start + 60,
+                "ending": ending,
+                "user": rng.choice([None, "u1", "u2", "u3", "u4"]),
+                "session": rng.choice([None, "s1", "s2", f"s-{number}"]),
+                "agent": rng.choice(["", "coder", "helper"]),
+                "module": rng.choice(["ide", "cli"]),
+                "environment": rng.choice(["production", "staging"]),
+                "calls": [
+                    {
+                        "start": first_child + 3 * n,
+                        "model": rng.choice(["acme-a", "acme-b", "mystery"]),
+                        "input": rng.randrange(1, 5_000),
+                        "output": rng.randrange(1, 900),
+                    }
+                    for n in range(rng.randrange(0, 4))
+                ],
+                "tools": [first_child + 20 + n for n in range(rng.randrange(0, 3))],
+            }
+        )
+    return runs
+
+
+def run_spans(run: dict) -> list[tuple[dict, dict]]:
+    """The run's OTLP/JSON spans, each with its resource."""
+    resource = {"service.name": run["module"], "deployment.environment.name": run["environment"]}
+    attrs = {"gen_ai.operation.name": "invoke_agent"}
+    for key, name in (
+        ("user", "enduser.id"),
+        ("session", "gen_ai.conversation.id"),
+        ("agent", "gen_ai.agent.name"),
+    ):
+        if run[key]:
+            attrs[name] = run[key]
+    if run["ending"] == "timeout":
+        attrs["error.type"] = "timeout"
+    status = 2 if run["ending"] in ("error", "timeout") else 1
+    trace, start = run["trace"], run["root_start"]
+    spans = [otlp_span(trace, 1, start_s=start, end_s=run["end"], status=status, attrs=attrs)]
+    for n, call in enumerate(run["calls"]):
+        chat = {
+            "gen_ai.operation.name": "chat",
+            "gen_ai.request.model": call["model"],
+            "gen_ai.provider.name": "acme",
+            "gen_ai.usage.input_tokens": call["input"],
+            "gen_ai.usage.output_tokens": call["output"],
+        }
+        at = call["start"]
+        spans.append(otlp_span(trace, 2 + n, parent=1, start_s=at, end_s=at + 2, attrs=chat))
+    for n, at in enumerate(run["tools"]):
+        used = {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "search"}
+        spans.append(otlp_span(trace, 10 + n, parent=1, start_s=at, end_s=at + 1, attrs=used))
+    return [(span, resource) for span in spans]
+
+
+def request_of(batch: list[tuple[dict, dict]]) -> dict:
+    """One ExportTraceServiceRequest with a resourceSpans entry per resource."""
+    by_resource: dict[tuple, list[dict]] = {}
+    for span, resource in batch:
+        by_resource.setdefault(tuple(sorted(resource.items())), []).append(span)
+    requests = [otlp_request(spans, dict(resource)) for resource, spans in by_resource.items()]
+    return {"resourceSpans": [r["resourceSpans"][0] for r in requests]}
+
+
+def _us(seconds: float) -> int:
+    return T0_NS // 1000 + round(seconds * 1_000_000)
+
+
+class SentRuns:
+    """What was sent, as the rows METRICS.md counts: a stand-in for tests.factories.Dataset.
+
+    Identities are their names (ids only need to be distinct); users first seen in
+    telemetry join team "Unassigned" and exist from their first trace on. A run
+    starts at its earliest span; its status, user, session and agent are its root's.
+    """
+
+    def __init__(self, runs: list[dict], created_us: int) -> None:
+        self.org_id = 1
+        self.teams = {"Unassigned": "Unassigned"}
+        self.traces: list[dict] = []
+        self.observations: list[dict] = []
+        self.users: dict[str, dict] = {}
+        for run in runs:
+            starts = [run["root_start"], *(c["start"] for c in run["calls"]), *run["tools"]]
+            context = {
+                "org_id": 1,
+                "team_id": "Unassigned" if run["user"] else None,
+                "environment": run["environment"],
+                "user_id": run["user"],
+                "session_id": run["session"],
+                "module": run["module"],
+                "agent": run["agent"],
+            }
+            status = "running" if run["end"] is None else run["ending"]
+            self.traces.append({**context, "start_us": _us(min(starts)), "status": status})
+            for call in run["calls"]:
+                self.observations.append(self._call(context, call))
+            if run["user"]:
+                user = self.users.setdefault(
+                    run["user"],
+                    {"id": run["user"], "status": "active", "created_us": created_us,
+                     "team_id": "Unassigned", "first_trace_us": None},
+                )  # fmt: skip
+                first = user["first_trace_us"]
+                user["first_trace_us"] = min(_us(min(starts)), first or _us(min(starts)))
+
+    @staticmethod
+    def _call(context: dict, call: dict) -> dict:
+        price = OWN_PRICES.get(call["model"])
+        usage = TokenUsage(input=call["input"], output=call["output"])
+        return {
+            **context,
+            "kind": "generation",
+            "start_us": _us(call["start"]),
+            "provider": "acme",
+            "model": call["model"],
+            "input_tokens": call["input"],
+            "output_tokens": call["output"],
+            "cache_read_tokens": 0,
+            "cache_write_tokens": 0,
+            "reasoning_tokens": 0,
+            "cost_usd": 0.0 if price is None else price.cost(usage),
+            "cost_source": "unpriced" if price is None else "override",
+        }
+
+
+def test_metrics_right_after_http_export_equal_the_oracle(engine, monkeypatch, capsys):
+    """Three exporters send shuffled spans of 60 runs in batches of 1-7 (some twice);
+    as soon as the last answer is in, ``metrics --json`` equals METRICS.md computed
+    in plain Python over what was sent (tests/metrics_oracle.py)."""
+    for model, price in OWN_PRICES.items():
+        set_model_price(engine, "default", model, price, reprice=False)
+    key, _ = create_key(engine, "default", "oracle")
+    runs = random_runs(seed=3, count=60)
+    spans = [pair for run in runs for pair in run_spans(run)]
+    rng = random.Random(4)
+    rng.shuffle(spans)
+    bodies = []
+    at = 0
+    while at < len(spans):
+        size = rng.randrange(1, 8)
+        body = json.dumps(request_of(spans[at : at + size])).encode()
+        at += size
+        bodies.extend([body] * (2 if rng.random() < 0.1 else 1))
+    created_before = now_us()
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {key}"}
+    with running_server(engine) as url, ThreadPoolExecutor(3) as pool:
+        answers = list(pool.map(lambda body: post(f"{url}/v1/traces", body, headers), bodies))
+    assert {status for status, _, _ in answers} == {200}
+
+    sent = SentRuns(runs, created_before)
+    monkeypatch.setenv(DATABASE_URL_ENV, engine.url.render_as_string(hide_password=False))
+    for first, last in ((DAY_ONE, DAY_ONE), (DAY_TWO, DAY_TWO), (DAY_ONE, DAY_TWO)):
+        assert main(["metrics", "--json", "--from", str(first), "--to", str(last)]) == 0
+        metrics = json.loads(capsys.readouterr().out)
+        oracle = Oracle(sent, Filters(start=first, end=last))
+        expected = oracle.scalars()
+        cost = expected.pop("cost_usd")
+        assert {k: metrics[k] for k in expected} == expected, (first, last)
+        assert metrics["cost_usd"] == pytest.approx(cost, abs=1e-6)
+        by_model = {(m["provider"], m["model"]): m for m in metrics["by_model"]}
+        assert set(by_model) == set(oracle.by_model())
+        for name, want in oracle.by_model().items():
+            got = by_model[name]
+            assert (got["calls"], got["input_tokens"], got["output_tokens"]) == (
+                want["calls"],
+                want["input_tokens"],
+                want["output_tokens"],
+            )
+            assert got["cost_usd"] == pytest.approx(want["cost_usd"], abs=1e-6)
+        teams = {t["team"]: t for t in metrics["by_team"]}
+        assert set(teams) == set(oracle.by_team())
+        for name, want in oracle.by_team().items():
+            assert (teams[name]["traces"], teams[name]["users_active"]) == (
+                want["traces"],
+                want["users_active"],
+            )
+    assert rollup_drift_of(engine) == []
+
+
+def test_the_unique_key_migration_rebuilds_rollups_holding_a_key_twice(engine):
+    with engine.connect() as conn:
+        org = org_id(conn, "default")
+    context = mapping_context(engine, org, Limits())
+    SpanWriter(engine, org, source="test", pricer=context.pricer).write(
+        records_of(scenario(), context)
+    )
+    table = ROLLUPS[0].table
+    with engine.begin() as conn:
+        for rollup in ROLLUPS:
+            conn.execute(text(f'DROP INDEX "ux_{rollup.table.name}_key"'))
+        conn.execute(text("DELETE FROM schema_migration WHERE name = 'm012_rollup_unique_keys'"))
+        row = conn.execute(select(table).limit(1)).mappings().one()
+        conn.execute(table.insert().values({k: v for k, v in row.items() if k != "id"}))
+    assert any("stored twice" in line for line in drift(engine, org))
+    assert init_store(engine) == ["m012_rollup_unique_keys"]
+    assert drift(engine, org) == []
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        row = conn.execute(select(table).limit(1)).mappings().one()
+        conn.execute(table.insert().values({k: v for k, v in row.items() if k != "id"}))

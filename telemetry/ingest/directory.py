@@ -149,11 +149,11 @@ def _move_history(conn: Connection, org_id: int, moves: list[tuple[int, int | No
     for start in range(0, len(moves), _MOVES_PER_STATEMENT):
         part = moves[start : start + _MOVES_PER_STATEMENT]
         for table in ("trace", "observation"):
-            conn.execute(*_moved_team_update(table, org_id, part))
+            conn.execute(*moved_team_update(table, org_id, part))
     refresh_rollups(conn, org_id, days)  # the per-team figures of those days changed
 
 
-def _moved_team_update(table: str, org_id: int, moves: list[tuple[int, int | None, int]]):
+def moved_team_update(table: str, org_id: int, moves: list[tuple[int, int | None, int]]):
     """UPDATE ``table`` SET team_id = new, for rows of each moved user still on their old team.
 
     Rows counted under the user's old team (or under none) follow the user; rows whose
