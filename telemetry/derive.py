@@ -92,36 +92,47 @@ def summarize_trace(spans: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         summary["error_type"] = root.get("error_type", "") or ""
         summary["error_message"] = root.get("status_message", "") or ""
 
+    candidates = [root, *ordered] if root else ordered
     for field in _INHERITED:
-        candidates = ([root] if root else []) + ordered
-        summary[field] = next((s.get(field) for s in candidates if s.get(field)), None)
+        summary[field] = next((value for s in candidates if (value := s.get(field))), None)
     summary["environment"] = summary["environment"] or "production"
     summary["module"] = summary["module"] or ""
     summary["agent"] = summary["agent"] or ""
 
-    llm_calls = [s for s in ordered if s.get("kind") in LLM_CALL_KINDS]
-    for field in _TOKEN_FIELDS:
-        summary[field] = sum(int(s.get(field) or 0) for s in llm_calls)
-    summary["cost_usd"] = sum(float(s.get("cost_usd") or 0.0) for s in llm_calls)
-    summary["generations"] = len(llm_calls)
-    tools = [s for s in ordered if s.get("kind") == ObservationKind.TOOL]
-    summary["tool_calls"] = len(tools)
-    summary["tool_errors"] = sum(1 for s in tools if s.get("status") == SpanStatus.ERROR)
-
+    tokens = dict.fromkeys(_TOKEN_FIELDS, 0)
+    cost = 0.0
+    generations = tool_calls = tool_errors = 0
     added = removed = None
     outcome = ""
-    for span in ([root] if root else []) + ordered:
-        attributes = attributes_of(span)
-        if not outcome and attributes.get("task.outcome"):
-            outcome = str(attributes["task.outcome"])[:32]
     for span in ordered:
+        kind = span.get("kind")
+        if kind in LLM_CALL_KINDS:
+            generations += 1
+            for field in _TOKEN_FIELDS:
+                tokens[field] += int(span.get(field) or 0)
+            cost += float(span.get("cost_usd") or 0.0)
+        elif kind == ObservationKind.TOOL:
+            tool_calls += 1
+            tool_errors += span.get("status") == SpanStatus.ERROR
         attributes = attributes_of(span)
+        if not attributes:
+            continue
+        if not outcome and span is not root and attributes.get("task.outcome"):
+            outcome = str(attributes["task.outcome"])[:32]
         lines_added = _int_or_none(attributes.get("code.lines_added"))
         lines_removed = _int_or_none(attributes.get("code.lines_removed"))
         if lines_added is not None:
             added = (added or 0) + lines_added
         if lines_removed is not None:
             removed = (removed or 0) + lines_removed
+    if root is not None:  # the root's outcome wins over its children's
+        root_outcome = attributes_of(root).get("task.outcome")
+        outcome = str(root_outcome)[:32] if root_outcome else outcome
+    summary.update(tokens)
+    summary["cost_usd"] = cost
+    summary["generations"] = generations
+    summary["tool_calls"] = tool_calls
+    summary["tool_errors"] = tool_errors
     summary["code_lines_added"] = added
     summary["code_lines_removed"] = removed
     summary["task_outcome"] = outcome

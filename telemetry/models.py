@@ -141,7 +141,6 @@ class Trace(SQLModel, table=True):
         ),
         # start_us last: a user's first/last trace of a day is read from the index alone.
         Index("ix_trace_org_user_day_start", "org_id", "user_id", "start_day", "start_us"),
-        Index("ix_trace_org_session", "org_id", "session_id"),
         Index("ix_trace_org_status_start", "org_id", "status", "start_us"),
     )
 
@@ -202,7 +201,6 @@ class Observation(SQLModel, table=True):
             "cache_write_tokens",
             "cost_usd",
         ),
-        Index("ix_obs_org_model", "org_id", "model"),
         Index("ix_obs_org_user_day", "org_id", "user_id", "start_day"),
     )
 

@@ -12,6 +12,7 @@ from functools import cache
 
 from sqlalchemy import Connection, insert
 
+from telemetry.bulk import rows_source, run_for_rows
 from telemetry.rollup_tables import OBSERVATION_ROLLUPS, ROLLUPS, TRACE_ROLLUPS, Rollup, Row
 
 NO_ID = -1  # stands for a NULL team or user in the rollups' unique key indexes
@@ -54,9 +55,10 @@ class RollupDelta:
                 current = sums.get(key)
                 if current is None:
                     sums[key] = [sign * share for share in shares]  # booleans become 0/1
+                elif sign > 0:
+                    sums[key] = [have + share for have, share in zip(current, shares, strict=True)]
                 else:
-                    for index, share in enumerate(shares):
-                        current[index] += sign * share
+                    sums[key] = [have - share for have, share in zip(current, shares, strict=True)]
             else:
                 groups = (self._arriving if sign > 0 else self._leaving)[rollup]
                 current = groups.get(key)
@@ -96,7 +98,7 @@ def _apply_sums(conn: Connection, rollup: Rollup, org_id: int, sums: dict, mark:
         if values[0] < 0:
             emptied.append(key)
     if changes:
-        conn.exec_driver_sql(_upsert_sql(rollup, mark), changes)
+        _upsert(conn, rollup, changes)
     if emptied:
         sql = key_delete_sql(rollup, mark) + f' AND "{rollup.measure_names[0]}" = 0'
         conn.exec_driver_sql(sql, [_key_values(rollup, org_id, key) for key in emptied])
@@ -127,7 +129,7 @@ def _apply_extremes(
         else:
             recompute.append(key)
     if changes:
-        conn.exec_driver_sql(_upsert_sql(rollup, mark), changes)
+        _upsert(conn, rollup, changes)
     columns = [*rollup.key_names, *rollup.measure_names]
     for key in recompute:
         conn.exec_driver_sql(key_delete_sql(rollup, mark), _key_values(rollup, org_id, key))
@@ -169,20 +171,22 @@ def unique_key_index_sql(rollup: Rollup) -> str:
     return f'CREATE UNIQUE INDEX IF NOT EXISTS "ux_{table}_key" ON "{table}" ({keys})'
 
 
+def _upsert(conn: Connection, rollup: Rollup, rows: list[tuple]) -> None:
+    names = (*rollup.key_names, *rollup.measure_names)
+    run_for_rows(conn, _upsert_sql(rollup, rows_source(conn, rollup.table, names)), rows)
+
+
 @cache
-def _upsert_sql(rollup: Rollup, mark: str) -> str:
+def _upsert_sql(rollup: Rollup, source: str) -> str:
     table = rollup.table.name
-    names = [*rollup.key_names, *rollup.measure_names]
-    columns = ", ".join(f'"{name}"' for name in names)
-    marks = ", ".join([mark] * len(names))
+    columns = ", ".join(f'"{name}"' for name in (*rollup.key_names, *rollup.measure_names))
     # Parenthesised expressions: PostgreSQL requires them in a conflict target, SQLite accepts them.
     target = ", ".join(f"({key_expression(rollup, name)})" for name in rollup.key_names)
     updates = ", ".join(
         f'"{m.name}" = {_combine_sql(table, m.name, m.combine)}' for m in rollup.measures
     )
     return (
-        f'INSERT INTO "{table}" ({columns}) VALUES ({marks}) '
-        f"ON CONFLICT ({target}) DO UPDATE SET {updates}"
+        f'INSERT INTO "{table}" ({columns}) {source} ON CONFLICT ({target}) DO UPDATE SET {updates}'
     )
 
 

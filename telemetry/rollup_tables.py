@@ -112,7 +112,7 @@ class Rollup:
         """``trace`` or ``observation``: the table whose rows this rollup aggregates."""
         return self.org.table.name
 
-    @property
+    @cached_property
     def additive(self) -> bool:
         """Whether every measure is a sum, so that a base row's share can be taken back."""
         return all(measure.combine == "sum" for measure in self.measures)
@@ -129,7 +129,11 @@ class Rollup:
 
     def shares(self, row: Row) -> list:
         """One base row's share of each measure, in ``measures`` order."""
-        return [measure.share(row) for measure in self.measures]
+        return [share(row) for share in self._share_functions]
+
+    @cached_property
+    def _share_functions(self) -> tuple[Callable[[Row], Any], ...]:
+        return tuple(measure.share for measure in self.measures)
 
     def aggregate(self, org_id: int, first: int | None, last: int | None) -> Select:
         """The rollup rows of ``org_id`` computed from the base table (days first..last)."""

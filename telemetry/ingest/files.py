@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import csv
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -21,17 +20,11 @@ from sqlalchemy import Engine
 from telemetry.ingest.directory import DirectoryUser
 from telemetry.ingest.identities import Identities
 from telemetry.ingest.limits import Limits
-from telemetry.ingest.mapping import MappingContext, MappingError, map_spans, mapping_context
-from telemetry.ingest.native import (
-    RECORD_TYPES,
-    audit_row,
-    observation_record,
-    team_entry,
-    trace_record,
-    user_entry,
-)
+from telemetry.ingest.lines import LINE_PARSERS, Parsed, jsonl_line, line_text, otlp_line
+from telemetry.ingest.mapping import MappingContext, map_spans, mapping_context
 from telemetry.ingest.otlp import OtlpDecodeError, Rejection
-from telemetry.ingest.otlp_json import decode_json, decode_json_text, load_json
+from telemetry.ingest.otlp_json import decode_json, load_json
+from telemetry.ingest.parallel import PARALLEL_FROM_BYTES, parsed_lines, worker_count
 from telemetry.ingest.pipeline import BackgroundWriter, gc_paused
 from telemetry.ingest.report import IngestReport
 from telemetry.ingest.writer import SpanWriter
@@ -47,23 +40,6 @@ ProgressFactory = Callable[[Path, int], Any]
 
 class FileFormatError(ValueError):
     """A file whose format cannot be told or read as a whole."""
-
-
-@dataclass
-class _Pending:
-    records: list[dict[str, Any]] = field(default_factory=list)
-    rejections: list[Rejection] = field(default_factory=list)
-    directory: list[Any] = field(default_factory=list)
-    audits: list[dict[str, Any]] = field(default_factory=list)
-
-    def size(self) -> int:
-        return len(self.records) + len(self.directory) + len(self.audits) + len(self.rejections)
-
-    def take(self) -> _Pending:
-        """The records gathered so far, leaving this one empty for the next batch."""
-        batch = _Pending(self.records, self.rejections, self.directory, self.audits)
-        self.records, self.rejections, self.directory, self.audits = [], [], [], []
-        return batch
 
 
 def detect_format(path: Path) -> str:
@@ -118,6 +94,7 @@ class FileImporter:
         self.progress = progress
         self.report = IngestReport()
         self.identities = Identities(self.org_id)  # ids cached across the files
+        self.workers: int | None = None  # parsing processes for large files, decided once
 
     def import_path(self, path: Path | str, fmt: str = "auto") -> IngestReport:
         """Import one file; return its own report (also added to ``self.report``)."""
@@ -136,13 +113,22 @@ class FileImporter:
             pricer=self.context.pricer,
         )
 
-        def write(batch: _Pending):
+        def write(batch: Parsed):
             return writer.write(
                 batch.records, batch.rejections, directory=batch.directory, audits=batch.audits
             )
 
+        if self._in_parallel(path, fmt):
+            self._import_in_parallel(path, fmt, write, report)
+        else:
+            self._import_here(path, fmt, write, report)
+        self.report.add(report)
+        return report
+
+    def _import_here(self, path: Path, fmt: str, write, report: IngestReport) -> None:
+        """Parse in this process; a writer thread stores batch N while batch N+1 is parsed."""
         read = {"otlp-json": self._otlp_json, "jsonl": self._jsonl, "csv": self._csv}[fmt]
-        pending = _Pending()
+        pending = Parsed()
         with (
             gc_paused(),
             BackgroundWriter(write, report.add) as background,
@@ -154,8 +140,28 @@ class FileImporter:
                     background.submit(pending.take())
             if pending.size():
                 background.submit(pending.take())
-        self.report.add(report)
-        return report
+
+    def _in_parallel(self, path: Path, fmt: str) -> bool:
+        """Large line-delimited files parse in worker processes (``TELEMETRY_INGEST_WORKERS``)."""
+        if fmt not in LINE_PARSERS or path.stat().st_size < PARALLEL_FROM_BYTES:
+            return False
+        if self.workers is None:
+            self.workers = worker_count()
+        if not self.workers:
+            return False
+        return fmt == "jsonl" or _first_line_is_json(path)
+
+    def _import_in_parallel(self, path: Path, fmt: str, write, report: IngestReport) -> None:
+        """Worker processes parse; this process stores each batch as soon as it is whole."""
+        pending = Parsed()
+        with gc_paused(), path.open("rb") as handle, self._progress(path) as bar:
+            lines = _counted_lines(handle, bar)
+            for parsed in parsed_lines(fmt, str(path), lines, self.context, self.workers):
+                pending.extend(parsed)
+                if pending.size() >= self.limits.batch_spans:
+                    report.add(write(pending.take()))
+            if pending.size():
+                report.add(write(pending.take()))
 
     @contextlib.contextmanager
     def _progress(self, path: Path) -> Iterator[Any]:
@@ -167,7 +173,7 @@ class FileImporter:
 
     # --- readers: each yields after every record so the caller can flush -----
 
-    def _otlp_json(self, path: Path, lines: Iterable[tuple[int, bytes]], pending: _Pending):
+    def _otlp_json(self, path: Path, lines: Iterable[tuple[int, bytes]], pending: Parsed):
         lines = iter(lines)
         first = next(((n, line) for n, line in lines if line.strip()), None)
         if first is None:
@@ -181,26 +187,16 @@ class FileImporter:
             return
         for number, line in _chain_first(first, lines):
             if line.strip():
-                self._otlp_line(f"{path}:{number}", line, pending)
+                otlp_line(f"{path}:{number}", line, self.context, pending)
                 yield
 
-    def _otlp_line(self, where: str, line: bytes, pending: _Pending) -> None:
-        try:
-            raws, rejected = decode_json_text(line, where=f"{where} ")
-        except OtlpDecodeError as error:
-            pending.rejections.append(Rejection(where, str(error), _text(line)))
-            return
-        records, unmapped = map_spans(raws, self.context)
-        pending.records.extend(records)
-        pending.rejections.extend(rejected + unmapped)
-
-    def _otlp_whole(self, path: Path, first: tuple[int, bytes], rest: bytes, pending: _Pending):
+    def _otlp_whole(self, path: Path, first: tuple[int, bytes], rest: bytes, pending: Parsed):
         text = first[1] + rest
         try:
             document = load_json(text)
         except ValueError as error:
             reason = f"not valid JSON, neither one request per line nor one per file ({error})"
-            pending.rejections.append(Rejection(f"{path}:{first[0]}", reason, _text(first[1])))
+            pending.rejections.append(Rejection(f"{path}:{first[0]}", reason, line_text(first[1])))
             yield
             return
         requests = document if isinstance(document, list) else [document]
@@ -209,45 +205,20 @@ class FileImporter:
             try:
                 raws, rejected = decode_json(request, where=f"{where} ")
             except OtlpDecodeError as error:
-                pending.rejections.append(Rejection(where, str(error), _text(text[:10_000])))
+                pending.rejections.append(Rejection(where, str(error), line_text(text[:10_000])))
                 continue
             records, unmapped = map_spans(raws, self.context)
             pending.records.extend(records)
             pending.rejections.extend(rejected + unmapped)
             yield
 
-    def _jsonl(self, path: Path, lines: Iterable[tuple[int, bytes]], pending: _Pending):
+    def _jsonl(self, path: Path, lines: Iterable[tuple[int, bytes]], pending: Parsed):
         for number, line in lines:
             if line.strip():
-                self._jsonl_line(f"{path}:{number}", line, pending)
+                jsonl_line(f"{path}:{number}", line, self.context, pending)
                 yield
 
-    def _jsonl_line(self, where: str, line: bytes, pending: _Pending) -> None:
-        try:
-            obj = load_json(line)
-        except ValueError as error:
-            pending.rejections.append(Rejection(where, f"not valid JSON ({error})", _text(line)))
-            return
-        kind = obj.get("type") if isinstance(obj, dict) else None
-        if kind not in RECORD_TYPES:
-            reason = f'each line needs "type": one of {", ".join(RECORD_TYPES)} (got {kind!r})'
-            pending.rejections.append(Rejection(where, reason, _text(line)))
-            return
-        try:
-            if kind == "trace":
-                pending.records.append(trace_record(obj, self.context))
-            elif kind == "observation":
-                pending.records.append(observation_record(obj, self.context))
-            elif kind == "user":
-                pending.directory.append(user_entry(obj))
-            elif kind == "team":
-                pending.directory.append(team_entry(obj))
-            else:
-                pending.audits.append(audit_row(obj))
-        except (MappingError, ValueError) as error:
-            pending.rejections.append(Rejection(where, f"{kind} record: {error}", _text(line)))
-
-    def _csv(self, path: Path, lines: Iterable[tuple[int, bytes]], pending: _Pending):
+    def _csv(self, path: Path, lines: Iterable[tuple[int, bytes]], pending: Parsed):
         reader = csv.reader(line.decode("utf-8-sig", errors="replace") for _n, line in lines)
         header = [h.strip().lower() for h in next(reader, [])]
         missing = [c for c in CSV_COLUMNS if c not in header]
@@ -292,13 +263,22 @@ def _counted_lines(handle: BinaryIO, bar: Any) -> Iterator[tuple[int, bytes]]:
         yield number, line
 
 
+def _first_line_is_json(path: Path) -> bool:
+    """Whether the file holds one JSON document per line (else a single, multi-line one)."""
+    with path.open("rb") as handle:
+        for line in handle:
+            if line.strip():
+                try:
+                    load_json(line)
+                except ValueError:
+                    return False
+                return True
+    return False
+
+
 def _chain_first(first, rest):
     yield first
     yield from rest
-
-
-def _text(line: bytes) -> str:
-    return line.decode("utf-8", errors="replace").rstrip("\r\n")
 
 
 def import_files(

@@ -1,20 +1,17 @@
-"""The SQL the writer runs: positional INSERTs for bulk rows, and UPDATEs built once.
+"""The UPDATEs the writer runs, built once, and the JSON text of attributes.
 
-Bulk rows go through the driver's own ``executemany`` (SQLAlchemy's per-row
-parameter handling would cost more than SQLite's work for 45-column rows); the
-UPDATE statements are built once because building them costs more than running
-them for a small batch.
+The statements are built once because building them costs more than running
+them for a small batch. Bulk inserts go through :mod:`telemetry.bulk`.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, bindparam, case, or_, update
+from sqlalchemy import bindparam, case, or_, update
 
 from telemetry.models import Observation, Trace, User
 
@@ -27,16 +24,6 @@ def to_json(value: Any) -> str:
         return orjson.dumps(value, default=str).decode()
     except TypeError:  # e.g. an integer beyond 64 bits
         return json.dumps(value, default=str)
-
-
-def insert_sql(
-    conn: Connection, table: str, columns: Sequence[str], *, ignore_duplicates: bool = False
-) -> str:
-    """A positional INSERT for the connection's driver (``?`` for SQLite, ``%s`` for psycopg)."""
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    names = ", ".join(f'"{c}"' for c in columns)
-    sql = f'INSERT INTO "{table}" ({names}) VALUES ({", ".join([mark] * len(columns))})'
-    return sql + " ON CONFLICT DO NOTHING" if ignore_duplicates else sql
 
 
 @cache

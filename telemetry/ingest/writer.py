@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, select, update
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from telemetry.bulk import insert_rows, is_postgresql, rows_source, run_for_rows
 from telemetry.derive import summarize_trace
 from telemetry.ingest.directory import apply_directory
 from telemetry.ingest.identities import Identities, listed, rows_in
@@ -38,7 +39,6 @@ from telemetry.ingest.quarantine import quarantine, store_audit_events
 from telemetry.ingest.report import IngestCounts
 from telemetry.ingest.statements import (
     TRACE_DIMENSIONS,
-    insert_sql,
     to_json,
     trace_dimensions_update,
     trace_update,
@@ -315,7 +315,11 @@ class SpanWriter:
             return {}
         columns = ("org_id", "trace_id", *next(iter(summaries.values())))
         rows = [(self.org_id, trace_id, *s.values()) for trace_id, s in summaries.items()]
-        conn.exec_driver_sql(insert_sql(conn, "trace", columns), rows)
+        names = ", ".join(f'"{c}"' for c in columns)
+        sql = f'INSERT INTO "trace" ({names}) {rows_source(conn, Trace.__table__, columns)}'
+        if is_postgresql(conn):  # one statement, which gives the new ids back
+            return dict(run_for_rows(conn, sql + " RETURNING trace_id, id", rows).all())
+        run_for_rows(conn, sql, rows)
         return self._trace_pks(conn, list(summaries))
 
     def _merge_into_existing(self, conn, existing, by_trace, outcome, pending, rollups):
@@ -381,26 +385,35 @@ class SpanWriter:
         copied = _copied_values
         rows = []
         for pk, summary, record in pending:
-            row = (
-                org,
-                pk,
-                *copied(record),
-                summary["user_id"],
-                summary["team_id"],
-                summary["session_id"],
-                summary["environment"],
-                record["module"] or summary["module"],
-                record["agent"] or summary["agent"],
-                to_json(record["attributes"]),
-                to_json(record["events"]) if record["events"] else "[]",
+            module = record["module"] or summary["module"]
+            agent = record["agent"] or summary["agent"]
+            rows.append(
+                (
+                    org,
+                    pk,
+                    *copied(record),
+                    summary["user_id"],
+                    summary["team_id"],
+                    summary["session_id"],
+                    summary["environment"],
+                    module,
+                    agent,
+                    to_json(record["attributes"]),
+                    to_json(record["events"]) if record["events"] else "[]",
+                )
             )
-            rows.append(row)
-            if record["kind"] in ROLLED_UP_KINDS:
-                rollups.add_observation(dict(zip(_INSERTED_COLUMNS, row, strict=True)))
-        # Plain DB-API executemany: SQLAlchemy's per-row parameter handling would cost
-        # more than SQLite's own work for these 45-column rows.
-        sql = insert_sql(conn, "observation", _INSERTED_COLUMNS, ignore_duplicates=True)
-        conn.exec_driver_sql(sql, rows)
+            if record["kind"] in ROLLED_UP_KINDS:  # the row as stored, for its rollup shares
+                rollups.add_observation(
+                    dict(
+                        record,
+                        user_id=summary["user_id"],
+                        team_id=summary["team_id"],
+                        environment=summary["environment"],
+                        module=module,
+                        agent=agent,
+                    )
+                )
+        insert_rows(conn, Observation.__table__, _INSERTED_COLUMNS, rows, ignore_duplicates=True)
 
     def _update_traces(self, conn: Connection, updates: list[tuple[int, dict]]) -> None:
         if not updates:

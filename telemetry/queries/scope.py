@@ -187,8 +187,9 @@ def team_and_environment(scope: Scope, team_column, environment_column) -> list[
     return conditions
 
 
-# Rendered as literals, not bound parameters: the partial index ix_obs_llm_cover
-# (migration m003) is only chosen when the query repeats its WHERE clause verbatim.
+# Rendered as literals, not bound parameters: the partial LLM-call indexes
+# (ix_obs_llm_user_cover, ix_obs_llm_latency) are only chosen when the query repeats
+# their WHERE clause verbatim.
 _LLM_KINDS_INLINE = bindparam(
     "llm_call_kinds", [str(kind) for kind in LLM_CALL_KINDS], expanding=True, literal_execute=True
 )

@@ -1,0 +1,86 @@
+"""Many rows in one go, the fastest way each backend offers.
+
+SQLite: the driver's own ``executemany`` (SQLAlchemy's per-row parameter handling
+would cost more than SQLite's work). PostgreSQL: ``COPY`` for plain inserts, and
+one statement over ``unnest`` of one array per column for upserts and inserts
+that return ids, instead of a statement per row (psycopg's executemany spends
+more client time per row than the server spends storing it). Rows are tuples in
+``columns`` order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cache
+
+from sqlalchemy import BigInteger, Boolean, Connection, Float, Integer, Table
+
+# SQLAlchemy column type -> PostgreSQL array type (strings of any length go as text[]).
+_ARRAY_TYPES = ((Boolean, "boolean[]"), (BigInteger, "bigint[]"), (Integer, "integer[]"))
+
+
+def is_postgresql(conn: Connection) -> bool:
+    return conn.dialect.name == "postgresql"
+
+
+def mark(conn: Connection) -> str:
+    """The driver's positional parameter marker (``?`` for SQLite, ``%s`` for psycopg)."""
+    return "?" if conn.dialect.paramstyle == "qmark" else "%s"
+
+
+def insert_rows(
+    conn: Connection,
+    table: Table,
+    columns: Sequence[str],
+    rows: Sequence[tuple],
+    *,
+    ignore_duplicates: bool = False,
+) -> None:
+    """INSERT ``rows``; on SQLite optionally skipping rows that hit a unique key.
+
+    On PostgreSQL ``COPY`` cannot skip such rows: callers pass rows they know are new
+    (the writer holds the organization's lock and checked), and a duplicate fails
+    the whole transaction instead of being dropped silently.
+    """
+    if not rows:
+        return
+    names = ", ".join(f'"{c}"' for c in columns)
+    if is_postgresql(conn):
+        cursor = conn.connection.dbapi_connection.cursor()
+        with cursor, cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    values = ", ".join([mark(conn)] * len(columns))
+    sql = f'INSERT INTO "{table.name}" ({names}) VALUES ({values})'
+    conn.exec_driver_sql(sql + (" ON CONFLICT DO NOTHING" if ignore_duplicates else ""), rows)
+
+
+def rows_source(conn: Connection, table: Table, columns: Sequence[str]) -> str:
+    """What follows ``INSERT INTO t (columns)``: ``VALUES (?, ...)`` for SQLite's
+    executemany, ``SELECT * FROM unnest(%s::type[], ...)`` for one PostgreSQL statement."""
+    if is_postgresql(conn):
+        return _unnest(table, tuple(columns))
+    return f"VALUES ({', '.join([mark(conn)] * len(columns))})"
+
+
+def run_for_rows(conn: Connection, sql: str, rows: Sequence[tuple]):
+    """Run an INSERT built on :func:`rows_source` for ``rows``; returns the last result."""
+    if is_postgresql(conn):
+        return conn.exec_driver_sql(sql, tuple(list(column) for column in zip(*rows, strict=True)))
+    return conn.exec_driver_sql(sql, list(rows))
+
+
+@cache
+def _unnest(table: Table, columns: tuple[str, ...]) -> str:
+    arrays = ", ".join(f"%s::{_array_type(table.c[name].type)}" for name in columns)
+    return f"SELECT * FROM unnest({arrays})"
+
+
+def _array_type(column_type) -> str:
+    for kind, name in _ARRAY_TYPES:
+        if isinstance(column_type, kind):
+            return name
+    if isinstance(column_type, Float):
+        return "double precision[]"
+    return "text[]"

@@ -1,0 +1,96 @@
+"""Parse one line of a line-delimited file, OTLP JSON or native JSONL, into what to store.
+
+Plain functions of (where, line, mapping context), so that a file import can run
+them in its own thread or in worker processes (:mod:`telemetry.ingest.parallel`).
+A line that cannot be read becomes a rejection with its location and text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from telemetry.ingest.mapping import MappingContext, MappingError, map_spans
+from telemetry.ingest.native import (
+    RECORD_TYPES,
+    audit_row,
+    observation_record,
+    team_entry,
+    trace_record,
+    user_entry,
+)
+from telemetry.ingest.otlp import OtlpDecodeError, Rejection
+from telemetry.ingest.otlp_json import decode_json_text, load_json
+
+
+@dataclass
+class Parsed:
+    """What some lines hold: records to store, rejections, directory entries, audit events."""
+
+    records: list[dict[str, Any]] = field(default_factory=list)
+    rejections: list[Rejection] = field(default_factory=list)
+    directory: list[Any] = field(default_factory=list)
+    audits: list[dict[str, Any]] = field(default_factory=list)
+
+    def size(self) -> int:
+        return len(self.records) + len(self.directory) + len(self.audits) + len(self.rejections)
+
+    def take(self) -> Parsed:
+        """The records gathered so far, leaving this one empty for the next batch."""
+        batch = Parsed(self.records, self.rejections, self.directory, self.audits)
+        self.records, self.rejections, self.directory, self.audits = [], [], [], []
+        return batch
+
+    def extend(self, other: Parsed) -> None:
+        self.records.extend(other.records)
+        self.rejections.extend(other.rejections)
+        self.directory.extend(other.directory)
+        self.audits.extend(other.audits)
+
+
+def otlp_line(where: str, line: bytes, context: MappingContext, out: Parsed) -> None:
+    """One ExportTraceServiceRequest in OTLP JSON (what the Collector's file exporter writes)."""
+    try:
+        raws, rejected = decode_json_text(line, where=f"{where} ")
+    except OtlpDecodeError as error:
+        out.rejections.append(Rejection(where, str(error), line_text(line)))
+        return
+    records, unmapped = map_spans(raws, context)
+    out.records.extend(records)
+    out.rejections.extend(rejected + unmapped)
+
+
+def jsonl_line(where: str, line: bytes, context: MappingContext, out: Parsed) -> None:
+    """One record of the native JSONL (docs/jsonl.md): ``"type"`` says which."""
+    try:
+        obj = load_json(line)
+    except ValueError as error:
+        out.rejections.append(Rejection(where, f"not valid JSON ({error})", line_text(line)))
+        return
+    kind = obj.get("type") if isinstance(obj, dict) else None
+    if kind not in RECORD_TYPES:
+        reason = f'each line needs "type": one of {", ".join(RECORD_TYPES)} (got {kind!r})'
+        out.rejections.append(Rejection(where, reason, line_text(line)))
+        return
+    try:
+        if kind == "trace":
+            out.records.append(trace_record(obj, context))
+        elif kind == "observation":
+            out.records.append(observation_record(obj, context))
+        elif kind == "user":
+            out.directory.append(user_entry(obj))
+        elif kind == "team":
+            out.directory.append(team_entry(obj))
+        else:
+            out.audits.append(audit_row(obj))
+    except (MappingError, ValueError) as error:
+        out.rejections.append(Rejection(where, f"{kind} record: {error}", line_text(line)))
+
+
+LineParser = Callable[[str, bytes, MappingContext, Parsed], None]
+LINE_PARSERS: dict[str, LineParser] = {"otlp-json": otlp_line, "jsonl": jsonl_line}
+
+
+def line_text(line: bytes) -> str:
+    return line.decode("utf-8", errors="replace").rstrip("\r\n")
