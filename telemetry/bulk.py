@@ -1,10 +1,12 @@
 """Many rows in one go, the fastest way each backend offers.
 
 SQLite: the driver's own ``executemany`` (SQLAlchemy's per-row parameter handling
-would cost more than SQLite's work). PostgreSQL: ``COPY`` for plain inserts, and
-one statement over ``unnest`` of one array per column for upserts and inserts
-that return ids, instead of a statement per row (psycopg's executemany spends
-more client time per row than the server spends storing it). Rows are tuples in
+would cost more than SQLite's work). PostgreSQL: ``COPY`` for plain inserts and,
+for upserts, ``COPY`` into a session-local staging table and one INSERT ...
+SELECT ... ON CONFLICT from it; inserts that return ids are one statement over
+``unnest`` of one array per column. psycopg's executemany spends more client time
+per row than the server spends storing it, and its array parameters are dumped
+value by value in Python, while COPY rows are formatted in C. Rows are tuples in
 ``columns`` order.
 """
 
@@ -30,7 +32,7 @@ def mark(conn: Connection) -> str:
 
 def insert_rows(
     conn: Connection,
-    table: Table,
+    table: str,
     columns: Sequence[str],
     rows: Sequence[tuple],
     *,
@@ -47,13 +49,51 @@ def insert_rows(
     names = ", ".join(f'"{c}"' for c in columns)
     if is_postgresql(conn):
         cursor = conn.connection.dbapi_connection.cursor()
-        with cursor, cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+        with cursor, cursor.copy(f'COPY "{table}" ({names}) FROM STDIN') as copy:
             for row in rows:
                 copy.write_row(row)
         return
     values = ", ".join([mark(conn)] * len(columns))
-    sql = f'INSERT INTO "{table.name}" ({names}) VALUES ({values})'
+    sql = f'INSERT INTO "{table}" ({names}) VALUES ({values})'
     conn.exec_driver_sql(sql + (" ON CONFLICT DO NOTHING" if ignore_duplicates else ""), rows)
+
+
+def upsert_rows(
+    conn: Connection, table: Table, columns: Sequence[str], on_conflict: str, rows: Sequence[tuple]
+) -> None:
+    """INSERT ``rows`` with ``on_conflict`` (``ON CONFLICT (...) DO UPDATE SET ...``).
+
+    Rows must not repeat a key of the conflict target (one statement may not update a
+    row twice on PostgreSQL).
+    """
+    if not rows:
+        return
+    names = ", ".join(f'"{c}"' for c in columns)
+    if not is_postgresql(conn):
+        values = ", ".join([mark(conn)] * len(columns))
+        sql = f'INSERT INTO "{table.name}" ({names}) VALUES ({values}) {on_conflict}'
+        conn.exec_driver_sql(sql, list(rows))
+        return
+    stage = _staging_table(conn, table, names)
+    conn.exec_driver_sql(f'DELETE FROM "{stage}"')  # in case of an earlier use in this transaction
+    insert_rows(conn, stage, columns, rows)
+    conn.exec_driver_sql(
+        f'INSERT INTO "{table.name}" ({names}) SELECT {names} FROM "{stage}" {on_conflict}'
+    )
+
+
+def _staging_table(conn: Connection, table: Table, names: str) -> str:
+    """A temporary table with columns ``names`` of ``table``, emptied at every commit.
+
+    Temporary tables belong to the database session (the pooled connection); created
+    at its first use, in the caller's transaction (so a rollback undoes that too).
+    """
+    stage = f"stage_{table.name}"
+    conn.exec_driver_sql(
+        f'CREATE TEMPORARY TABLE IF NOT EXISTS "{stage}" ON COMMIT DELETE ROWS AS '
+        f'SELECT {names} FROM "{table.name}" WITH NO DATA'
+    )
+    return stage
 
 
 def rows_source(conn: Connection, table: Table, columns: Sequence[str]) -> str:

@@ -12,7 +12,7 @@ from functools import cache
 
 from sqlalchemy import Connection, insert
 
-from telemetry.bulk import rows_source, run_for_rows
+from telemetry.bulk import upsert_rows
 from telemetry.rollup_tables import OBSERVATION_ROLLUPS, ROLLUPS, TRACE_ROLLUPS, Rollup, Row
 
 NO_ID = -1  # stands for a NULL team or user in the rollups' unique key indexes
@@ -173,21 +173,18 @@ def unique_key_index_sql(rollup: Rollup) -> str:
 
 def _upsert(conn: Connection, rollup: Rollup, rows: list[tuple]) -> None:
     names = (*rollup.key_names, *rollup.measure_names)
-    run_for_rows(conn, _upsert_sql(rollup, rows_source(conn, rollup.table, names)), rows)
+    upsert_rows(conn, rollup.table, names, _on_conflict_sql(rollup), rows)
 
 
 @cache
-def _upsert_sql(rollup: Rollup, source: str) -> str:
-    table = rollup.table.name
-    columns = ", ".join(f'"{name}"' for name in (*rollup.key_names, *rollup.measure_names))
+def _on_conflict_sql(rollup: Rollup) -> str:
     # Parenthesised expressions: PostgreSQL requires them in a conflict target, SQLite accepts them.
     target = ", ".join(f"({key_expression(rollup, name)})" for name in rollup.key_names)
+    table = rollup.table.name
     updates = ", ".join(
         f'"{m.name}" = {_combine_sql(table, m.name, m.combine)}' for m in rollup.measures
     )
-    return (
-        f'INSERT INTO "{table}" ({columns}) {source} ON CONFLICT ({target}) DO UPDATE SET {updates}'
-    )
+    return f"ON CONFLICT ({target}) DO UPDATE SET {updates}"
 
 
 def _combine_sql(table: str, name: str, combine: str) -> str:

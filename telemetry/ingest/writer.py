@@ -413,7 +413,7 @@ class SpanWriter:
                         agent=agent,
                     )
                 )
-        insert_rows(conn, Observation.__table__, _INSERTED_COLUMNS, rows, ignore_duplicates=True)
+        insert_rows(conn, "observation", _INSERTED_COLUMNS, rows, ignore_duplicates=True)
 
     def _update_traces(self, conn: Connection, updates: list[tuple[int, dict]]) -> None:
         if not updates:
