@@ -1,14 +1,22 @@
-"""Shared bench helpers: a reusable large store and median timing."""
+"""Shared bench helpers: a reusable large store, median timing, the product's server, PostgreSQL."""
 
 from __future__ import annotations
 
+import os
+import signal
+import socket
 import statistics
+import subprocess
+import threading
 import time
-from collections.abc import Callable
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, create_engine, func, select, text
 
 from telemetry.db import init_store, make_engine
 from telemetry.models import Observation, Organization, Trace, TraceDaily
@@ -83,3 +91,138 @@ def median_seconds(run: Callable[[], object], *, repeat: int) -> float:
         run()
         samples.append(time.perf_counter() - started)
     return statistics.median(samples)
+
+
+# --- the product's server, started as its README says ------------------------------------
+
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class BenchServer:
+    process: subprocess.Popen
+    url: str
+    output: list[str]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+
+
+@contextmanager
+def product_server(database_url: str, home: Path, **env: str) -> Iterator[BenchServer]:
+    """The product's server on a free port, on ``database_url``, until the block ends.
+
+    No demo data; the first admin's accounts file goes to ``home``. Waits until the
+    server answers its health check (the first-start work is done by then).
+    """
+    port = free_port()
+    environment = {
+        **os.environ,
+        "TELEMETRY_DATABASE_URL": database_url,
+        "TELEMETRY_AUTH_FILE": str(home / "auth.yaml"),
+        "TELEMETRY_REPORTS_DIR": str(home / "reports"),
+        "TELEMETRY_DEMO": "0",
+        "PYTHONUNBUFFERED": "1",
+        **env,
+    }
+    command = [*SERVER_COMMAND, "--server.port", str(port), "--server.headless", "true"]
+    process = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    output: list[str] = []
+    threading.Thread(
+        target=lambda: output.extend(iter(process.stdout.readline, "")), daemon=True
+    ).start()
+    server = BenchServer(process, f"http://127.0.0.1:{port}", output)
+    try:
+        _wait_healthy(server)
+        yield server
+    finally:
+        server.stop()
+
+
+def _wait_healthy(server: BenchServer) -> None:
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise SystemExit("the server exited:\n" + "".join(server.output))
+        try:
+            with urllib.request.urlopen(f"{server.url}/_stcore/health", timeout=5) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.3)
+    raise SystemExit("the server did not become healthy:\n" + "".join(server.output))
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of ``pid`` and its live descendants, plus the children it
+    has reaped (Linux /proc; 0 where unavailable)."""
+    total = 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    pids = [pid]
+    while pids:
+        current = pids.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except OSError:
+            continue
+        total += sum(int(value) for value in fields[11:15]) / tick  # utime stime cutime cstime
+        pids.extend(int(child) for child in children)
+    return total
+
+
+# --- PostgreSQL for the benches ------------------------------------------------------------
+
+
+@contextmanager
+def postgres(url: str | None = None) -> Iterator[tuple[str, int | None]]:
+    """(maintenance URL, postmaster pid or None) of the PostgreSQL the benches use.
+
+    ``url`` (e.g. ``--postgres-url``) is used as it is. Otherwise a throwaway server
+    is started with Debian's binaries (as the tests do), durable as SQLite's WAL mode
+    with synchronous=NORMAL is: fsync on, commits not waiting for the WAL flush.
+    """
+    if url:
+        yield url, None
+        return
+    from tests.pgserver import PostgresServer, find_bindir
+
+    bindir = find_bindir()
+    if bindir is None:
+        raise SystemExit("PostgreSQL is not installed (scripts/test.sh installs it)")
+    server = PostgresServer(bindir, settings="-c synchronous_commit=off")
+    try:
+        admin = server.start()
+        pid = int((server.datadir / "postmaster.pid").read_text().split()[0])
+        yield admin, pid
+    finally:
+        server.stop()
+
+
+def fresh_postgres_database(admin_url: str, name: str) -> str:
+    """An empty database ``name`` (dropped first if present); returns its URL."""
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return admin_url.rsplit("/", 1)[0] + f"/{name}"

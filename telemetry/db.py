@@ -291,6 +291,8 @@ def m014_alerts(conn: Connection) -> None:
 
     SQLModel.metadata.create_all(conn, tables=[models.AppSetting.__table__, *ALERT_TABLES])
 
+
+@migrations
 def m015_rollup_unique_keys(conn: Connection) -> None:
     # Ingest keeps the rollups up to date with additive upserts (telemetry.rollup_deltas),
     # whose ON CONFLICT names a unique index over each rollup's key (NULL team and user
@@ -322,11 +324,34 @@ def m015_rollup_unique_keys(conn: Connection) -> None:
 
 
 @migrations
-def m013_drop_unused_ingest_indexes(conn: Connection) -> None:
+def m016_lighter_ingest_indexes(conn: Connection) -> None:
     # Every index is work for each span stored. Since the rollups, no query of the
-    # dashboard, reports or CLI chooses these (their query plans, captured over the test
-    # suite, use others): ix_obs_llm_cover (m003) lost its token and cost queries to
-    # llm_daily, ix_obs_org_model served no query, and ix_trace_org_session is a prefix
-    # of ix_trace_org_session_probe (m009). Storing a span got ~12% cheaper on SQLite.
+    # dashboard, reports or CLI chooses these three (their query plans, captured over
+    # the test suite, use others): ix_obs_llm_cover (m003) lost its token and cost
+    # queries to llm_daily, ix_obs_org_model served no query, and ix_trace_org_session
+    # is a prefix of ix_trace_org_session_probe (m009).
     for name in ("ix_obs_llm_cover", "ix_obs_org_model", "ix_trace_org_session"):
         conn.execute(text(f"DROP INDEX IF EXISTS {name}"))
+    # ix_obs_org_day_cover ended with token counts and cost, which only the token
+    # queries now served by llm_daily read. Ordered by them, a busy day's new rows
+    # landed on pages all over the day, so each batch wrote more pages than the last;
+    # its remaining readers (tool calls, the first and last day) need only the prefix.
+    # The same holds for ix_obs_llm_user_cover (m005): its token and cost columns served
+    # the per-user sums that llm_daily now answers; its readers filter on the prefix.
+    kinds = ", ".join(f"'{kind}'" for kind in models.LLM_CALL_KINDS)
+    lighter = (
+        (
+            "ix_obs_org_day_cover",
+            "ix_obs_org_day_kind",
+            "(org_id, start_day, kind, team_id, environment)",
+        ),
+        (
+            "ix_obs_llm_user_cover",
+            "ix_obs_llm_user",
+            "(org_id, start_day, user_id, kind, team_id, environment, cost_source) "
+            f"WHERE kind IN ({kinds})",
+        ),
+    )
+    for old, new, definition in lighter:
+        conn.execute(text(f"DROP INDEX IF EXISTS {old}"))
+        conn.execute(text(f"CREATE INDEX IF NOT EXISTS {new} ON observation {definition}"))

@@ -184,23 +184,10 @@ class Observation(SQLModel, table=True):
     __tablename__ = "observation"
     __table_args__ = (
         UniqueConstraint("trace_pk", "span_id", name="uq_observation_trace_span"),
-        # Covers the Billing/Analytics aggregations per day, model and tool.
-        Index(
-            "ix_obs_org_day_cover",
-            "org_id",
-            "start_day",
-            "kind",
-            "team_id",
-            "environment",
-            "provider",
-            "model",
-            "cost_source",
-            "input_tokens",
-            "output_tokens",
-            "cache_read_tokens",
-            "cache_write_tokens",
-            "cost_usd",
-        ),
+        # Observations of a kind (tool calls) per day, team and environment. Nothing after
+        # the environment: within a day's group new rows then land at its end (SQLite
+        # orders equal keys by rowid), instead of all over it by token count.
+        Index("ix_obs_org_day_kind", "org_id", "start_day", "kind", "team_id", "environment"),
         Index("ix_obs_org_user_day", "org_id", "user_id", "start_day"),
     )
 

@@ -32,8 +32,12 @@ def _free_port() -> int:
 
 
 class PostgresServer:
-    def __init__(self, bindir: Path) -> None:
+    # Tests need speed, not durability.
+    FAST = "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+
+    def __init__(self, bindir: Path, *, settings: str = FAST) -> None:
         self.bindir = bindir
+        self.settings = settings
         self.root = Path(tempfile.mkdtemp(prefix="telemetry-pg-"))
         self.datadir = self.root / "data"
         self.port = _free_port()
@@ -59,10 +63,7 @@ class PostgresServer:
             "UTF8",
             "--no-sync",
         )
-        options = (
-            f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 "
-            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-        )
+        options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 " + self.settings
         self._run(
             str(self.bindir / "pg_ctl"),
             "-D",

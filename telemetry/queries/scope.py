@@ -188,7 +188,7 @@ def team_and_environment(scope: Scope, team_column, environment_column) -> list[
 
 
 # Rendered as literals, not bound parameters: the partial LLM-call indexes
-# (ix_obs_llm_user_cover, ix_obs_llm_latency) are only chosen when the query repeats
+# (ix_obs_llm_user, ix_obs_llm_latency) are only chosen when the query repeats
 # their WHERE clause verbatim.
 _LLM_KINDS_INLINE = bindparam(
     "llm_call_kinds", [str(kind) for kind in LLM_CALL_KINDS], expanding=True, literal_execute=True
