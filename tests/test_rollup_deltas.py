@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import json
 import random
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
 from sqlalchemy.exc import IntegrityError
 
 from telemetry.apikeys import create_key
@@ -22,11 +24,14 @@ from telemetry.cli import main
 from telemetry.db import DATABASE_URL_ENV, init_store
 from telemetry.filters import Filters
 from telemetry.ingest.directory import DirectoryUser
+from telemetry.ingest.identities import Identities
 from telemetry.ingest.limits import Limits
 from telemetry.ingest.mapping import map_spans, mapping_context
+from telemetry.ingest.otlp import Rejection
 from telemetry.ingest.otlp_json import decode_json
+from telemetry.ingest.spans import SpanStore
 from telemetry.ingest.writer import SpanWriter
-from telemetry.models import Observation, Trace
+from telemetry.models import IngestError, Observation, Trace
 from telemetry.pricing import Price, Pricer, TokenUsage
 from telemetry.reprice import set_model_price
 from telemetry.rollup_tables import ROLLUPS
@@ -487,3 +492,89 @@ def test_the_unique_key_migration_rebuilds_rollups_holding_a_key_twice(engine):
     with pytest.raises(IntegrityError), engine.begin() as conn:
         row = conn.execute(select(table).limit(1)).mappings().one()
         conn.execute(table.insert().values({k: v for k, v in row.items() if k != "id"}))
+
+
+# --- group commit: concurrent batches of one organization share a transaction ------------
+
+
+def test_batches_waiting_for_the_writer_are_stored_together_each_with_its_outcome(engine):
+    with engine.connect() as conn:
+        org = org_id(conn, "default")
+    context = mapping_context(engine, org, Limits())
+    identities = Identities(org)
+    parts = [
+        records_of([(_root(1, 0, 60), {}), (_chat(1, 2, 10, 7), {})], context),
+        records_of([(_chat(1, 2, 10, 7), {}), (_tool(1, 3, 20, "search"), {})], context),
+        records_of([(_root(2, 100, 160), {})], context),
+    ]
+    bad = Rejection("request 3", "not a span", "{}")
+    SpanWriter(engine, org, source="first", identities=identities).write()  # the lock row exists
+    commits: list[int] = []
+
+    def count_commit(conn) -> None:
+        commits.append(1)
+
+    event.listen(engine, "commit", count_commit)
+    results: dict[int, object] = {}
+
+    def send(number: int) -> None:
+        writer = SpanWriter(
+            engine, org, source=f"source {number}", identities=identities, pricer=context.pricer
+        )
+        results[number] = writer.write(parts[number], [bad] if number == 2 else [])
+
+    identities.lock.acquire()  # a writer is busy: the three batches queue up
+    threads = [threading.Thread(target=send, args=(n,)) for n in range(3)]
+    for thread in threads:
+        thread.start()
+    while len(identities.waiting) < 3:
+        time.sleep(0.01)
+    identities.lock.release()
+    for thread in threads:
+        thread.join()
+    event.remove(engine, "commit", count_commit)
+
+    assert len(commits) == 1
+    stored = sorted(
+        (n, r.spans_stored, r.duplicates, len(r.rejections)) for n, r in results.items()
+    )
+    # The chat span sent by batches 0 and 1 is stored once, for whichever came first.
+    assert sum(s for _, s, _, _ in stored) == 4 and sum(d for _, _, d, _ in stored) == 1
+    assert [(n, rejected) for n, _, _, rejected in stored] == [(0, 0), (1, 0), (2, 1)]
+    with engine.connect() as conn:
+        sources = conn.execute(select(IngestError.source)).scalars().all()
+    assert sources == ["source 2"]
+    assert drift(engine, org) == []
+
+
+def test_a_group_that_fails_fails_every_batch_in_it(engine, monkeypatch):
+    with engine.connect() as conn:
+        org = org_id(conn, "default")
+    context = mapping_context(engine, org, Limits())
+    identities = Identities(org)
+
+    def broken(self, records, outcome):
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr(SpanStore, "store", broken)
+    errors: list[str] = []
+
+    def send(trace: int) -> None:
+        writer = SpanWriter(engine, org, source="s", identities=identities, pricer=context.pricer)
+        try:
+            writer.write(records_of([(_root(trace, 0, 60), {})], context))
+        except RuntimeError as error:
+            errors.append(str(error))
+
+    identities.lock.acquire()
+    threads = [threading.Thread(target=send, args=(n,)) for n in (1, 2)]
+    for thread in threads:
+        thread.start()
+    while len(identities.waiting) < 2:
+        time.sleep(0.01)
+    identities.lock.release()
+    for thread in threads:
+        thread.join()
+    assert errors == ["the disk is full"] * 2
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(Trace)).scalar() == 0

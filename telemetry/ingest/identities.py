@@ -61,6 +61,9 @@ class Identities:
         self.version: int | None = None  # the organization's data version the cache matches
         self.lock = threading.Lock()  # one writer at a time uses the cache
         self.state_row_ready = False  # the organization's data-version row exists
+        # Batches waiting for the organization's writer (telemetry.ingest.writer).
+        self.waiting: list[Any] = []
+        self.waiting_lock = threading.Lock()
 
     def clear(self) -> None:
         self.teams.clear()

@@ -1,25 +1,20 @@
-"""Store batches of observation records: one transaction per batch, idempotent.
+"""Store batches of records of one organization: one transaction per batch, idempotent.
 
-Per batch: lock the organization (its data-version row, bumped first, so that
-writers of one organization take turns and every read below sees all committed
-spans), resolve users/teams/sessions, create the traces seen for the first time
-(summary from the batch's spans), recompute traces that already existed from
-all their stored spans plus the new ones (``telemetry.derive.summarize_trace``,
-so spans arriving in any order give the same trace row), insert the new
-observations, keep users' first/last trace times, apply the batch's changes to
-the daily rollups (``telemetry.rollup_deltas``: the shares of the rows written
-are added, those of the rows they replace taken back), quarantine rejected
-records.
-A span already stored (same trace id + span id) is skipped and changes nothing.
+Per transaction: lock the organization (its data-version row, bumped first, so
+that writers of one organization take turns, in this process or another, and
+every read below sees all committed spans), price LLM calls with the prices in
+force now, apply user-directory entries, store the spans (``telemetry.ingest.spans``:
+traces, observations, rollups), quarantine rejected records, store audit events.
 
-Observations carry their trace's user, team, session and environment (so totals
-by team agree whether summed over traces or observations); module and agent are
-the span's own when it names them, else the trace's.
+Group commit: batches of the same organization that arrive while another is
+being written (concurrent requests) wait for the writer and are then stored
+together in the next transaction, by whichever of them gets the lock first.
+Each batch is still all-or-nothing; fewer transactions mean fewer commits,
+fewer rollup upserts and fewer pages written when many exporters send at once.
 """
 
 from __future__ import annotations
 
-import operator
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,80 +23,20 @@ from typing import Any
 from sqlalchemy import Connection, Engine, select, update
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from telemetry.bulk import insert_rows, is_postgresql, rows_source, run_for_rows
-from telemetry.derive import summarize_trace
 from telemetry.ingest.directory import apply_directory
-from telemetry.ingest.identities import Identities, listed, rows_in
+from telemetry.ingest.identities import Identities
 from telemetry.ingest.limits import clip
 from telemetry.ingest.mapping import price_generation
 from telemetry.ingest.otlp import Rejection
 from telemetry.ingest.quarantine import quarantine, store_audit_events
 from telemetry.ingest.report import IngestCounts
-from telemetry.ingest.statements import (
-    TRACE_DIMENSIONS,
-    to_json,
-    trace_dimensions_update,
-    trace_update,
-    widen_user_times,
-)
-from telemetry.models import ApiKey, CostSource, Observation, OrgState, Trace
+from telemetry.ingest.spans import SpanStore
+from telemetry.models import ApiKey, CostSource, OrgState
 from telemetry.pricing import Pricer
-from telemetry.rollup_deltas import RollupDelta
-from telemetry.rollup_tables import LLM_KINDS, ROLLED_UP_KINDS
+from telemetry.rollup_tables import LLM_KINDS
 from telemetry.store import bump_data_version, insert_ignoring_duplicates, price_overrides
 from telemetry.timeutil import now_us
 
-_OBSERVATION_COLUMNS = tuple(
-    c.name for c in Observation.__table__.columns if c.name not in ("id", "org_id", "trace_pk")
-)
-_COPIED = tuple(
-    c
-    for c in _OBSERVATION_COLUMNS
-    if c not in (*TRACE_DIMENSIONS, "module", "agent", "attributes", "events")
-)
-_STORED_SPAN_COLUMNS = (
-    Observation.trace_pk,
-    Observation.span_id,
-    Observation.parent_span_id,
-    Observation.name,
-    Observation.kind,
-    Observation.status,
-    Observation.status_message,
-    Observation.error_type,
-    Observation.start_us,
-    Observation.end_us,
-    Observation.user_id,
-    Observation.team_id,
-    Observation.session_id,
-    Observation.environment,
-    Observation.module,
-    Observation.agent,
-    Observation.input_tokens,
-    Observation.output_tokens,
-    Observation.cache_read_tokens,
-    Observation.cache_write_tokens,
-    Observation.reasoning_tokens,
-    Observation.cost_usd,
-    Observation.attributes,
-    # what the rollups of LLM and tool calls key on besides the above
-    Observation.start_day,
-    Observation.provider,
-    Observation.model,
-    Observation.cost_source,
-    Observation.tool_type,
-    Observation.tool_name,
-)
-_INSERTED_COLUMNS = (
-    "org_id",
-    "trace_pk",
-    *_COPIED,
-    *TRACE_DIMENSIONS,
-    "module",
-    "agent",
-    "attributes",
-    "events",
-)
-_copied_values = operator.itemgetter(*_COPIED)
 _RETRIES = 3
 PROVIDED = str(CostSource.PROVIDED)
 
@@ -111,8 +46,25 @@ class BatchOutcome(IngestCounts):
     """What one batch changed."""
 
 
-def _dedupe(records: Sequence[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
-    """The first record of each (trace id, span id), and how many repeats were dropped."""
+@dataclass
+class _Batch:
+    """One writer's batch waiting to be stored, and what became of it."""
+
+    writer: SpanWriter
+    records: Sequence[dict[str, Any]]
+    rejections: Sequence[Rejection]
+    directory: Sequence[Any]
+    audits: Sequence[dict[str, Any]]
+    outcome: BatchOutcome | None = None
+    error: BaseException | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.outcome is not None or self.error is not None
+
+
+def _dedupe(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The first record of each (trace id, span id)."""
     seen: set[tuple[str, str]] = set()
     unique = []
     for record in records:
@@ -120,7 +72,7 @@ def _dedupe(records: Sequence[dict[str, Any]]) -> tuple[list[dict[str, Any]], in
         if key not in seen:
             seen.add(key)
             unique.append(record)
-    return unique, len(records) - len(unique)
+    return unique
 
 
 def _retryable(error: DBAPIError) -> bool:
@@ -149,7 +101,8 @@ class SpanWriter:
         # and the one in force when the last batch was written.
         self.pricer = pricer
         self.current_pricer = pricer
-        # Shared by writers of the same organization (one per request) to keep ids cached.
+        # Shared by writers of the same organization (one per request): cached ids, and
+        # the queue of batches waiting for the organization's writer.
         self.identities = identities or Identities(org_id)
 
     def write(
@@ -160,34 +113,61 @@ class SpanWriter:
         directory: Sequence[Any] = (),
         audits: Sequence[dict[str, Any]] = (),
     ) -> BatchOutcome:
-        """Store one batch in one transaction (retried on a deadlock or a locked database)."""
-        with self.identities.lock:
-            for attempt in range(_RETRIES):
-                try:
-                    return self._transaction(records, rejections, directory, audits)
-                except OperationalError as error:
-                    self.identities.clear()
-                    if attempt + 1 == _RETRIES or not _retryable(error):
-                        raise
-                    time.sleep(0.2 * (attempt + 1))
-                except BaseException:
-                    self.identities.clear()
+        """Store one batch, all or nothing (retried on a deadlock or a locked database).
+
+        If other batches of the organization are waiting when this one's turn comes,
+        they are stored in the same transaction (see the module docstring).
+        """
+        batch = _Batch(self, records, rejections, directory, audits)
+        shared = self.identities
+        with shared.waiting_lock:
+            shared.waiting.append(batch)
+        with shared.lock:
+            if not batch.done:  # else an earlier writer stored it with its own
+                with shared.waiting_lock:
+                    group, shared.waiting = shared.waiting, []
+                self._store_group(group)
+        if batch.error is not None:
+            raise batch.error
+        return batch.outcome
+
+    def _store_group(self, group: list[_Batch]) -> None:
+        try:
+            outcomes = self._with_retries(group)
+        except BaseException as error:
+            for batch in group:
+                batch.error = error
+            return
+        for batch, outcome in zip(group, outcomes, strict=True):
+            batch.outcome = outcome
+
+    def _with_retries(self, group: list[_Batch]) -> list[BatchOutcome]:
+        for attempt in range(_RETRIES):
+            try:
+                return self._transaction(group)
+            except OperationalError as error:
+                self.identities.clear()
+                if attempt + 1 == _RETRIES or not _retryable(error):
                     raise
+                time.sleep(0.2 * (attempt + 1))
+            except BaseException:
+                self.identities.clear()
+                raise
         raise AssertionError("unreachable")
 
-    def _transaction(self, records, rejections, directory, audits) -> BatchOutcome:
+    def _transaction(self, group: list[_Batch]) -> list[BatchOutcome]:
         if not self.identities.state_row_ready:
             self._create_state_row()
         with self.engine.connect() as conn, conn.begin() as transaction:
             version = self._lock_organization(conn)
-            outcome, changed = self._write(conn, records, rejections, directory, audits)
+            outcomes, changed = self._write(conn, group)
             if changed:
                 self.identities.version = version
             else:
                 # Only duplicates: undo the version bump so the dashboard's caches stay valid.
                 transaction.rollback()
                 self.identities.version = version - 1
-            return outcome
+            return outcomes
 
     def _create_state_row(self) -> None:
         """Create the organization's data-version row if missing, in its own transaction.
@@ -218,221 +198,63 @@ class SpanWriter:
             self.identities.clear()
         return version
 
-    def _write(self, conn, records, rejections, directory, audits) -> tuple[BatchOutcome, bool]:
+    def _write(self, conn: Connection, group: list[_Batch]) -> tuple[list[BatchOutcome], bool]:
+        """Store the group; one outcome per batch. The counts of traces, users, teams and
+        audit events are the group's, reported on its first batch (they add up right)."""
         writes_before = self.identities.writes
-        outcome = BatchOutcome(rejections=list(rejections))
+        outcomes = [BatchOutcome(rejections=list(batch.rejections)) for batch in group]
+        total = outcomes[0]
+        for batch in group:
+            if batch.directory:
+                apply_directory(conn, self.identities, batch.directory, total)
+        records = [record for batch in group for record in batch.records]
+        stored: set[int] = set()
+        if records:
+            _price_under_lock(conn, self.org_id, group)
+            stored = SpanStore(conn, self.org_id, self.identities).store(_dedupe(records), total)
+        for batch, outcome in zip(group, outcomes, strict=True):
+            outcome.spans_stored = sum(id(record) in stored for record in batch.records)
+            outcome.duplicates = len(batch.records) - outcome.spans_stored
         quarantined = 0
-        if directory:
-            apply_directory(conn, self.identities, directory, outcome)
-        unique, repeated = _dedupe(records)
-        outcome.duplicates += repeated
-        if unique:
-            self._write_spans(conn, unique, outcome)
-        if outcome.rejections:
-            quarantined = quarantine(conn, self.org_id, self.source, outcome.rejections)
-        if audits:
-            outcome.audit_events = store_audit_events(conn, self.org_id, audits)
+        for batch, outcome in zip(group, outcomes, strict=True):
+            if outcome.rejections:
+                source = batch.writer.source
+                quarantined += quarantine(conn, self.org_id, source, outcome.rejections)
+            if batch.audits:
+                total.audit_events += store_audit_events(conn, self.org_id, batch.audits)
         changed = bool(
-            outcome.spans_stored
-            or outcome.traces_updated
-            or outcome.users_created
-            or outcome.users_updated
-            or outcome.teams_created
-            or outcome.audit_events
+            stored
+            or total.traces_updated
+            or total.users_created
+            or total.users_updated
+            or total.teams_created
+            or total.audit_events
             or quarantined
             or self.identities.writes != writes_before
         )
-        if changed and self.api_key_id is not None:
-            conn.execute(
-                update(ApiKey).where(ApiKey.id == self.api_key_id).values(last_used_us=now_us())
-            )
-        return outcome, changed
+        if changed:
+            keys = {batch.writer.api_key_id for batch in group} - {None}
+            for key in sorted(keys):
+                conn.execute(update(ApiKey).where(ApiKey.id == key).values(last_used_us=now_us()))
+        return outcomes, changed
 
-    # --- spans and traces -----------------------------------------------------
 
-    def _write_spans(self, conn: Connection, records: list[dict], outcome: BatchOutcome) -> None:
-        self._price_under_lock(conn, records)
-        outcome.users_created += self.identities.resolve(conn, records)
-        by_trace: dict[str, list[dict]] = {}
-        for record in records:
-            by_trace.setdefault(record["trace_id"], []).append(record)
+def _price_under_lock(conn: Connection, org_id: int, group: list[_Batch]) -> None:
+    """Price the LLM calls with the organization's prices as they are now, under its lock.
 
-        existing = self._trace_pks(conn, list(by_trace))
-        new_summaries = {
-            trace_id: summarize_trace(spans)
-            for trace_id, spans in by_trace.items()
-            if trace_id not in existing
-        }
-        created = self._create_traces(conn, new_summaries)
-        outcome.traces_created = len(created)
-
-        rollups = RollupDelta()
-        pending: list[tuple[int, dict, dict]] = []  # (trace pk, trace summary, record)
-        touched: list[dict] = []
-        for trace_id, pk in created.items():
-            summary = new_summaries[trace_id]
-            touched.append(summary)
-            rollups.add_trace(summary)
-            pending.extend((pk, summary, record) for record in by_trace[trace_id])
-        updates, moved = self._merge_into_existing(
-            conn, existing, by_trace, outcome, pending, rollups
-        )
-        outcome.traces_updated = len(updates)
-        touched.extend(summary for _pk, summary in updates)
-
-        self._insert_observations(conn, pending, rollups)
-        outcome.spans_stored = len(pending)
-        self._update_traces(conn, updates)
-        self._move_observations(conn, moved)
-        self._update_user_times(conn, touched)
-        rollups.apply(conn, self.org_id)
-
-    def _price_under_lock(self, conn: Connection, records: list[dict]) -> None:
-        """Price the LLM calls with the organization's prices as they are now, under its lock.
-
-        Mapping priced them earlier, outside any transaction; a price set (and stored
-        calls re-priced) since then would leave these calls at the old price. Re-pricing
-        takes the same lock, so one of the two always sees the other's prices.
-        """
-        current = price_overrides(conn, self.org_id)
-        if self.pricer is not None and self.pricer.has_prices(current):
-            self.current_pricer = self.pricer
-            return
-        pricer = Pricer(current)
-        for record in records:
+    Mapping priced them earlier, outside any transaction; a price set (and stored
+    calls re-priced) since then would leave these calls at the old price. Re-pricing
+    takes the same lock, so one of the two always sees the other's prices.
+    """
+    current = price_overrides(conn, org_id)
+    pricer = None
+    for batch in group:
+        writer = batch.writer
+        if writer.pricer is not None and writer.pricer.has_prices(current):
+            writer.current_pricer = writer.pricer
+            continue
+        pricer = pricer or Pricer(current)
+        for record in batch.records:
             if record["kind"] in LLM_KINDS and record["cost_source"] != PROVIDED:
                 price_generation(record, pricer, None)
-        self.current_pricer = pricer
-
-    def _trace_pks(self, conn: Connection, trace_ids: Sequence[str]) -> dict[str, int]:
-        query = select(Trace.trace_id, Trace.id).where(
-            Trace.org_id == self.org_id, Trace.trace_id.in_(listed())
-        )
-        return {trace_id: pk for trace_id, pk in rows_in(conn, query, trace_ids)}
-
-    def _create_traces(self, conn: Connection, summaries: dict[str, dict]) -> dict[str, int]:
-        if not summaries:
-            return {}
-        columns = ("org_id", "trace_id", *next(iter(summaries.values())))
-        rows = [(self.org_id, trace_id, *s.values()) for trace_id, s in summaries.items()]
-        names = ", ".join(f'"{c}"' for c in columns)
-        sql = f'INSERT INTO "trace" ({names}) {rows_source(conn, Trace.__table__, columns)}'
-        if is_postgresql(conn):  # one statement, which gives the new ids back
-            return dict(run_for_rows(conn, sql + " RETURNING trace_id, id", rows).all())
-        run_for_rows(conn, sql, rows)
-        return self._trace_pks(conn, list(summaries))
-
-    def _merge_into_existing(self, conn, existing, by_trace, outcome, pending, rollups):
-        """Recompute traces that already had spans; queue their new spans for insertion.
-
-        Returns the traces to update and those whose older observations move to the
-        trace's new user/team/session/environment. Records in ``rollups`` the shares
-        of the trace rows and observations as stored now (leaving) and as they will be.
-        """
-        if not existing:
-            return [], []
-        stored = self._stored_spans(conn, list(existing.values()))
-        updates = []
-        moved = []
-        for trace_id, pk in existing.items():
-            old = stored.get(pk, [])
-            seen = {span["span_id"] for span in old}
-            fresh = [r for r in by_trace[trace_id] if r["span_id"] not in seen]
-            outcome.duplicates += len(by_trace[trace_id]) - len(fresh)
-            if not fresh:
-                continue  # nothing new: the trace row stays exactly as it was
-            summary = summarize_trace(old + fresh)
-            updates.append((pk, summary))
-            rollups.add_trace(summary)
-            dimensions = {f: summary[f] for f in TRACE_DIMENSIONS}
-            if any(span[f] != dimensions[f] for span in old for f in TRACE_DIMENSIONS):
-                moved.append((pk, summary))
-                for span in old:
-                    if span["kind"] in ROLLED_UP_KINDS:
-                        rollups.remove_observation(span)
-                        rollups.add_observation({**span, **dimensions})
-            pending.extend((pk, summary, record) for record in fresh)
-        for row in self._stored_traces(conn, [pk for pk, _summary in updates]):
-            rollups.remove_trace(row)
-        return updates, moved
-
-    def _stored_traces(self, conn: Connection, pks: Sequence[int]) -> list[dict]:
-        query = select(Trace).where(Trace.id.in_(listed()))
-        return [row._asdict() for row in rows_in(conn, query, pks)]
-
-    def _stored_spans(self, conn: Connection, pks: Sequence[int]) -> dict[int, list[dict]]:
-        spans: dict[int, list[dict]] = {}
-        query = select(*_STORED_SPAN_COLUMNS).where(Observation.trace_pk.in_(listed()))
-        for row in rows_in(conn, query, pks):
-            span = row._asdict()
-            spans.setdefault(span["trace_pk"], []).append(span)
-        return spans
-
-    def _move_observations(self, conn: Connection, moved: list[tuple[int, dict]]) -> None:
-        """Older spans of a trace whose user/team/session/environment changed follow it."""
-        if not moved:
-            return
-        statement = trace_dimensions_update()
-        rows = [{"b_pk": pk, **{f"b_{f}": s[f] for f in TRACE_DIMENSIONS}} for pk, s in moved]
-        conn.execute(statement, rows)
-
-    def _insert_observations(
-        self, conn: Connection, pending: list[tuple[int, dict, dict]], rollups: RollupDelta
-    ) -> None:
-        if not pending:
-            return
-        org = self.org_id
-        copied = _copied_values
-        rows = []
-        for pk, summary, record in pending:
-            module = record["module"] or summary["module"]
-            agent = record["agent"] or summary["agent"]
-            rows.append(
-                (
-                    org,
-                    pk,
-                    *copied(record),
-                    summary["user_id"],
-                    summary["team_id"],
-                    summary["session_id"],
-                    summary["environment"],
-                    module,
-                    agent,
-                    to_json(record["attributes"]),
-                    to_json(record["events"]) if record["events"] else "[]",
-                )
-            )
-            if record["kind"] in ROLLED_UP_KINDS:  # the row as stored, for its rollup shares
-                rollups.add_observation(
-                    dict(
-                        record,
-                        user_id=summary["user_id"],
-                        team_id=summary["team_id"],
-                        environment=summary["environment"],
-                        module=module,
-                        agent=agent,
-                    )
-                )
-        insert_rows(conn, "observation", _INSERTED_COLUMNS, rows, ignore_duplicates=True)
-
-    def _update_traces(self, conn: Connection, updates: list[tuple[int, dict]]) -> None:
-        if not updates:
-            return
-        columns = tuple(updates[0][1])
-        rows = [{"b_pk": pk, **{f"b_{c}": s[c] for c in columns}} for pk, s in updates]
-        conn.execute(trace_update(columns), rows)
-
-    def _update_user_times(self, conn: Connection, summaries: list[dict]) -> None:
-        """Widen users' first/last trace start to cover the traces just written."""
-        spans: dict[int, tuple[int, int]] = {}
-        for summary in summaries:
-            user_id = summary["user_id"]
-            if user_id is None:
-                continue
-            start = summary["start_us"]
-            low, high = spans.get(user_id, (start, start))
-            spans[user_id] = (min(low, start), max(high, start))
-        if not spans:
-            return
-        rows = [{"b_id": uid, "b_first": lo, "b_last": hi} for uid, (lo, hi) in spans.items()]
-        conn.execute(widen_user_times(), rows)
+        writer.current_pricer = pricer

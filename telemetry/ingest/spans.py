@@ -1,0 +1,268 @@
+"""Store span records in the caller's transaction: traces, observations, rollups.
+
+Creates the traces seen for the first time (summary from the batch's spans),
+recomputes traces that already existed from all their stored spans plus the new
+ones (``telemetry.derive.summarize_trace``, so spans arriving in any order give
+the same trace row), inserts the new observations, keeps users' first/last trace
+times and applies the batch's changes to the daily rollups
+(``telemetry.rollup_deltas``: the shares of the rows written are added, those of
+the rows they replace taken back). A span already stored (same trace id + span
+id) is skipped and changes nothing.
+
+Observations carry their trace's user, team, session and environment (so totals
+by team agree whether summed over traces or observations); module and agent are
+the span's own when it names them, else the trace's.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Sequence
+
+from sqlalchemy import Connection, select
+
+from telemetry.bulk import insert_rows, is_postgresql, rows_source, run_for_rows
+from telemetry.derive import summarize_trace
+from telemetry.ingest.identities import Identities, listed, rows_in
+from telemetry.ingest.report import IngestCounts
+from telemetry.ingest.statements import (
+    TRACE_DIMENSIONS,
+    to_json,
+    trace_dimensions_update,
+    trace_update,
+    widen_user_times,
+)
+from telemetry.models import Observation, Trace
+from telemetry.rollup_deltas import RollupDelta
+from telemetry.rollup_tables import ROLLED_UP_KINDS
+
+_OBSERVATION_COLUMNS = tuple(
+    c.name for c in Observation.__table__.columns if c.name not in ("id", "org_id", "trace_pk")
+)
+_COPIED = tuple(
+    c
+    for c in _OBSERVATION_COLUMNS
+    if c not in (*TRACE_DIMENSIONS, "module", "agent", "attributes", "events")
+)
+_STORED_SPAN_COLUMNS = (
+    Observation.trace_pk,
+    Observation.span_id,
+    Observation.parent_span_id,
+    Observation.name,
+    Observation.kind,
+    Observation.status,
+    Observation.status_message,
+    Observation.error_type,
+    Observation.start_us,
+    Observation.end_us,
+    Observation.user_id,
+    Observation.team_id,
+    Observation.session_id,
+    Observation.environment,
+    Observation.module,
+    Observation.agent,
+    Observation.input_tokens,
+    Observation.output_tokens,
+    Observation.cache_read_tokens,
+    Observation.cache_write_tokens,
+    Observation.reasoning_tokens,
+    Observation.cost_usd,
+    Observation.attributes,
+    # what the rollups of LLM and tool calls key on besides the above
+    Observation.start_day,
+    Observation.provider,
+    Observation.model,
+    Observation.cost_source,
+    Observation.tool_type,
+    Observation.tool_name,
+)
+_INSERTED_COLUMNS = (
+    "org_id",
+    "trace_pk",
+    *_COPIED,
+    *TRACE_DIMENSIONS,
+    "module",
+    "agent",
+    "attributes",
+    "events",
+)
+_copied_values = operator.itemgetter(*_COPIED)
+
+
+class SpanStore:
+    """Writes span records into one organization, inside the caller's transaction."""
+
+    def __init__(self, conn: Connection, org_id: int, identities: Identities) -> None:
+        self.conn = conn
+        self.org_id = org_id
+        self.identities = identities
+
+    def store(self, records: list[dict], outcome: IngestCounts) -> set[int]:
+        """Store ``records`` (each trace id + span id once); return ``id()`` of those stored."""
+        conn = self.conn
+        outcome.users_created += self.identities.resolve(conn, records)
+        by_trace: dict[str, list[dict]] = {}
+        for record in records:
+            by_trace.setdefault(record["trace_id"], []).append(record)
+
+        existing = self._trace_pks(conn, list(by_trace))
+        new_summaries = {
+            trace_id: summarize_trace(spans)
+            for trace_id, spans in by_trace.items()
+            if trace_id not in existing
+        }
+        created = self._create_traces(conn, new_summaries)
+        outcome.traces_created = len(created)
+
+        rollups = RollupDelta()
+        pending: list[tuple[int, dict, dict]] = []  # (trace pk, trace summary, record)
+        touched: list[dict] = []
+        for trace_id, pk in created.items():
+            summary = new_summaries[trace_id]
+            touched.append(summary)
+            rollups.add_trace(summary)
+            pending.extend((pk, summary, record) for record in by_trace[trace_id])
+        updates, moved = self._merge_into_existing(
+            conn, existing, by_trace, outcome, pending, rollups
+        )
+        outcome.traces_updated = len(updates)
+        touched.extend(summary for _pk, summary in updates)
+
+        self._insert_observations(conn, pending, rollups)
+        self._update_traces(conn, updates)
+        self._move_observations(conn, moved)
+        self._update_user_times(conn, touched)
+        rollups.apply(conn, self.org_id)
+        return {id(record) for _pk, _summary, record in pending}
+
+    def _trace_pks(self, conn: Connection, trace_ids: Sequence[str]) -> dict[str, int]:
+        query = select(Trace.trace_id, Trace.id).where(
+            Trace.org_id == self.org_id, Trace.trace_id.in_(listed())
+        )
+        return {trace_id: pk for trace_id, pk in rows_in(conn, query, trace_ids)}
+
+    def _create_traces(self, conn: Connection, summaries: dict[str, dict]) -> dict[str, int]:
+        if not summaries:
+            return {}
+        columns = ("org_id", "trace_id", *next(iter(summaries.values())))
+        rows = [(self.org_id, trace_id, *s.values()) for trace_id, s in summaries.items()]
+        names = ", ".join(f'"{c}"' for c in columns)
+        sql = f'INSERT INTO "trace" ({names}) {rows_source(conn, Trace.__table__, columns)}'
+        if is_postgresql(conn):  # one statement, which gives the new ids back
+            return dict(run_for_rows(conn, sql + " RETURNING trace_id, id", rows).all())
+        run_for_rows(conn, sql, rows)
+        return self._trace_pks(conn, list(summaries))
+
+    def _merge_into_existing(self, conn, existing, by_trace, outcome, pending, rollups):
+        """Recompute traces that already had spans; queue their new spans for insertion.
+
+        Returns the traces to update and those whose older observations move to the
+        trace's new user/team/session/environment. Records in ``rollups`` the shares
+        of the trace rows and observations as stored now (leaving) and as they will be.
+        """
+        if not existing:
+            return [], []
+        stored = self._stored_spans(conn, list(existing.values()))
+        updates = []
+        moved = []
+        for trace_id, pk in existing.items():
+            old = stored.get(pk, [])
+            seen = {span["span_id"] for span in old}
+            fresh = [r for r in by_trace[trace_id] if r["span_id"] not in seen]
+            if not fresh:
+                continue  # nothing new: the trace row stays exactly as it was
+            summary = summarize_trace(old + fresh)
+            updates.append((pk, summary))
+            rollups.add_trace(summary)
+            dimensions = {f: summary[f] for f in TRACE_DIMENSIONS}
+            if any(span[f] != dimensions[f] for span in old for f in TRACE_DIMENSIONS):
+                moved.append((pk, summary))
+                for span in old:
+                    if span["kind"] in ROLLED_UP_KINDS:
+                        rollups.remove_observation(span)
+                        rollups.add_observation({**span, **dimensions})
+            pending.extend((pk, summary, record) for record in fresh)
+        for row in self._stored_traces(conn, [pk for pk, _summary in updates]):
+            rollups.remove_trace(row)
+        return updates, moved
+
+    def _stored_traces(self, conn: Connection, pks: Sequence[int]) -> list[dict]:
+        query = select(Trace).where(Trace.id.in_(listed()))
+        return [row._asdict() for row in rows_in(conn, query, pks)]
+
+    def _stored_spans(self, conn: Connection, pks: Sequence[int]) -> dict[int, list[dict]]:
+        spans: dict[int, list[dict]] = {}
+        query = select(*_STORED_SPAN_COLUMNS).where(Observation.trace_pk.in_(listed()))
+        for row in rows_in(conn, query, pks):
+            span = row._asdict()
+            spans.setdefault(span["trace_pk"], []).append(span)
+        return spans
+
+    def _move_observations(self, conn: Connection, moved: list[tuple[int, dict]]) -> None:
+        """Older spans of a trace whose user/team/session/environment changed follow it."""
+        if not moved:
+            return
+        statement = trace_dimensions_update()
+        rows = [{"b_pk": pk, **{f"b_{f}": s[f] for f in TRACE_DIMENSIONS}} for pk, s in moved]
+        conn.execute(statement, rows)
+
+    def _insert_observations(
+        self, conn: Connection, pending: list[tuple[int, dict, dict]], rollups: RollupDelta
+    ) -> None:
+        if not pending:
+            return
+        org = self.org_id
+        copied = _copied_values
+        rows = []
+        for pk, summary, record in pending:
+            module = record["module"] or summary["module"]
+            agent = record["agent"] or summary["agent"]
+            rows.append(
+                (
+                    org,
+                    pk,
+                    *copied(record),
+                    summary["user_id"],
+                    summary["team_id"],
+                    summary["session_id"],
+                    summary["environment"],
+                    module,
+                    agent,
+                    to_json(record["attributes"]),
+                    to_json(record["events"]) if record["events"] else "[]",
+                )
+            )
+            if record["kind"] in ROLLED_UP_KINDS:  # the row as stored, for its rollup shares
+                rollups.add_observation(
+                    dict(
+                        record,
+                        user_id=summary["user_id"],
+                        team_id=summary["team_id"],
+                        environment=summary["environment"],
+                        module=module,
+                        agent=agent,
+                    )
+                )
+        insert_rows(conn, "observation", _INSERTED_COLUMNS, rows, ignore_duplicates=True)
+
+    def _update_traces(self, conn: Connection, updates: list[tuple[int, dict]]) -> None:
+        if not updates:
+            return
+        columns = tuple(updates[0][1])
+        rows = [{"b_pk": pk, **{f"b_{c}": s[c] for c in columns}} for pk, s in updates]
+        conn.execute(trace_update(columns), rows)
+
+    def _update_user_times(self, conn: Connection, summaries: list[dict]) -> None:
+        """Widen users' first/last trace start to cover the traces just written."""
+        spans: dict[int, tuple[int, int]] = {}
+        for summary in summaries:
+            user_id = summary["user_id"]
+            if user_id is None:
+                continue
+            start = summary["start_us"]
+            low, high = spans.get(user_id, (start, start))
+            spans[user_id] = (min(low, start), max(high, start))
+        if not spans:
+            return
+        rows = [{"b_id": uid, "b_first": lo, "b_last": hi} for uid, (lo, hi) in spans.items()]
+        conn.execute(widen_user_times(), rows)
