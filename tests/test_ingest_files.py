@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from telemetry.cli import main
 from telemetry.db import DATABASE_URL_ENV
+from telemetry.ingest import files as files_module
 from telemetry.ingest import writer as writer_module
 from telemetry.ingest.files import FileImporter, import_files
 from telemetry.ingest.limits import Limits
@@ -295,3 +296,69 @@ def test_files_import_into_the_organization_given(engine, tmp_path):
             select(Organization.slug).join(Trace, Trace.org_id == Organization.id)
         ).scalars()
         assert list(slugs) == ["acme"]
+
+
+@pytest.mark.parametrize("fmt", ["otlp-json", "jsonl"])
+def test_worker_processes_parse_a_large_file_as_the_importer_itself_would(
+    engine, tmp_path, monkeypatch, fmt
+):
+    """Same batches, rows, rejections with file:line, and rollups, with or without workers."""
+    if fmt == "otlp-json":
+        lines = [request_line(small_trace(n, user=f"u-{n % 3}")) for n in range(1, 40)]
+        lines[7] = '{"resourceSpans": [ broken'
+    else:
+        lines = [
+            json.dumps({"type": "user", "id": "u-1", "team": "Platform"}),
+            *(
+                json.dumps(
+                    {"type": "trace", "id": f"t{n}", "name": "run", "user": "u-1",
+                     "start": "2025-06-01T12:00:00Z", "end": "2025-06-01T12:00:05Z"}
+                )
+                for n in range(1, 30)
+            ),
+            '{"type": "trace", "id": "t-bad"}',
+        ]  # fmt: skip
+    path = write_lines(tmp_path / "big.jsonl", [*lines, "", *lines[:3]])
+    monkeypatch.setattr(files_module, "PARALLEL_FROM_BYTES", 0)
+    writes: list[int] = []
+    real_write = writer_module.SpanWriter.write
+
+    def counted(self, records=(), *args, **kwargs):
+        writes.append(len(records))
+        return real_write(self, records, *args, **kwargs)
+
+    monkeypatch.setattr(writer_module.SpanWriter, "write", counted)
+    parallel_runs: list[int] = []
+    real_parsed_lines = files_module.parsed_lines
+
+    def parsed_lines(*args):
+        parallel_runs.append(args[-1])  # the number of workers
+        return real_parsed_lines(*args)
+
+    monkeypatch.setattr(files_module, "parsed_lines", parsed_lines)
+    results = {}
+    for workers in ("0", "2"):
+        monkeypatch.setenv("TELEMETRY_INGEST_WORKERS", workers)
+        org = f"workers-{workers}"
+        with engine.begin() as conn:
+            ensure_org(conn, org)
+        writes.clear()
+        report = import_files(engine, [path], org=org, fmt=fmt, limits=Limits(batch_spans=7))
+        with engine.connect() as conn:
+            org_pk = conn.execute(select(Organization.id).where(Organization.slug == org)).scalar()
+            traces = conn.execute(
+                select(Trace.trace_id, Trace.status, Trace.input_tokens).where(
+                    Trace.org_id == org_pk
+                )
+            ).all()
+        results[workers] = (
+            list(writes),
+            report.spans_stored,
+            report.duplicates,
+            [(r.location, r.reason) for r in report.rejections],
+            sorted(traces),
+        )
+        assert rollup_drift_of(engine, org) == []
+    assert parallel_runs == [2]  # only the second import used worker processes
+    assert results["2"] == results["0"]
+    assert results["0"][3], "the file has a bad line"

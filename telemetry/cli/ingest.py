@@ -28,7 +28,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "header id,name,email,company,team,status. Spans already stored are skipped, "
             "so running an import again (for instance after it was interrupted) completes "
             "it without duplicates. Unreadable records are listed as file:line with the "
-            "reason and kept in the quarantine table ingest_error. Exit code: 0 when "
+            "reason and kept in the quarantine table ingest_error. Files of 16 MiB or more "
+            "are parsed by worker processes while this one stores (TELEMETRY_INGEST_WORKERS, "
+            "default one per core but one, 0 for none). Exit code: 0 when "
             f"everything was stored, {EXIT_REJECTED} when some records were rejected (the "
             "rest is stored) or the command could not run."
         ),
