@@ -27,16 +27,20 @@ MODULES = ("code-review", "support-bot", "triage", "docs-writer", "sql-agent")
 MODELS = (("gpt-4o", "openai"), ("claude-3-5-sonnet", "anthropic"), ("gpt-4o-mini", "openai"))
 
 
-def agent_runs(count: int, days: int, seed: int = 7) -> Iterator[tuple[str, list[tuple]]]:
-    """(module, spans) per run, runs spread evenly over ``days`` days from T0.
+def agent_runs(
+    count: int, days: int, seed: int = 7, *, first_day: int = 0
+) -> Iterator[tuple[str, list[tuple]]]:
+    """(module, spans) per run, runs spread evenly over ``days`` days from T0 + ``first_day``.
 
-    A span is (trace, span, parent, name, start, end, status code, attributes).
+    A span is (trace, span, parent, name, start, end, status code, attributes). Runs of
+    another ``first_day`` get other trace ids.
     """
     rng = random.Random(seed)
     step_ns = days * DAY_NS // count
-    for run in range(count):
+    for number in range(count):
+        run = number + first_day * 10_000_000
         trace = f"{run + 1:032x}"
-        start = T0_NS + run * step_ns
+        start = T0_NS + first_day * DAY_NS + number * step_ns
         module = MODULES[run % len(MODULES)]
         root = f"{run * 8 + 1:016x}"
         spans = [

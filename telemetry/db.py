@@ -52,6 +52,10 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # Copy the WAL into the database every ~40 MB instead of every 4 MB: a busy day's
+    # ingest batches each rewrite many of the same index pages, which a checkpoint then
+    # copies once instead of once per batch (and with fewer fsyncs).
+    cursor.execute("PRAGMA wal_autocheckpoint=10000")
     cursor.close()
 
 
