@@ -45,6 +45,7 @@ from tests.ingest_support import (
     post,
     rollup_drift_of,
     running_server,
+    trace_hex,
 )
 from tests.metrics_oracle import Oracle
 from tests.test_rollups import assert_stored_rollups_are, base_rows, expected_rollups
@@ -547,34 +548,40 @@ def test_batches_waiting_for_the_writer_are_stored_together_each_with_its_outcom
     assert drift(engine, org) == []
 
 
-def test_a_group_that_fails_fails_every_batch_in_it(engine, monkeypatch):
+def test_a_batch_the_store_refuses_fails_alone_not_the_batches_waiting_with_it(engine, monkeypatch):
     with engine.connect() as conn:
         org = org_id(conn, "default")
     context = mapping_context(engine, org, Limits())
     identities = Identities(org)
+    real_store = SpanStore.store
 
-    def broken(self, records, outcome):
-        raise RuntimeError("the disk is full")
+    def refuses_trace_2(self, records, outcome):
+        if any(record["trace_id"] == trace_hex(2) for record in records):
+            raise RuntimeError("the store cannot hold trace 2")
+        return real_store(self, records, outcome)
 
-    monkeypatch.setattr(SpanStore, "store", broken)
-    errors: list[str] = []
+    monkeypatch.setattr(SpanStore, "store", refuses_trace_2)
+    results: dict[int, str] = {}
 
     def send(trace: int) -> None:
         writer = SpanWriter(engine, org, source="s", identities=identities, pricer=context.pricer)
         try:
             writer.write(records_of([(_root(trace, 0, 60), {})], context))
+            results[trace] = "stored"
         except RuntimeError as error:
-            errors.append(str(error))
+            results[trace] = str(error)
 
-    identities.lock.acquire()
-    threads = [threading.Thread(target=send, args=(n,)) for n in (1, 2)]
+    identities.lock.acquire()  # a writer is busy: the three batches queue up
+    threads = [threading.Thread(target=send, args=(n,)) for n in (1, 2, 3)]
     for thread in threads:
         thread.start()
-    while len(identities.waiting) < 2:
+    while len(identities.waiting) < 3:
         time.sleep(0.01)
     identities.lock.release()
     for thread in threads:
         thread.join()
-    assert errors == ["the disk is full"] * 2
+    assert results == {1: "stored", 2: "the store cannot hold trace 2", 3: "stored"}
     with engine.connect() as conn:
-        assert conn.execute(select(func.count()).select_from(Trace)).scalar() == 0
+        stored = conn.execute(select(Trace.trace_id).order_by(Trace.trace_id)).scalars().all()
+    assert stored == [trace_hex(1), trace_hex(3)]
+    assert drift(engine, org) == []

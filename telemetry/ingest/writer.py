@@ -132,9 +132,25 @@ class SpanWriter:
         return batch.outcome
 
     def _store_group(self, group: list[_Batch]) -> None:
+        """Store the group in one transaction; if that fails, each batch in its own.
+
+        So a batch the database refuses (a value it cannot store) fails alone, not the
+        batches that happened to wait with it.
+        """
         try:
             outcomes = self._with_retries(group)
-        except BaseException as error:
+        except OperationalError as error:  # the database is busy or down: for all of them
+            for batch in group:
+                batch.error = error
+            return
+        except Exception as error:
+            if len(group) == 1:
+                group[0].error = error
+                return
+            for batch in group:
+                self._store_group([batch])
+            return
+        except BaseException as error:  # e.g. Ctrl-C: nothing more is tried
             for batch in group:
                 batch.error = error
             return
