@@ -122,9 +122,7 @@ class SpanStore:
             touched.append(summary)
             rollups.add_trace(summary)
             pending.extend((pk, summary, record) for record in by_trace[trace_id])
-        updates, moved = self._merge_into_existing(
-            conn, existing, by_trace, outcome, pending, rollups
-        )
+        updates, moved = self._merge_into_existing(conn, existing, by_trace, pending, rollups)
         outcome.traces_updated = len(updates)
         touched.extend(summary for _pk, summary in updates)
 
@@ -153,7 +151,7 @@ class SpanStore:
         run_for_rows(conn, sql, rows)
         return self._trace_pks(conn, list(summaries))
 
-    def _merge_into_existing(self, conn, existing, by_trace, outcome, pending, rollups):
+    def _merge_into_existing(self, conn, existing, by_trace, pending, rollups):
         """Recompute traces that already had spans; queue their new spans for insertion.
 
         Returns the traces to update and those whose older observations move to the
