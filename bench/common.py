@@ -96,7 +96,6 @@ def median_seconds(run: Callable[[], object], *, repeat: int) -> float:
 # --- the product's server, started as its README says ------------------------------------
 
 
-
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -484,11 +484,11 @@ def test_the_unique_key_migration_rebuilds_rollups_holding_a_key_twice(engine):
     with engine.begin() as conn:
         for rollup in ROLLUPS:
             conn.execute(text(f'DROP INDEX "ux_{rollup.table.name}_key"'))
-        conn.execute(text("DELETE FROM schema_migration WHERE name = 'm012_rollup_unique_keys'"))
+        conn.execute(text("DELETE FROM schema_migration WHERE name = 'm015_rollup_unique_keys'"))
         row = conn.execute(select(table).limit(1)).mappings().one()
         conn.execute(table.insert().values({k: v for k, v in row.items() if k != "id"}))
     assert any("stored twice" in line for line in drift(engine, org))
-    assert init_store(engine) == ["m012_rollup_unique_keys"]
+    assert init_store(engine) == ["m015_rollup_unique_keys"]
     assert drift(engine, org) == []
     with pytest.raises(IntegrityError), engine.begin() as conn:
         row = conn.execute(select(table).limit(1)).mappings().one()
