@@ -36,9 +36,16 @@ def make_engine(url: str | None = None) -> Engine:
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1].split("?", 1)[0]
+        options = {}
         if path and path != ":memory:":
             private_file(Path(path))  # prompts and key hashes: readable by the owner only
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+            # LIFO: the most recently used connection is handed out again, so the one
+            # that writes keeps its warm page cache (telemetry.ingest.writer enlarges it)
+            # and the others stay small.
+            options["pool_use_lifo"] = True
+        engine = create_engine(
+            url, connect_args={"timeout": 30, "check_same_thread": False}, **options
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(url, pool_pre_ping=True)
