@@ -1,10 +1,13 @@
 """Resident memory of the dashboard server on the 1M-trace store, page by page.
 
 Starts the server the way scripts/run.sh does (``streamlit run app.py``)
-against bench/.cache's store, logs in with headless Chromium and opens every
+against a copy of bench/.cache's store, logs in with headless Chromium and opens every
 page for a year and for 30 days, reading the server's RSS (VmRSS of the
 process and its children) after each page has finished drawing. The budget in
 DESIGN.md is 600 MB.
+
+Meanwhile ``--ingest-clients`` exporters (default 4) post OTLP/HTTP protobuf batches
+to the same server, on a copy of the store.
 
     .venv/bin/python bench/bench_memory.py [--traces 1000000] [--pages overview,users]
 """
@@ -12,11 +15,10 @@ DESIGN.md is 600 MB.
 from __future__ import annotations
 
 import argparse
+import http.client
 import os
 import re
-import signal
-import socket
-import subprocess
+import shutil
 import sys
 import tempfile
 import threading
@@ -27,8 +29,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import BENCH_END, CACHE, SERVER_COMMAND, bench_store  # noqa: E402
+from bench.common import BENCH_END, CACHE, bench_store, product_server  # noqa: E402
+from bench.ingest_data import protobuf_requests  # noqa: E402
 from telemetry import accounts  # noqa: E402
+from telemetry.apikeys import create_key  # noqa: E402
+from telemetry.db import make_engine  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 # URL path -> the title the page shows once drawn.
@@ -43,6 +48,7 @@ PAGES = {
     "reports": "Reports",
 }
 PASSWORD = "bench-memory-password"
+INGEST_SPANS = 100_000  # each exporter cycles through its share of these
 
 
 def rss_mb(pid: int) -> float:
@@ -62,45 +68,44 @@ def rss_mb(pid: int) -> float:
     return total_kb / 1024
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+class IngestLoad:
+    """``clients`` OTLP/HTTP exporters posting 512-span protobuf batches until stopped."""
 
+    def __init__(self, url: str, key: str, clients: int) -> None:
+        bodies = protobuf_requests(INGEST_SPANS, days=30)
+        size = -(-len(bodies) // clients)
+        self.shares = [bodies[n * size : (n + 1) * size] for n in range(clients)]
+        self.url, self.key = url, key
+        self.stopped = threading.Event()
+        self.batches = 0
+        self.errors: list[str] = []
+        self.threads = [threading.Thread(target=self._send, args=(s,)) for s in self.shares]
 
-def start_server(database: Path, home: Path) -> tuple[subprocess.Popen, str, list[str]]:
-    auth = home / "auth.yaml"
-    accounts.add_account("bench", role=accounts.ADMIN, password=PASSWORD, path=auth)
-    env = {
-        **os.environ,
-        "TELEMETRY_DATABASE_URL": f"sqlite:///{database}",
-        "TELEMETRY_AUTH_FILE": str(auth),
-        "TELEMETRY_DEMO": "0",
-        "TELEMETRY_REPORTS_DIR": str(home / "reports"),
-        "PYTHONUNBUFFERED": "1",
-    }
-    process = subprocess.Popen(
-        [*SERVER_COMMAND, "--server.port", str(free_port())],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    lines: list[str] = []
-    threading.Thread(
-        target=lambda: lines.extend(iter(process.stdout.readline, "")), daemon=True
-    ).start()
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        found = re.search(r"URL: (http://localhost:\d+)", "".join(lines))
-        if found:
-            return process, found.group(1), lines
-        if process.poll() is not None:
-            break
-        time.sleep(0.2)
-    raise SystemExit("the server did not start:\n" + "".join(lines))
+    def __enter__(self) -> IngestLoad:
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.stopped.set()
+        for thread in self.threads:
+            thread.join()
+
+    def _send(self, bodies: list[bytes]) -> None:
+        host, port = self.url.removeprefix("http://").split(":")
+        conn = http.client.HTTPConnection(host, int(port), timeout=120)
+        headers = {"Content-Type": "application/x-protobuf", "Authorization": f"Bearer {self.key}"}
+        while not self.stopped.is_set():  # round and round: re-sent spans are upserts
+            for body in bodies:
+                if self.stopped.is_set():
+                    break
+                conn.request("POST", "/v1/traces", body=body, headers=headers)
+                response = conn.getresponse()
+                answer = response.read()
+                if response.status != 200:
+                    self.errors.append(f"HTTP {response.status}: {answer[:200]!r}")
+                self.batches += 1
+        conn.close()
 
 
 def wait_until_drawn(page, title: str | None = None) -> float:
@@ -120,39 +125,55 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--traces", type=int, default=1_000_000)
     parser.add_argument("--pages", default=",".join(PAGES))
+    parser.add_argument(
+        "--ingest-clients", type=int, default=4, help="exporters loading /v1/traces meanwhile"
+    )
     args = parser.parse_args()
     bench_store(args.traces).dispose()
-    database = CACHE / f"bench-{args.traces}-365d.db"
     from playwright.sync_api import sync_playwright
 
-    with tempfile.TemporaryDirectory() as home:
-        process, url, _output = start_server(database, Path(home))
-        try:
-            print(f"server started: RSS {rss_mb(process.pid):.0f} MB")
-            with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(executable_path=CHROMIUM)
-                page = browser.new_page(viewport={"width": 1400, "height": 1800})
-                page.goto(url)
+    with tempfile.TemporaryDirectory() as home_dir:
+        home = Path(home_dir)
+        # A copy: the ingest load writes into it, the cached store stays as built.
+        database = home / "store.db"
+        shutil.copyfile(CACHE / f"bench-{args.traces}-365d.db", database)
+        engine = make_engine(f"sqlite:///{database}")
+        key, _ = create_key(engine, "demo", "bench-memory")
+        engine.dispose()
+        accounts.add_account(
+            "bench", role=accounts.ADMIN, password=PASSWORD, path=home / "auth.yaml"
+        )
+        with product_server(f"sqlite:///{database}", home) as server:
+            pid = server.process.pid
+            print(f"server started: RSS {rss_mb(pid):.0f} MB")
+            peak = rss_mb(pid)
+            with IngestLoad(server.url, key, args.ingest_clients) as load, sync_playwright() as pw:
+                browser = pw.chromium.launch(executable_path=CHROMIUM)
+                page = browser.new_page(viewport={"width": 1440, "height": 900})
+                page.goto(server.url)
                 page.get_by_role("textbox", name="Username").fill("bench")
                 page.get_by_role("textbox", name="Password").fill(PASSWORD)
                 page.get_by_role("button", name="Log in").click()
                 wait_until_drawn(page)
-                peak = rss_mb(process.pid)
                 for days in (365, 30):
                     start = BENCH_END - timedelta(days=days - 1)
                     query = f"org=demo&period=Custom+range&from={start}&to={BENCH_END}"
                     for name in args.pages.split(","):
-                        page.goto(f"{url}/{name}?{query}")
+                        page.goto(f"{server.url}/{name}?{query}")
                         seconds = wait_until_drawn(page, PAGES[name])
-                        now = rss_mb(process.pid)
+                        now = rss_mb(pid)
                         peak = max(peak, now)
-                        print(f"{days:>3} d {name:<10} drawn in {seconds:5.1f} s, RSS {now:.0f} MB")
-                page.screenshot(path=str(CACHE / "bench-memory-last-page.png"), full_page=True)
+                        print(
+                            f"{days:>3} d {name:<10} drawn in {seconds:5.1f} s, RSS {now:.0f} MB, "
+                            f"{load.batches:,} batches of 512 spans stored so far",
+                            flush=True,
+                        )
                 browser.close()
-            print(f"peak RSS {peak:.0f} MB (budget 600 MB)")
-        finally:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=20)
+            print(
+                f"peak RSS {peak:.0f} MB (budget 600 MB) with {args.ingest_clients} exporters "
+                f"({load.batches:,} batches, {len(load.errors)} refused"
+                f"{': ' + load.errors[0] if load.errors else ''}); load {os.getloadavg()[0]:.1f}"
+            )
 
 
 if __name__ == "__main__":
