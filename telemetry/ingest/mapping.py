@@ -1,4 +1,4 @@
-"""Map a decoded span to an observation record (INGEST.md, "Attribute mapping").
+"""Map a decoded span to an observation record (docs/ingest.md, "Attribute mapping").
 
 A record is a plain dict holding the observation's columns plus the identities
 still to resolve into ids (``user_key``, ``team_name``, ``session_key``); the
@@ -10,7 +10,8 @@ Token rule: stored input tokens include cached ones (OpenTelemetry GenAI). Some
 instrumentations (Anthropic's API counts this way) report input *excluding* the
 cache; when cache read + cache write exceeds the reported input, that can only
 be such a count, so the cached tokens are added to it. An input excluding the
-cache that is still larger than the cached tokens cannot be told apart.
+cache that is still larger than the cached tokens cannot be told apart. A total
+(OpenLLMetry, OpenInference) only fills in input or output when one is missing.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from telemetry.ingest.attributes import (
     CONTENT_PREFIXES,
     INPUT_PREFIXES,
     TOKEN_FIELDS,
+    USAGE_FIELDS,
     mapped_values,
     observation_kind,
 )
@@ -41,7 +43,7 @@ IDENTITY_MAX_CHARS = 256
 _STATUS = {STATUS_OK: str(SpanStatus.OK), STATUS_ERROR: str(SpanStatus.ERROR)}
 _UNSET = str(SpanStatus.UNSET)
 _KIND_NAMES = {kind: str(kind) for kind in ObservationKind}
-_TOKEN_SET = frozenset(TOKEN_FIELDS)
+_USAGE_SET = frozenset(USAGE_FIELDS)
 _IDENTITY_FIELDS = frozenset(("user", "user_email", "team", "session"))
 # Mapped fields stored as plain text in the record field of the same name, with their cap.
 _TEXT_LIMITS = {
@@ -195,8 +197,10 @@ def map_span(raw: RawSpan, context: MappingContext) -> dict[str, Any]:
         record["user_key"] = _identity(found, "user") or _identity(found, "user_email")
         record["team_name"] = _identity(found, "team", 200)
         record["session_key"] = _identity(found, "session")
-    if not _TOKEN_SET.isdisjoint(found):
-        _set_usage(record, found)
+    if not record["model"] and "invocation_parameters" in found:
+        record["model"] = _invocation_model(found["invocation_parameters"][1])
+    if not _USAGE_SET.isdisjoint(found):
+        _set_usage(record, found, kind)
     if kind == ObservationKind.TOOL:
         record["tool_name"] = _text(found, "tool_name", 200) or _text(found, "mcp_method", 200)
         mcp = any(key.startswith("mcp.") for key in attrs)
@@ -244,12 +248,45 @@ def _count(found: dict[str, tuple[str, Any]], field: str) -> int:
     return number
 
 
-def _set_usage(record: dict[str, Any], found: dict[str, tuple[str, Any]]) -> None:
+def _invocation_model(parameters: Any) -> str:
+    """The "model" (else "model_name") of a request's parameters as JSON; "" when none."""
+    if isinstance(parameters, str):
+        try:
+            parameters = orjson.loads(parameters)
+        except orjson.JSONDecodeError:
+            return ""  # parameters are optional detail: unreadable ones name no model
+    if not isinstance(parameters, dict):
+        return ""
+    model = parameters.get("model") or parameters.get("model_name")
+    if not isinstance(model, str):
+        return ""
+    return model if len(model) <= _TEXT_LIMITS["model"] else clip(model, _TEXT_LIMITS["model"])
+
+
+def _set_usage(
+    record: dict[str, Any], found: dict[str, tuple[str, Any]], kind: ObservationKind
+) -> None:
     for field in TOKEN_FIELDS:
         record[field] = _count(found, field)
+    if "total_tokens" in found:
+        _fill_from_total(record, found, kind)
     cached = record["cache_read_tokens"] + record["cache_write_tokens"]
     if cached > record["input_tokens"]:
         record["input_tokens"] += cached  # reported without the cache: see the module doc
+
+
+def _fill_from_total(
+    record: dict[str, Any], found: dict[str, tuple[str, Any]], kind: ObservationKind
+) -> None:
+    """Input or output tokens missing beside a total: the total minus the other one."""
+    total = _count(found, "total_tokens")
+    has_input, has_output = "input_tokens" in found, "output_tokens" in found
+    if has_input and not has_output:
+        record["output_tokens"] = max(total - record["input_tokens"], 0)
+    elif has_output and not has_input:
+        record["input_tokens"] = max(total - record["output_tokens"], 0)
+    elif not has_input and not has_output and kind == ObservationKind.EMBEDDING:
+        record["input_tokens"] = total  # an embedding has no output: its total is its input
 
 
 def _provided_cost(found: dict[str, tuple[str, Any]]) -> float | None:
