@@ -366,3 +366,17 @@ def m016_lighter_ingest_indexes(conn: Connection) -> None:
     for old, new, definition in lighter:
         conn.execute(text(f"DROP INDEX IF EXISTS {old}"))
         conn.execute(text(f"CREATE INDEX IF NOT EXISTS {new} ON observation {definition}"))
+
+
+@migrations
+def m017_duplicate_llm_calls(conn: Connection) -> None:
+    # An LLM call reported twice (an SDK tracing itself inside an instrumentation) is
+    # stored as kind "duplicate" and names the call it repeats (telemetry.duplicates).
+    # Rows stored before keep their kind; a trace is classified when a span of it arrives.
+    from sqlalchemy import inspect
+
+    columns = {column["name"] for column in inspect(conn).get_columns("observation")}
+    if "duplicate_of" not in columns:
+        conn.execute(
+            text("ALTER TABLE observation ADD COLUMN duplicate_of VARCHAR(32) NOT NULL DEFAULT ''")
+        )

@@ -34,6 +34,8 @@ class ObservationKind(StrEnum):
     RETRIEVER = "retriever"
     SPAN = "span"
     EVENT = "event"
+    # An LLM call reported twice (telemetry.duplicates): shown, never counted.
+    DUPLICATE = "duplicate"
 
 
 # LLM calls: the only observations whose tokens and cost are counted (agent spans
@@ -229,6 +231,8 @@ class Observation(SQLModel, table=True):
     events: str = Field(default="[]", sa_type=Text)
     input_content: str = Field(default="", sa_type=Text)
     output_content: str = Field(default="", sa_type=Text)
+    # For kind "duplicate": the span id of the LLM call it repeats, which is the one counted.
+    duplicate_of: str = Field(default="", max_length=32)
 
 
 class AuditEvent(SQLModel, table=True):

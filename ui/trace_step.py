@@ -10,6 +10,7 @@ import streamlit as st
 
 from telemetry import format as fmt
 from telemetry.queries.trace_detail import ObservationNode, TraceDetail
+from telemetry.queries.trace_tree import duplicate_note
 from ui import plain
 
 CONTENT_NOTE = "Inputs and outputs (prompts, responses, tool arguments) are shown to admins only."
@@ -38,7 +39,15 @@ def step_panel(detail: TraceDetail, include_content: bool) -> None:
             icon=":material/error:",
         )
     st.markdown(_timing(node))
-    if node.is_llm_call:
+    if node.is_duplicate:
+        st.info(
+            f"This step is a {plain.text(duplicate_note(node, nodes))}: the same LLM call "
+            "reported twice (nested, same model, same input and output tokens), for example "
+            "by an SDK that traces itself inside an instrumentation. Its tokens and cost count "
+            'once, on the step it repeats (see docs/metrics.md, "Duplicate LLM calls").',
+            icon=":material/content_copy:",
+        )
+    if node.is_llm_call or node.is_duplicate:
         _generation(node)
     elif node.is_tool:
         st.markdown(
@@ -56,6 +65,8 @@ def step_panel(detail: TraceDetail, include_content: bool) -> None:
 
 def _step_label(node: ObservationNode) -> str:
     flag = " · error" if node.is_error else (" · running" if node.running else "")
+    if node.is_duplicate:
+        flag += " · duplicate, not counted"
     return f"{node.step}. {node.name or node.kind} ({node.kind}){flag}"
 
 

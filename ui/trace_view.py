@@ -14,6 +14,7 @@ from telemetry import format as fmt
 from telemetry.charts.trace import WATERFALL_MAX_ROWS, waterfall_chart
 from telemetry.models import TraceStatus
 from telemetry.queries.trace_detail import TraceDetail, trace_detail
+from telemetry.queries.trace_tree import duplicate_note
 from telemetry.timeutil import from_us
 from ui import plain
 from ui.account import is_admin
@@ -169,7 +170,10 @@ def steps_frame(detail: TraceDetail) -> pd.DataFrame:
         label = _INDENT * node.depth + (node.name or node.kind)
         if node.orphan:
             label += " (parent not received)"
-        detail_text = node.model if node.is_llm_call else node.tool_name
+        if node.is_duplicate:
+            label += f" ({duplicate_note(node, detail.observations)})"
+        shows_usage = node.is_llm_call or node.is_duplicate
+        detail_text = node.model if shows_usage else node.tool_name
         rows.append(
             {
                 "Step": node.step,
@@ -179,8 +183,8 @@ def steps_frame(detail: TraceDetail) -> pd.DataFrame:
                 "Starts at (ms)": node.offset_ms,
                 "Duration (ms)": node.duration_ms,
                 "Model / tool": detail_text,
-                "Tokens": node.input_tokens + node.output_tokens if node.is_llm_call else None,
-                "Cost (USD)": node.cost_usd if node.is_llm_call else None,
+                "Tokens": node.input_tokens + node.output_tokens if shows_usage else None,
+                "Cost (USD)": node.cost_usd if shows_usage else None,
                 "Error": node.error_text if node.is_error else "",
             }
         )

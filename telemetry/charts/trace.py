@@ -18,6 +18,7 @@ KIND_COLORS = {
     ObservationKind.RETRIEVER: "#0891b2",
     ObservationKind.SPAN: "#64748b",
     ObservationKind.EVENT: "#f59e0b",
+    ObservationKind.DUPLICATE: "#c4b5fd",  # a pale generation: shown, not counted
 }
 ERROR_KEY = "error"
 _INDENT = "\u2003"  # an em space: kept by the axis, where plain spaces would be trimmed

@@ -99,6 +99,7 @@ RECORD_TEMPLATE: dict[str, Any] = {
     "cache_read_tokens": 0,
     "cache_write_tokens": 0,
     "reasoning_tokens": 0,
+    "duplicate_of": "",
 }
 _MONTH_OF_DAY: dict[int, int] = {}  # day number -> month number, filled as days are seen
 

@@ -26,7 +26,7 @@ from telemetry.timeutil import day_of_us, hour_of_us, month_of_us, parse_rfc3339
 
 RECORD_TYPES = ("user", "team", "trace", "observation", "audit")
 ROOT_SPAN_ID = "root"
-KINDS = tuple(str(k) for k in ObservationKind)
+KINDS = tuple(str(k) for k in ObservationKind if k != ObservationKind.DUPLICATE)  # derived only
 _TOKEN_FIELDS = (
     "input_tokens",
     "output_tokens",
@@ -148,6 +148,7 @@ def _base(obj: dict, context: MappingContext, *, span_id: str, parent: str) -> d
         "team_id": None,
         "session_id": None,
         **{name: 0 for name in _TOKEN_FIELDS},
+        "duplicate_of": "",
     }
 
 

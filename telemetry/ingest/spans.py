@@ -7,7 +7,9 @@ the same trace row), inserts the new observations, keeps users' first/last trace
 times and applies the batch's changes to the daily rollups
 (``telemetry.rollup_deltas``: the shares of the rows written are added, those of
 the rows they replace taken back). A span already stored (same trace id + span
-id) is skipped and changes nothing.
+id) is skipped and changes nothing. An LLM call reported twice is marked a
+duplicate (``telemetry.duplicates``) over all the trace's spans, stored and new,
+so a late outer or inner span takes back what its copy had added.
 
 Observations carry their trace's user, team, session and environment (so totals
 by team agree whether summed over traces or observations); module and agent are
@@ -23,10 +25,12 @@ from sqlalchemy import Connection, select
 
 from telemetry.bulk import insert_rows, is_postgresql, rows_source, run_for_rows
 from telemetry.derive import summarize_trace
+from telemetry.duplicates import mark_duplicates
 from telemetry.ingest.identities import Identities, listed, rows_in
 from telemetry.ingest.report import IngestCounts
 from telemetry.ingest.statements import (
     TRACE_DIMENSIONS,
+    duplicate_update,
     to_json,
     trace_dimensions_update,
     trace_update,
@@ -75,6 +79,7 @@ _STORED_SPAN_COLUMNS = (
     Observation.cost_source,
     Observation.tool_type,
     Observation.tool_name,
+    Observation.duplicate_of,
 )
 _INSERTED_COLUMNS = (
     "org_id",
@@ -106,11 +111,11 @@ class SpanStore:
             by_trace.setdefault(record["trace_id"], []).append(record)
 
         existing = self._trace_pks(conn, list(by_trace))
-        new_summaries = {
-            trace_id: summarize_trace(spans)
-            for trace_id, spans in by_trace.items()
-            if trace_id not in existing
-        }
+        new_summaries = {}
+        for trace_id, spans in by_trace.items():
+            if trace_id not in existing:
+                mark_duplicates(spans)
+                new_summaries[trace_id] = summarize_trace(spans)
         created = self._create_traces(conn, new_summaries)
         outcome.traces_created = len(created)
 
@@ -122,13 +127,16 @@ class SpanStore:
             touched.append(summary)
             rollups.add_trace(summary)
             pending.extend((pk, summary, record) for record in by_trace[trace_id])
-        updates, moved = self._merge_into_existing(conn, existing, by_trace, pending, rollups)
+        updates, moved, remarked = self._merge_into_existing(
+            conn, existing, by_trace, pending, rollups
+        )
         outcome.traces_updated = len(updates)
         touched.extend(summary for _pk, summary in updates)
 
         self._insert_observations(conn, pending, rollups)
         self._update_traces(conn, updates)
         self._move_observations(conn, moved)
+        self._mark_stored_duplicates(conn, remarked)
         self._update_user_times(conn, touched)
         rollups.apply(conn, self.org_id)
         return {id(record) for _pk, _summary, record in pending}
@@ -154,35 +162,47 @@ class SpanStore:
     def _merge_into_existing(self, conn, existing, by_trace, pending, rollups):
         """Recompute traces that already had spans; queue their new spans for insertion.
 
-        Returns the traces to update and those whose older observations move to the
-        trace's new user/team/session/environment. Records in ``rollups`` the shares
-        of the trace rows and observations as stored now (leaving) and as they will be.
+        Returns the traces to update, those whose older observations move to the
+        trace's new user/team/session/environment, and the older observations newly
+        marked as duplicates. Records in ``rollups`` the shares of the trace rows and
+        observations as stored now (leaving) and as they will be.
         """
         if not existing:
-            return [], []
+            return [], [], []
         stored = self._stored_spans(conn, list(existing.values()))
         updates = []
         moved = []
+        remarked = []
         for trace_id, pk in existing.items():
             old = stored.get(pk, [])
             seen = {span["span_id"] for span in old}
             fresh = [r for r in by_trace[trace_id] if r["span_id"] not in seen]
             if not fresh:
                 continue  # nothing new: the trace row stays exactly as it was
+            kinds_before = [span["kind"] for span in old]
+            changed = mark_duplicates(old + fresh)
             summary = summarize_trace(old + fresh)
             updates.append((pk, summary))
             rollups.add_trace(summary)
             dimensions = {f: summary[f] for f in TRACE_DIMENSIONS}
-            if any(span[f] != dimensions[f] for span in old for f in TRACE_DIMENSIONS):
+            dimensions_moved = any(
+                span[f] != dimensions[f] for span in old for f in TRACE_DIMENSIONS
+            )
+            if dimensions_moved:
                 moved.append((pk, summary))
-                for span in old:
-                    if span["kind"] in ROLLED_UP_KINDS:
-                        rollups.remove_observation(span)
-                        rollups.add_observation({**span, **dimensions})
+            for span, kind_before in zip(old, kinds_before, strict=True):
+                if id(span) in changed:
+                    remarked.append((pk, span))
+                if not dimensions_moved and kind_before == span["kind"]:
+                    continue
+                if kind_before in ROLLED_UP_KINDS:  # its shares as stored leave
+                    rollups.remove_observation({**span, "kind": kind_before})
+                if span["kind"] in ROLLED_UP_KINDS:
+                    rollups.add_observation({**span, **dimensions})
             pending.extend((pk, summary, record) for record in fresh)
         for row in self._stored_traces(conn, [pk for pk, _summary in updates]):
             rollups.remove_trace(row)
-        return updates, moved
+        return updates, moved, remarked
 
     def _stored_traces(self, conn: Connection, pks: Sequence[int]) -> list[dict]:
         query = select(Trace).where(Trace.id.in_(listed()))
@@ -195,6 +215,16 @@ class SpanStore:
             span = row._asdict()
             spans.setdefault(span["trace_pk"], []).append(span)
         return spans
+
+    def _mark_stored_duplicates(self, conn: Connection, remarked: list[tuple[int, dict]]) -> None:
+        """Stored LLM calls that a span of this batch shows to be duplicates."""
+        if not remarked:
+            return
+        rows = [
+            {"b_pk": pk, "b_span": s["span_id"], "b_kind": s["kind"], "b_of": s["duplicate_of"]}
+            for pk, s in remarked
+        ]
+        conn.execute(duplicate_update(), rows)
 
     def _move_observations(self, conn: Connection, moved: list[tuple[int, dict]]) -> None:
         """Older spans of a trace whose user/team/session/environment changed follow it."""

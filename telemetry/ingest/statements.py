@@ -41,6 +41,18 @@ def trace_dimensions_update():
 
 
 @cache
+def duplicate_update():
+    """UPDATE observation SET kind, duplicate_of WHERE trace_pk = :b_pk AND span_id = :b_span."""
+    return (
+        update(Observation)
+        .where(
+            Observation.trace_pk == bindparam("b_pk"), Observation.span_id == bindparam("b_span")
+        )
+        .values(kind=bindparam("b_kind"), duplicate_of=bindparam("b_of"))
+    )
+
+
+@cache
 def widen_user_times():
     """first_trace_us = min(stored, :b_first), last_trace_us = max(stored, :b_last)."""
     first, last = bindparam("b_first"), bindparam("b_last")

@@ -61,6 +61,7 @@ class ObservationNode:
     attributes: dict[str, Any] = field(default_factory=dict)
     input_content: str | None = None
     output_content: str | None = None
+    duplicate_of: str = ""  # kind "duplicate": span id of the LLM call it repeats
 
     @property
     def is_error(self) -> bool:
@@ -73,6 +74,11 @@ class ObservationNode:
     @property
     def is_llm_call(self) -> bool:
         return self.kind in LLM_CALL_KINDS
+
+    @property
+    def is_duplicate(self) -> bool:
+        """An LLM call reported twice: shown, not counted (docs/metrics.md)."""
+        return self.kind == ObservationKind.DUPLICATE
 
     @property
     def is_tool(self) -> bool:
@@ -94,6 +100,16 @@ class TraceEvent:
     span_name: str
     name: str
     attributes: dict[str, Any]
+
+
+def duplicate_note(node: ObservationNode, nodes: Sequence[ObservationNode]) -> str:
+    """'duplicate of step 2 "chat" (span ...), not counted' for a duplicate; "" otherwise."""
+    if not node.is_duplicate:
+        return ""
+    counted = next((n for n in nodes if n.span_id == node.duplicate_of), None)
+    if counted is None:
+        return f"duplicate of span {node.duplicate_of}, not counted"
+    return f'duplicate of step {counted.step} "{counted.name or counted.kind}", not counted'
 
 
 def build_tree(
@@ -198,6 +214,7 @@ def _node(
         attributes=attributes,
         input_content=row["input_content"] if include_content else None,
         output_content=row["output_content"] if include_content else None,
+        duplicate_of=row.get("duplicate_of") or "",
     )
 
 
