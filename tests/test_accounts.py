@@ -13,6 +13,8 @@ from zxcvbn import zxcvbn
 from telemetry import accounts, startup
 from telemetry.accounts import ADMIN, MANAGER, AccountsError
 from telemetry.cli import main
+from telemetry.db import DATABASE_URL_ENV, init_store, make_engine
+from telemetry.store import ensure_org, ensure_team
 
 
 @pytest.fixture
@@ -20,6 +22,20 @@ def auth_file(tmp_path, monkeypatch):
     path = tmp_path / "auth.yaml"
     monkeypatch.setenv(accounts.AUTH_FILE_ENV, str(path))
     return path
+
+
+def team_store(tmp_path, monkeypatch, teams: dict[str, list[str]]) -> None:
+    """A store (pointed at by the environment) holding these organizations and teams."""
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    monkeypatch.setenv(DATABASE_URL_ENV, url)
+    engine = make_engine(url)
+    init_store(engine)
+    with engine.begin() as conn:
+        for slug, names in teams.items():
+            org = ensure_org(conn, slug)
+            for name in names:
+                ensure_team(conn, org, name)
+    engine.dispose()
 
 
 def stored(path) -> dict:
@@ -90,7 +106,8 @@ def test_unreadable_accounts_file_names_the_line(auth_file):
         accounts.load_config()
 
 
-def test_cli_users_add_list_passwd_remove(auth_file, capsys, monkeypatch):
+def test_cli_users_add_list_passwd_remove(auth_file, capsys, monkeypatch, tmp_path):
+    team_store(tmp_path, monkeypatch, {"default": [], "acme": ["Avalon"]})
     assert main(["users", "add", "ana", "--role", "admin"]) == 0
     printed = capsys.readouterr().out
     (password,) = [line.split(": ", 1)[1] for line in printed.splitlines() if "password:" in line]
@@ -260,7 +277,8 @@ def test_role_and_team_changes(auth_file):
         accounts.set_role("mia", MANAGER)
 
 
-def test_cli_edit_logout_all_and_their_errors(auth_file, capsys):
+def test_cli_edit_logout_all_and_their_errors(auth_file, capsys, monkeypatch, tmp_path):
+    team_store(tmp_path, monkeypatch, {"default": ["Avalon", "Borealis"]})
     accounts.add_account("root", role=ADMIN, password="correct-horse-battery")
     accounts.add_account("mia", role=MANAGER, password="correct-horse-battery")
     before = generation_of(auth_file, "mia")
@@ -280,3 +298,31 @@ def test_cli_edit_logout_all_and_their_errors(auth_file, capsys):
     assert "nothing to change" in capsys.readouterr().err
     assert main(["users", "logout-all", "ghost"]) == 2
     assert "no account 'ghost'" in capsys.readouterr().err
+
+
+def test_users_add_refuses_a_team_that_does_not_exist_and_lists_the_known_ones(
+    auth_file, capsys, monkeypatch, tmp_path
+):
+    team_store(tmp_path, monkeypatch, {"default": ["Sales", "Support"]})
+    assert main(["users", "add", "mgr", "--role", "manager", "--team", "Sals"]) == 2
+    error = capsys.readouterr().err
+    assert "no team 'Sals' in organization 'default' (known teams: Sales, Support)" in error
+    assert not auth_file.exists() or "mgr" not in auth_file.read_text()
+    # The only organization is the one meant when --org is left out.
+    assert main(["users", "add", "mgr", "--role", "manager", "--team", "Sales"]) == 0
+    assert accounts.list_accounts()[0].teams_in("default") == ("Sales",)
+
+
+def test_users_add_and_edit_ask_for_org_when_there_are_several(
+    auth_file, capsys, monkeypatch, tmp_path
+):
+    team_store(tmp_path, monkeypatch, {"default": ["Sales"], "acme": ["Sales"]})
+    assert main(["users", "add", "mgr", "--role", "manager", "--team", "Sales"]) == 2
+    assert "there are 2 organizations (acme, default): say which one" in capsys.readouterr().err
+    arguments = ["users", "add", "mgr", "--role", "manager", "--team", "Sales", "--org", "acme"]
+    assert main(arguments) == 0
+    capsys.readouterr()
+    assert main(["users", "edit", "mgr", "--team", "Sales"]) == 2
+    assert "say which one the teams belong to with --org" in capsys.readouterr().err
+    assert main(["users", "edit", "mgr", "--team", "Sales", "--org", "nowhere"]) == 2
+    assert "organization 'nowhere' does not exist (known: acme, default)" in capsys.readouterr().err

@@ -628,3 +628,34 @@ def test_dashboard_rollups_agree_with_the_generated_rows(demo):
             text("SELECT count(*) FROM trace WHERE org_id = :o"), {"o": org}
         ).scalar()
     assert rolled == stored > 0
+
+
+def test_a_period_ending_today_ends_now_nothing_starts_or_ends_later(sqlite_engine):
+    # "Today" is END, and it is 09:20 UTC: busy working hours lie ahead of now.
+    now = (END - date(1970, 1, 1)).days * US_PER_DAY + (9 * 60 + 20) * 60_000_000
+    generate_demo(sqlite_engine, days=3, traces=400, end=END, now_us=now)
+    org = demo_id(sqlite_engine)
+    latest = {
+        "run start": "SELECT max(start_us) FROM trace WHERE org_id = :o",
+        "run end": "SELECT max(end_us) FROM trace WHERE org_id = :o",
+        "span start": "SELECT max(start_us) FROM observation WHERE org_id = :o",
+        "span end": "SELECT max(end_us) FROM observation WHERE org_id = :o",
+        "session start": "SELECT max(created_us) FROM session WHERE org_id = :o",
+        "user created": "SELECT max(created_us) FROM end_user WHERE org_id = :o",
+        "audit event": "SELECT max(ts_us) FROM audit_event WHERE org_id = :o",
+    }
+    after_now = {
+        what: value
+        for what, sql in latest.items()
+        if (value := rows(sqlite_engine, sql, o=org)[0][0]) is not None and value >= now
+    }
+    assert after_now == {}
+    today = rows(sqlite_engine, "SELECT count(*) FROM trace WHERE org_id = :o AND start_us >= :d",
+                 o=org, d=now - 9 * 3_600_000_000)  # fmt: skip
+    assert today[0][0] > 0  # the morning so far still has runs
+
+
+def test_a_period_that_has_not_begun_is_refused(sqlite_engine):
+    midnight = (END - date(1970, 1, 1)).days * US_PER_DAY
+    with pytest.raises(ValueError, match="has not begun yet"):
+        generate_demo(sqlite_engine, days=1, traces=10, end=END, now_us=midnight + 60_000_000)

@@ -40,7 +40,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         type=iso_date,
         default=None,
         metavar="YYYY-MM-DD",
-        help="last day of the period, inclusive, UTC (default today)",
+        help="last day of the period, inclusive, UTC (default today; a period ending today "
+        "ends now)",
     )
     parser.add_argument(
         "--remove",

@@ -9,6 +9,7 @@ from telemetry import accounts, login_throttle
 from telemetry.cli.common import CommandError, open_store
 from telemetry.db import DEFAULT_ORG
 from telemetry.passwords import RULES_TEXT
+from telemetry.store import UnknownOrganization, org_id, organization_slugs, team_names
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -32,7 +33,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="create an account",
         description=(
             "Create an account. An admin sees every organization and team; a manager "
-            "sees only the teams given with --team (in the organization given with --org)."
+            "sees only the teams given with --team (in the organization given with --org). "
+            "The teams must exist (telemetry or the user directory creates them); --org is "
+            "required with --team when there is more than one organization."
         ),
     )
     add.add_argument("username")
@@ -46,9 +49,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     add.add_argument(
         "--org",
-        default=DEFAULT_ORG,
+        default=None,
         metavar="SLUG",
-        help=f"organization of the --team names (default: {DEFAULT_ORG})",
+        help="organization of the --team names (default: the only one, when there is one)",
     )
     add.add_argument("--name", default="", help="display name (default: the username)")
     _password_stdin_option(add)
@@ -92,9 +95,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     teams.add_argument("--no-teams", action="store_true", help="the manager sees no team in --org")
     edit.add_argument(
         "--org",
-        default=DEFAULT_ORG,
+        default=None,
         metavar="SLUG",
-        help=f"organization of the teams (default: {DEFAULT_ORG})",
+        help="organization of the teams (default: the only one, when there is one)",
     )
     edit.set_defaults(func=run_edit)
 
@@ -142,9 +145,43 @@ def _password(args: argparse.Namespace) -> tuple[str, bool]:
     return text, False
 
 
+def _checked_org(org: str | None, teams: list[str]) -> str:
+    """The organization of ``teams``, after checking it and them in the store.
+
+    Without --org: the only organization, or an error naming them when there are
+    several. Every team must exist there (an error lists the known ones).
+    """
+    if not teams:
+        return org or DEFAULT_ORG
+    with open_store().connect() as conn:
+        slugs = organization_slugs(conn)
+        if org is None:
+            if len(slugs) != 1:
+                known = ", ".join(slugs) or "none"
+                raise CommandError(
+                    f"there are {len(slugs)} organizations ({known}): say which one the "
+                    "teams belong to with --org SLUG"
+                )
+            org = slugs[0]
+        try:
+            known_teams = team_names(conn, org_id(conn, org))
+        except UnknownOrganization as error:
+            raise CommandError(str(error)) from None
+    unknown = [name for name in teams if name not in known_teams]
+    if unknown:
+        listed = ", ".join(known_teams) or "none yet"
+        raise CommandError(
+            f"no team {', '.join(map(repr, unknown))} in organization {org!r} "
+            f"(known teams: {listed}); teams appear when telemetry or the user directory "
+            "(python -m telemetry ingest users.csv) names them"
+        )
+    return org
+
+
 def run_add(args: argparse.Namespace) -> int:
+    org = _checked_org(args.org, args.team)
     password, generated = _password(args)
-    teams = {args.org: args.team} if args.team else {}
+    teams = {org: args.team} if args.team else {}
     try:
         account = accounts.add_account(
             args.username, role=args.role, password=password, teams=teams, name=args.name
@@ -203,12 +240,13 @@ def run_passwd(args: argparse.Namespace) -> int:
 def run_edit(args: argparse.Namespace) -> int:
     if args.role is None and not args.team and not args.no_teams:
         raise CommandError("nothing to change: give --role, --team or --no-teams")
-    teams = {args.org: args.team} if (args.team or args.no_teams) else None
+    org = _checked_org(args.org, args.team)
+    teams = {org: args.team} if (args.team or args.no_teams) else None
     try:
         if args.role is not None:
             account = accounts.set_role(args.username, args.role, teams=teams)
         else:
-            account = accounts.set_teams(args.username, args.org, args.team)
+            account = accounts.set_teams(args.username, org, args.team)
     except accounts.AccountsError as error:
         raise CommandError(str(error)) from None
     scope = "all teams" if account.is_admin else (_teams_text(account) or "no teams")

@@ -23,6 +23,11 @@ NEGOTIATED_PRICE = {
 }
 
 
+# Changes the demo's state depends on (the price in force, who was invited or removed):
+# kept when they would fall after now, moved to just before it. Later logins are left out.
+_SETTINGS_KEPT = frozenset(("setting.update", "price.set", "user.invite", "user.remove"))
+
+
 def _event(ts_us: int, actor: str, action: str, target: str = "", **details) -> dict:
     return {
         "ts_us": ts_us,
@@ -53,9 +58,13 @@ def _sessions_of_day(rng: random.Random, day: int) -> list[dict]:
 
 
 def audit_events(
-    rng: random.Random, first_day: int, days: int, users: list[DemoUser]
+    rng: random.Random, first_day: int, days: int, users: list[DemoUser], until_us: int
 ) -> tuple[list[dict], dict]:
-    """Audit rows (without org_id) in time order, and the model price they leave set."""
+    """Audit rows (without org_id) in time order, and the model price they leave set.
+
+    Nothing happens at or after ``until_us`` (now, when the period ends today):
+    later logins are left out, later setting changes moved to just before it.
+    """
     events: list[dict] = []
     for day in range(first_day, first_day + days):
         if not is_weekend(day):
@@ -78,6 +87,12 @@ def audit_events(
             events.append(_event(user.created_us, "admin", "user.invite", user.external_id))
         if user.removed_us is not None:
             events.append(_event(user.removed_us, "admin", "user.remove", user.external_id))
+    latest = until_us - 1
+    events = [
+        event if event["ts_us"] <= latest else {**event, "ts_us": latest, "day": day_of_us(latest)}
+        for event in events
+        if event["ts_us"] <= latest or event["action"] in _SETTINGS_KEPT
+    ]
     events.sort(key=lambda event: (event["ts_us"], event["action"], event["actor"]))
-    price["updated_us"] = revised
+    price["updated_us"] = min(revised, until_us - 1)
     return events, price

@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 
 from sqlalchemy import Connection, Engine, bindparam, select, update
 
@@ -44,7 +44,8 @@ from telemetry.models import (
 )
 from telemetry.rollups import rebuild_rollups
 from telemetry.store import bump_data_version
-from telemetry.timeutil import US_PER_DAY, day_number, day_of_number
+from telemetry.timeutil import US_PER_DAY, US_PER_HOUR, day_number, day_of_number
+from telemetry.timeutil import now_us as current_us
 
 TRACES_PER_DAY = 300  # default size: 90 days -> 27,000 traces, a quick first start
 Progress = Callable[[int, int], None]
@@ -76,28 +77,39 @@ def generate_demo(
     traces: int | None = None,
     end: date | None = None,
     progress: Progress | None = None,
+    now_us: int | None = None,
 ) -> DemoSummary:
     """Replace the demo organization's content with ``traces`` traces over ``days`` days.
 
-    ``end`` is the last day of the period (UTC, inclusive; default today). Other
-    organizations are never touched. ``progress(done, total)`` is called per batch.
+    ``end`` is the last day of the period (UTC, inclusive; default today). Nothing
+    starts after ``now_us`` (default: the current time), so a period ending today
+    ends now. Other organizations are never touched. ``progress(done, total)`` is
+    called per batch.
     """
     if days < 1:
         raise ValueError(f"days must be at least 1 (got {days})")
     total = days * TRACES_PER_DAY if traces is None else traces
     if total < 1:
         raise ValueError(f"traces must be at least 1 (got {total})")
-    last_day = day_number(end or datetime.now(UTC).date())
+    now = current_us() if now_us is None else now_us
+    last_day = day_number(end or day_of_number(now // US_PER_DAY))
     first_day = last_day - days + 1
-    users = demo_users(seed, first_day, days)
-    events, price = audit_events(random.Random(f"{seed}:audit"), first_day, days, users)
+    until_us = min((last_day + 1) * US_PER_DAY, now)
+    if until_us <= first_day * US_PER_DAY + US_PER_HOUR:
+        raise ValueError(
+            f"the period {day_of_number(first_day)} to {day_of_number(last_day)} has not "
+            "begun yet (or began less than an hour ago): end it on an earlier day"
+        )
+    users = demo_users(seed, first_day, days, until_us)
+    rng = random.Random(f"{seed}:audit")
+    events, price = audit_events(rng, first_day, days, users, until_us)
 
     with bulk_connection(engine) as conn:
         org = _reset_org(conn, created_us=min(u.created_us for u in users) - 7 * US_PER_DAY)
         _insert_people(conn, org, users)
         writer = _Writer(conn, org, total, progress)
         user_ids = {u.external_id: (u.id, u.team_id) for u in users}
-        for batch in trace_batches(org, seed, first_day, days, total, user_ids):
+        for batch in trace_batches(org, seed, first_day, days, total, user_ids, until_us):
             writer.write(batch)
         with conn.begin():
             _record_trace_span(conn, writer.trace_span)

@@ -59,13 +59,17 @@ def _time_in_day(rng: random.Random, day: int) -> int:
     return day * US_PER_DAY + rng.randint(8, 17) * US_PER_HOUR + rng.randrange(US_PER_HOUR)
 
 
-def demo_users(seed: int, first_day: int, days: int) -> list[DemoUser]:
+def demo_users(seed: int, first_day: int, days: int, until_us: int) -> list[DemoUser]:
     """The demo users for a seed and period (the same list every time)."""
-    return build_users(random.Random(f"{seed}:users"), first_day, days)
+    return build_users(random.Random(f"{seed}:users"), first_day, days, until_us)
 
 
-def build_users(rng: random.Random, first_day: int, days: int) -> list[DemoUser]:
-    """All demo users, in team order, for a period of ``days`` days from ``first_day``."""
+def build_users(rng: random.Random, first_day: int, days: int, until_us: int) -> list[DemoUser]:
+    """All demo users, in team order, for a period of ``days`` days from ``first_day``.
+
+    Nobody is created or removed at or after ``until_us`` (now, when the period
+    ends today): such a moment is moved to an hour before it.
+    """
     users: list[DemoUser] = []
     used_names: set[str] = set()
     by_team: dict[str, list[int]] = {}
@@ -93,6 +97,11 @@ def build_users(rng: random.Random, first_day: int, days: int) -> list[DemoUser]
         candidates = by_team[TEAMS[number % len(TEAMS)].name]
         index = candidates.pop(rng.randrange(len(candidates)))
         _give_role(rng, users[index], role, first_day, days)
+    latest = until_us - US_PER_HOUR
+    for user in users:
+        user.created_us = min(user.created_us, latest)
+        if user.removed_us is not None:
+            user.removed_us = min(user.removed_us, latest)
     return users
 
 

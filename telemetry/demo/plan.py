@@ -8,13 +8,17 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from itertools import accumulate
 
-from telemetry.demo.catalog import Agent
+from telemetry.demo.catalog import AGENTS, Agent
 from telemetry.demo.people import DemoUser
 from telemetry.demo.rhythm import next_working_day, working_moment
 from telemetry.timeutil import US_PER_DAY, US_PER_SECOND
 
 MAX_TURNS = 12
 SPANNING_SHARE = 0.06  # multi-turn sessions resumed on a later working day
+# A run's spans start up to its agent's deadline after it and end within a minute
+# more (the last step, then the root): a run starting this long before the end of
+# the period has every span start and end inside it.
+RUN_TAIL_US = (max(agent.deadline_s for agent in AGENTS) + 60) * US_PER_SECOND
 
 
 @dataclass(eq=False)
@@ -64,8 +68,8 @@ def plan_session(
 ) -> DemoSession:
     """A session of ``user`` starting at ``start_us`` with at most ``budget`` turns.
 
-    All turns fall inside the period: a session that would run past its end is moved
-    earlier as a whole.
+    All turns, and all their spans, fall inside the period: a session that would run
+    past its end is moved earlier as a whole.
     """
     agent = weighted(rng, user.team.agents)
     environment = weighted(rng, user.team.environments)
@@ -79,7 +83,7 @@ def plan_session(
                 starts.append(max(working_moment(rng, day), starts[-1] + US_PER_SECOND))
                 continue
         starts.append(starts[-1] + _pause_us(rng, agent.think_s))
-    latest_allowed = period_end_us - 120 * US_PER_SECOND - rng.randrange(1800 * US_PER_SECOND)
+    latest_allowed = period_end_us - RUN_TAIL_US - rng.randrange(1800 * US_PER_SECOND)
     overshoot = starts[-1] - latest_allowed
     if overshoot > 0:
         starts = [start - overshoot for start in starts]

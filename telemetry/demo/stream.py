@@ -55,7 +55,14 @@ class TraceStream:
     """Plans sessions day by day and yields their traces in start order, in batches."""
 
     def __init__(
-        self, org: int, seed: int, users: list[DemoUser], first_day: int, days: int, total: int
+        self,
+        org: int,
+        seed: int,
+        users: list[DemoUser],
+        first_day: int,
+        days: int,
+        total: int,
+        until_us: int,
     ) -> None:
         self.org, self.users = org, users
         self.first_day, self.days, self.total = first_day, days, total
@@ -63,7 +70,8 @@ class TraceStream:
         self.fate_rng = random.Random(f"{seed}:fate")
         shapes = token_shapes()
         self.builder = TraceBuilder(random.Random(f"{seed}:traces"), shapes, Pricer(), org)
-        self.period_end_us = (first_day + days) * US_PER_DAY
+        # The period's end, or now when it ends today: no run starts in the future.
+        self.period_end_us = min((first_day + days) * US_PER_DAY, until_us)
         self.running_from: int | None = None  # traces starting at or after this are running
         self.sessions_opened = 0
         self.traces_built = 0

@@ -32,9 +32,13 @@ def trace_batches(
     days: int,
     total: int,
     user_ids: dict[str, tuple[int, int]],
+    until_us: int,
 ) -> Iterator[Batch]:
-    """The demo's batches in order; ``user_ids`` maps external id -> (user id, team id)."""
-    args = (org, seed, first_day, days, total, user_ids)
+    """The demo's batches in order; ``user_ids`` maps external id -> (user id, team id).
+
+    ``until_us``: no run or span starts at or after it (now, when the period ends today).
+    """
+    args = (org, seed, first_day, days, total, user_ids, until_us)
     if total < PARALLEL_FROM:
         yield from _stream(*args).batches()
         return
@@ -65,11 +69,11 @@ def _next(batches, child) -> Batch | _Failure | None:
                 ) from None
 
 
-def _stream(org, seed, first_day, days, total, user_ids) -> TraceStream:
-    users = demo_users(seed, first_day, days)
+def _stream(org, seed, first_day, days, total, user_ids, until_us) -> TraceStream:
+    users = demo_users(seed, first_day, days, until_us)
     for user in users:
         user.id, user.team_id = user_ids[user.external_id]
-    return TraceStream(org, seed, users, first_day, days, total)
+    return TraceStream(org, seed, users, first_day, days, total, until_us)
 
 
 def _produce(batches, *args) -> None:
