@@ -4,8 +4,8 @@ Usage: .venv/bin/python bench/bench_ingest.py [--backend sqlite,postgresql]
        [--spans 1000000] [--http-spans 200000] [--clients 1,4] [--repeat 3] [--days 365]
        [--skip-file] [--skip-http] [--postgres-url URL]
 
-Targets (DESIGN.md): >= 30,000 spans/s for the file; over HTTP, batches of 512,
->= 10,000 spans/s from one client and >= 15,000 from four. The flat-day and
+Targets (the project's performance budget): >= 30,000 spans/s for the file; over
+HTTP, batches of 512, >= 10,000 spans/s from one client and >= 15,000 from four. The flat-day and
 concurrent-exporter targets are measured by bench/bench_ingest_day.py.
 
 The data (bench/ingest_data.py) is deterministic agent runs of 5 spans spread

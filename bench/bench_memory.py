@@ -3,8 +3,8 @@
 Starts the server the way scripts/run.sh does (``streamlit run app.py``)
 against a copy of bench/.cache's store, logs in with headless Chromium and opens every
 page for a year and for 30 days, reading the server's RSS (VmRSS of the
-process and its children) after each page has finished drawing. The budget in
-DESIGN.md is 600 MB.
+process and its children) after each page has finished drawing. The project's
+memory budget is 600 MB.
 
 Meanwhile ``--ingest-clients`` exporters (default 4) post OTLP/HTTP protobuf batches
 to the same server, on a copy of the store.

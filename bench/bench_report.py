@@ -5,7 +5,7 @@ Usage: .venv/bin/python bench/bench_report.py [--traces 1000000] [--days 90] [--
 Reuses the store of bench/bench_queries.py (bench/.cache/, built once). Each round
 builds the report once (the same builder as the Reports page and the CLI) and
 renders it both ways; the figures are medians over the rounds, after one warm-up
-round. Target (DESIGN.md): PDF, all modules, 90 days, build + render < 15 s.
+round. Target (the project's performance budget): PDF, all modules, 90 days, build + render < 15 s.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Derive a trace's row from its observations (METRICS.md, "Entities").
+"""Derive a trace's row from its observations (docs/metrics.md, "Entities").
 
 One definition used by every writer (OTLP ingestion, file import, demo data), so
 a trace whose spans arrive in several batches, in any order, ends up the same

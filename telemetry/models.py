@@ -1,4 +1,4 @@
-"""The SQLModel tables of the store (see METRICS.md for what each entity means).
+"""The SQLModel tables of the store (see docs/metrics.md, "Entities", for what each entity means).
 
 Event times are epoch microseconds (UTC) in BigInteger columns. Traces and
 observations also carry integer buckets (day, hour, month) so that dashboard

@@ -1,4 +1,4 @@
-"""What a generation costs (METRICS.md, "Tokens and cost").
+"""What a generation costs (docs/metrics.md, "Tokens" and "Cost").
 
 Order of precedence: a cost sent with the span (``provided``), the organization's
 own price for the model (``override``), the bundled ``genai-prices`` catalog for

@@ -1,4 +1,4 @@
-"""A small known dataset with every edge case METRICS.md cares about, around one week.
+"""A small known dataset with every edge case docs/metrics.md cares about, around one week.
 
 The period is ``WEEK`` (Mon 2026-03-02 .. Sun 2026-03-08); the previous period of
 equal length is 2026-02-23 .. 2026-03-01. Teams ``alpha`` and ``beta``.

@@ -1,7 +1,7 @@
-"""METRICS.md computed in plain Python over a Dataset's own records (no SQL, no query layer).
+"""docs/metrics.md computed in plain Python over a Dataset's own records (no SQL, no query layer).
 
 The expected values of the query tests: each definition is written again here,
-as directly as METRICS.md words it, over the rows the factory wrote.
+as directly as docs/metrics.md words it, over the rows the factory wrote.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""A trace's row is derived from its spans as METRICS.md "Entities" says."""
+"""A trace's row is derived from its spans as docs/metrics.md "Entities" says."""
 
 from __future__ import annotations
 

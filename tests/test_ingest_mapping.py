@@ -1,4 +1,4 @@
-"""The attribute mapping of INGEST.md: each dialect, kinds, tools, errors, content, limits."""
+"""The attribute mapping of docs/ingest.md: each dialect, kinds, tools, errors, content, limits."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Run, token and cost queries, the Overview KPIs and ``headline_metrics`` against METRICS.md."""
+"""Run, token and cost queries, the Overview KPIs and ``headline_metrics`` (docs/metrics.md)."""
 
 from __future__ import annotations
 

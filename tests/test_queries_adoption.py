@@ -1,4 +1,4 @@
-"""Adoption queries against METRICS.md, on the edge-case week (SQLite and PostgreSQL)."""
+"""Adoption queries against docs/metrics.md, on the edge-case week (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 

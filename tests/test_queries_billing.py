@@ -1,4 +1,4 @@
-"""The Billing page's queries against METRICS.md ("Tokens and cost"), on both backends.
+"""The Billing page's queries against docs/metrics.md ("Tokens" and "Cost"), on both backends.
 
 Expected values are worked out by hand from tests/users_billing_data.py or
 computed in plain Python over the factory's rows (tests/metrics_oracle.py).

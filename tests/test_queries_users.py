@@ -1,4 +1,4 @@
-"""The Users page's queries against METRICS.md ("Users page"), on both backends.
+"""The Users page's queries against docs/metrics.md ("Users page"), on both backends.
 
 Expected values are written by hand from tests/users_billing_data.py, or computed
 in plain Python over the rows the factory wrote (``expected_rows``), never with
@@ -37,7 +37,7 @@ def ds(engine):
 
 
 def expected_rows(ds, filters) -> dict[str, dict]:
-    """METRICS.md "Users page", per listed user, in plain Python over the written rows."""
+    """docs/metrics.md "Users page", per listed user, in plain Python over the written rows."""
     oracle = Oracle(ds, filters)
     team_names = {team_id: name for name, team_id in ds.teams.items()}
     listed = {t["user_id"] for t in oracle.traces} | {c["user_id"] for c in oracle.calls}

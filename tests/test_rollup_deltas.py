@@ -362,7 +362,7 @@ def _us(seconds: float) -> int:
 
 
 class SentRuns:
-    """What was sent, as the rows METRICS.md counts: a stand-in for tests.factories.Dataset.
+    """What was sent, as the rows docs/metrics.md counts: a stand-in for tests.factories.Dataset.
 
     Identities are their names (ids only need to be distinct); users first seen in
     telemetry join team "Unassigned" and exist from their first trace on. A run
@@ -421,7 +421,7 @@ class SentRuns:
 
 def test_metrics_right_after_http_export_equal_the_oracle(engine, monkeypatch, capsys):
     """Three exporters send shuffled spans of 60 runs in batches of 1-7 (some twice);
-    as soon as the last answer is in, ``metrics --json`` equals METRICS.md computed
+    as soon as the last answer is in, ``metrics --json`` equals docs/metrics.md computed
     in plain Python over what was sent (tests/metrics_oracle.py)."""
     for model, price in OWN_PRICES.items():
         set_model_price(engine, "default", model, price, reprice=False)

@@ -4,7 +4,7 @@ A budget is a monthly limit in USD (and optionally tokens) for the organization,
 a team, a user, an agent or a model. Its figures are the Billing page's
 (:func:`~telemetry.queries.billing.billing_month`, narrowed to the budget's scope):
 spent = month-to-date cost, forecast = month to date ÷ elapsed days × days in
-the month, run-out date = the day that daily rate reaches the budget (METRICS.md).
+the month, run-out date = the day that daily rate reaches the budget (docs/metrics.md, "Cost").
 Each notice (a level reached, the forecast over the budget) is given once a month.
 """
 

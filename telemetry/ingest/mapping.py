@@ -307,7 +307,7 @@ def _provided_cost(found: dict[str, tuple[str, Any]]) -> float | None:
 
 
 def price_generation(record: dict[str, Any], pricer: Pricer, provided: float | None) -> None:
-    """Set ``cost_usd`` and ``cost_source`` of an LLM-call record (METRICS.md precedence)."""
+    """Set ``cost_usd`` and ``cost_source`` of an LLM-call record (docs/metrics.md, "Cost")."""
     usage = TokenUsage(
         input=record["input_tokens"],
         output=record["output_tokens"],

@@ -1,6 +1,6 @@
 """The query layer: pure functions ``(engine, filters) -> small DataFrame or dataclass``.
 
-Every number of METRICS.md that a page, report or the CLI shows comes from one
+Every number of docs/metrics.md that a page, report or the CLI shows comes from one
 function here. Each aggregates in SQL on the integer bucket columns and the
 covering indexes of :mod:`telemetry.models`; none loads a table into pandas.
 Which rows a filter selects is decided once, in :mod:`telemetry.queries.scope`.

@@ -1,4 +1,4 @@
-"""Activity and quality (METRICS.md, "Activity and quality"): runs, outcomes, timeline, agents."""
+"""Activity and quality (docs/metrics.md): runs, outcomes, timeline, agents."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Adoption (METRICS.md, "Adoption"): who uses the agents, who is new, which modules."""
+"""Adoption (docs/metrics.md, "Adoption"): who uses the agents, who is new, which modules."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Analytics trends (METRICS.md, "Activity and quality"): per time bucket and for the whole
+"""Analytics trends (docs/metrics.md, "Activity and quality"): per time bucket and for the whole
 period, each beside the previous period of equal length.
 
 What each figure counts:

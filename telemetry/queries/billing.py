@@ -181,7 +181,7 @@ def billing_month(
 def run_out_day(month: BillingMonth, budget_usd: float) -> date | None:
     """The day the month's spending reaches ``budget_usd`` at its daily rate so far.
 
-    METRICS.md: at month-to-date cost ÷ elapsed days per day, the budget is
+    docs/metrics.md: at month-to-date cost ÷ elapsed days per day, the budget is
     reached on day ``ceil(budget ÷ rate)`` of the month; ``None`` when that falls
     after the month's last day, when nothing was spent, or for a month not in
     progress. A budget already spent gives a day on or before today.

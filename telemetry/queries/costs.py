@@ -1,4 +1,4 @@
-"""Tokens and cost (METRICS.md, "Tokens and cost"): totals, per model, per team.
+"""Tokens and cost (docs/metrics.md, "Tokens" and "Cost"): totals, per model, per team.
 
 Token and cost figures sum LLM calls (generations and embeddings) by the
 period of each call's own start; see :mod:`telemetry.queries.scope`. Input

@@ -21,7 +21,7 @@ from telemetry.timeutil import rfc3339
 
 COST_DECIMALS = 6
 
-# Every top-level key, in output order, with its meaning (METRICS.md); the CLI's
+# Every top-level key, in output order, with its meaning (docs/metrics.md); the CLI's
 # --help prints this list, so the contract is documented where it is produced.
 HEADLINE_KEYS: dict[str, str] = {
     "filters": "echo of the request: org, from, to, days, teams, environments (null = all); "

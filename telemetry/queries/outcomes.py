@@ -1,4 +1,4 @@
-"""Generated or modified code and task outcomes (METRICS.md), by agent or by team.
+"""Generated or modified code and task outcomes (docs/metrics.md), by agent or by team.
 
 Both are attributes that only some agents report (``code.lines_added`` /
 ``code.lines_removed`` and ``task.outcome`` on their spans, kept on the trace

@@ -1,4 +1,4 @@
-"""Peak usage (METRICS.md): runs and tokens by UTC weekday × hour of day.
+"""Peak usage (docs/metrics.md, "Activity and quality"): runs and tokens by weekday × hour.
 
 Weekday and hour come from the stored integer buckets with integer arithmetic,
 no date functions: weekday = ``(start_day + 3) % 7`` (0 = Monday, since day 0,

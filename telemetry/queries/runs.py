@@ -1,4 +1,4 @@
-"""Runs of the Analytics page (METRICS.md, "Activity and quality"): run statistics, commands,
+"""Runs of the Analytics page (docs/metrics.md, "Activity and quality"): run statistics, commands,
 and the agent, tool and model tables (upstream efficiency included).
 
 Durations are taken as whole microseconds (end − start) so that sums and

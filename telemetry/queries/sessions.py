@@ -1,4 +1,4 @@
-"""The Sessions list and one session's traces (METRICS.md, "Entities" and "session time").
+"""The Sessions list and one session's traces (docs/metrics.md, "Entities" and "Session time").
 
 A session is in the period when at least one of its traces is (a trace belongs
 to the period its start falls in); its figures are taken over its traces of
@@ -94,7 +94,7 @@ class SessionPage(ListPage):
 
     Per session, over its traces of the scope: ``started`` = earliest trace start
     (naive UTC); ``duration_s`` = latest trace end − earliest trace start (the
-    session time of METRICS.md; traces still running have no end);
+    session time of docs/metrics.md; traces still running have no end);
     ``traces``; ``cost_usd`` = cost of those traces' LLM calls; ``errors`` = traces
     with status ``error``. ``user`` / ``team`` are those of the session's traces.
     """

@@ -40,7 +40,7 @@ MAX_OBSERVATIONS = 5_000
 
 @dataclass(frozen=True)
 class TraceSummary:
-    """The trace row: who, where, when, how it ended, and its totals (METRICS.md)."""
+    """The trace row: who, where, when, how it ended, and its totals (docs/metrics.md)."""
 
     trace_id: str
     name: str

@@ -29,7 +29,7 @@ class UserSessions:
     ``rows``: ``DataFrame[session, started, ended, traces, errors, duration_s,
     tokens, cost_usd]``; ``started`` / ``ended`` = earliest trace start / latest
     trace end (naive UTC); ``errors`` = traces with status ``error``;
-    ``duration_s`` = ended − started (the session time of METRICS.md);
+    ``duration_s`` = ended − started (the session time of docs/metrics.md);
     ``tokens`` and ``cost_usd`` sum the traces' own figures.
     ``traces_without_session`` counts the user's traces that have no session.
     """

@@ -1,4 +1,4 @@
-"""The Users page (METRICS.md, "Users page"): the period's header figures and one row per user.
+"""The Users page (docs/metrics.md, "Users page"): the period's header figures and one row per user.
 
 Which users are listed for a scope: every user with a trace or an LLM call in
 the scope's period, plus the directory users of the selected teams (by the

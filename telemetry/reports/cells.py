@@ -87,7 +87,7 @@ def environment_fidelity(filters: Filters, what: str) -> Fidelity:
     """Approximate under an environment filter for figures of the user directory.
 
     The directory (``end_user``) has no environment: its users are counted
-    whatever environment is selected (METRICS.md, "Filter fidelity").
+    whatever environment is selected (docs/metrics.md, "Filter fidelity").
     """
     if filters.environments is None:
         return EXACT

@@ -54,7 +54,7 @@ class ReportRequest:
 
 @dataclass(frozen=True)
 class Fidelity:
-    """METRICS.md "Filter fidelity": exact, or approximate with what was approximated."""
+    """docs/metrics.md, "Filter fidelity": exact, or approximate with what was approximated."""
 
     approximated: str = ""
 
