@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from telemetry.ingest.bounds import check_record
 from telemetry.ingest.mapping import MappingContext, MappingError, map_spans
 from telemetry.ingest.native import (
     RECORD_TYPES,
@@ -22,6 +23,14 @@ from telemetry.ingest.native import (
 )
 from telemetry.ingest.otlp import OtlpDecodeError, Rejection
 from telemetry.ingest.otlp_json import decode_json_text, load_json
+from telemetry.timeutil import now_us
+
+# Record fields as the native JSONL names them, in messages about their bounds.
+_NATIVE_NAMES = {"start_us": "start", "end_us": "end"}
+
+
+def _native_name(field: str) -> str:
+    return _NATIVE_NAMES.get(field, field)
 
 
 @dataclass
@@ -74,10 +83,11 @@ def jsonl_line(where: str, line: bytes, context: MappingContext, out: Parsed) ->
         out.rejections.append(Rejection(where, reason, line_text(line)))
         return
     try:
-        if kind == "trace":
-            out.records.append(trace_record(obj, context))
-        elif kind == "observation":
-            out.records.append(observation_record(obj, context))
+        if kind in ("trace", "observation"):
+            build = trace_record if kind == "trace" else observation_record
+            record = build(obj, context)
+            check_record(record, now_us(), _native_name)
+            out.records.append(record)
         elif kind == "user":
             out.directory.append(user_entry(obj))
         elif kind == "team":

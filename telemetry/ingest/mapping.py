@@ -31,12 +31,13 @@ from telemetry.ingest.attributes import (
     mapped_values,
     observation_kind,
 )
+from telemetry.ingest.bounds import OutOfBounds, check_record, check_span_times, otlp_names
 from telemetry.ingest.limits import Limits, clip
 from telemetry.ingest.otlp import STATUS_ERROR, STATUS_OK, RawSpan, Rejection
 from telemetry.models import LLM_CALL_KINDS, ObservationKind, SpanStatus
 from telemetry.pricing import Pricer, TokenUsage
 from telemetry.store import price_overrides
-from telemetry.timeutil import US_PER_DAY, US_PER_HOUR, month_of_us
+from telemetry.timeutil import US_PER_DAY, US_PER_HOUR, month_of_us, now_us
 
 DEFAULT_ENVIRONMENT = "production"  # when the resource names none
 IDENTITY_MAX_CHARS = 256
@@ -129,11 +130,26 @@ def map_spans(
     """Records of the spans that map, rejections (with raw text) for those that do not."""
     records = []
     rejections = []
+    now = now_us()
     for raw in raws:
         try:
-            records.append(map_span(raw, context))
-        except MappingError as error:
+            check_span_times(raw.start_ns, raw.end_ns, now)  # before they become days
+            record = map_span(raw, context)
+            check_record(record, now, otlp_names(raw.attributes))
+            records.append(record)
+        except (MappingError, OutOfBounds) as error:
             rejections.append(Rejection(raw.location, str(error), raw.raw_text()))
+        except (
+            ArithmeticError,
+            AttributeError,
+            LookupError,
+            TypeError,
+            ValueError,
+            RecursionError,
+        ) as error:
+            # A value nothing above foresaw: this span is refused, not the whole request.
+            reason = f"the span could not be read ({type(error).__name__}: {error})"
+            rejections.append(Rejection(raw.location, reason, raw.raw_text()))
     return records, rejections
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+import reprlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,9 +86,12 @@ def raw_text_of(original: Any) -> str:
         return ""
     if isinstance(original, str):
         return original
-    if hasattr(original, "DESCRIPTOR"):
-        return json_format.MessageToJson(original, indent=None)
-    return json.dumps(original, ensure_ascii=False, default=str)
+    try:
+        if hasattr(original, "DESCRIPTOR"):
+            return json_format.MessageToJson(original, indent=None)
+        return json.dumps(original, ensure_ascii=False, default=str)
+    except (RecursionError, ValueError, TypeError) as error:  # e.g. nested too deeply
+        return f"<raw text not kept: {type(error).__name__}> " + reprlib.repr(original)
 
 
 # --- protobuf -----------------------------------------------------------------

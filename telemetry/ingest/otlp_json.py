@@ -17,6 +17,7 @@ from typing import Any
 
 import orjson
 
+from telemetry.ingest.bounds import clean_document
 from telemetry.ingest.otlp import (
     SPAN_ID_BYTES,
     TRACE_ID_BYTES,
@@ -29,6 +30,9 @@ from telemetry.ingest.otlp import (
     raw_text_of,
 )
 
+# What a malformed part of a request raises while it is read: it is rejected, not the request
+# (RecursionError: values nested deeper than Python's stack allows).
+_SPAN_ERRORS = (ValueError, TypeError, AttributeError, LookupError, ArithmeticError, RecursionError)
 _STATUS_NAMES = {"STATUS_CODE_UNSET": 0, "STATUS_CODE_OK": 1, "STATUS_CODE_ERROR": 2}
 
 
@@ -48,8 +52,14 @@ def load_json(text: str | bytes) -> Any:
     but JSON allows (integers beyond 64 bits); raises ValueError with json's message."""
     try:
         return orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return json.loads(text)
+    except orjson.JSONDecodeError as error:
+        if "depth limit" in str(error):
+            raise ValueError("nested more than 1024 levels deep") from None
+    try:
+        # json keeps lone surrogates (\ud800), which no database can store: replaced.
+        return clean_document(json.loads(text))
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
 
 
 def decode_json(document: Any, *, where: str = "") -> tuple[list[RawSpan], list[Rejection]]:
@@ -72,7 +82,7 @@ def decode_json(document: Any, *, where: str = "") -> tuple[list[RawSpan], list[
             scope_list = _list(
                 _get(resource_spans, "scopeSpans", "scope_spans") or [], "scopeSpans"
             )
-        except (ValueError, TypeError, AttributeError, KeyError) as error:
+        except _SPAN_ERRORS as error:
             rejections.append(
                 Rejection(
                     f"{where}resourceSpans[{i}]",
@@ -86,7 +96,7 @@ def decode_json(document: Any, *, where: str = "") -> tuple[list[RawSpan], list[
             for k, span in enumerate(span_list if isinstance(span_list, list) else []):
                 try:
                     spans.append(_json_span(span, resource, where, (i, j, k)))
-                except (SpanError, TypeError, AttributeError, KeyError, ValueError) as error:
+                except _SPAN_ERRORS as error:
                     location = location_of(where, i, j, k)
                     rejections.append(Rejection(location, _why(error), raw_text_of(span)))
     return spans, rejections
@@ -209,6 +219,8 @@ def _json_attributes(items: Any) -> dict[str, Any]:
     out = {}
     for item in items:
         key = item["key"]
+        if type(key) is not str:
+            raise SpanError(f"an attribute key must be a string, not {str(key)[:80]!r}")
         value = item.get("value")
         if value is None:
             out[key] = None

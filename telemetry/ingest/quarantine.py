@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
+from telemetry.ingest.bounds import clean_text
 from telemetry.ingest.identities import listed, rows_in
 from telemetry.ingest.limits import clip
 from telemetry.ingest.otlp import Rejection
@@ -29,10 +30,10 @@ def quarantine(conn: Connection, org_id: int, source: str, rejections: Sequence[
         row = {
             "org_id": org_id,
             "created_us": created,
-            "source": source,
-            "location": clip(rejection.location, 256),
-            "reason": rejection.reason,
-            "raw": clip(rejection.raw, RAW_MAX_CHARS),
+            "source": clean_text(source),
+            "location": clean_text(clip(rejection.location, 256)),
+            "reason": clean_text(rejection.reason),
+            "raw": clean_text(clip(rejection.raw, RAW_MAX_CHARS)),
         }
         rows[(row["location"], row["reason"], row["raw"])] = row
     locations = sorted({location for location, _reason, _raw in rows})
@@ -58,6 +59,7 @@ def store_audit_events(conn: Connection, org_id: int, audits: Sequence[dict[str,
     known = {tuple(row) for row in rows_in(conn, query, stamps)}
     rows = {}
     for audit in audits:
+        audit = {k: clean_text(v) if isinstance(v, str) else v for k, v in audit.items()}
         key = tuple(audit[k] for k in keys)
         if key not in known:
             rows[key] = {"org_id": org_id, **audit}
