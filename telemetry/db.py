@@ -380,3 +380,28 @@ def m017_duplicate_llm_calls(conn: Connection) -> None:
         conn.execute(
             text("ALTER TABLE observation ADD COLUMN duplicate_of VARCHAR(32) NOT NULL DEFAULT ''")
         )
+
+
+@migrations
+def m018_overflow_safe_sums(conn: Connection) -> None:
+    # Ingest bounds (telemetry.ingest.bounds) keep token sums of a billion calls within
+    # BIGINT, but not duration sums: the rollups' duration sums become floats, and a
+    # trace's code lines (summed over its spans) BIGINT. SQLite stores any integer in
+    # 64 bits and the sums cast to REAL, so only PostgreSQL's column types change.
+    if conn.dialect.name != "postgresql":
+        return
+    changes = [
+        (table, "duration_us_sum", "double precision")
+        for table in ("trace_daily", "llm_daily", "tool_daily", "command_daily")
+    ]
+    changes += [("trace", name, "bigint") for name in ("code_lines_added", "code_lines_removed")]
+    for table, column, wanted in changes:
+        current = conn.execute(
+            text(
+                "SELECT data_type FROM information_schema.columns "
+                "WHERE table_name = :table AND column_name = :column"
+            ),
+            {"table": table, "column": column},
+        ).scalar()
+        if current is not None and current != wanted:
+            conn.execute(text(f'ALTER TABLE "{table}" ALTER COLUMN "{column}" TYPE {wanted}'))

@@ -69,6 +69,11 @@ def _big(**kwargs) -> Field:
     return Field(sa_type=BigInteger, **kwargs)
 
 
+# (*) Rollup duration sums are floats: ingest bounds a span to 7 days, and a billion
+# such spans would overflow a BIGINT sum. Exact below 2^53 us (285 years) per sum; the
+# SQL sums cast to float too (telemetry.rollup_tables, telemetry.queries.daily).
+
+
 class Organization(SQLModel, table=True):
     __tablename__ = "organization"
 
@@ -175,8 +180,8 @@ class Trace(SQLModel, table=True):
     tool_errors: int = 0
     error_type: str = Field(default="", max_length=200)
     error_message: str = Field(default="", sa_type=Text)
-    code_lines_added: int | None = None
-    code_lines_removed: int | None = None
+    code_lines_added: int | None = _big(default=None)
+    code_lines_removed: int | None = _big(default=None)
     task_outcome: str = Field(default="", max_length=32)
 
 
@@ -331,7 +336,7 @@ class TraceDaily(SQLModel, table=True):
     traces: int = 0
     traces_without_session: int = 0
     timed_traces: int = 0  # traces with an end (not running)
-    duration_us_sum: int = _big(default=0)  # sum of end - start over timed traces
+    duration_us_sum: float = 0.0  # end - start over timed traces, a float (*)
     generations: int = 0
     tool_calls: int = 0
     tool_errors: int = 0
@@ -376,7 +381,7 @@ class LlmDaily(SQLModel, table=True):
     calls: int = 0
     errors: int = 0  # calls with span status ERROR
     timed_calls: int = 0  # calls with an end
-    duration_us_sum: int = _big(default=0)  # sum of end - start over timed calls
+    duration_us_sum: float = 0.0  # end - start over timed calls, a float (*)
     input_tokens: int = _big(default=0)
     output_tokens: int = _big(default=0)
     cache_read_tokens: int = _big(default=0)
@@ -409,7 +414,7 @@ class ToolDaily(SQLModel, table=True):
     calls: int = 0
     errors: int = 0  # calls with span status ERROR
     timed_calls: int = 0  # calls with an end
-    duration_us_sum: int = _big(default=0)  # sum of end - start over timed calls
+    duration_us_sum: float = 0.0  # end - start over timed calls, a float (*)
 
 
 class CommandDaily(SQLModel, table=True):
@@ -431,7 +436,7 @@ class CommandDaily(SQLModel, table=True):
     status: str = Field(default=TraceStatus.RUNNING, max_length=16)
     traces: int = 0
     timed_traces: int = 0
-    duration_us_sum: int = _big(default=0)
+    duration_us_sum: float = 0.0  # a float (*)
 
 
 class SessionDaily(SQLModel, table=True):

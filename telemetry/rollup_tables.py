@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Table, case, func, or_, select
+from sqlalchemy import ColumnElement, Float, Select, Table, case, cast, func, or_, select
 
 from telemetry.models import (
     LLM_CALL_KINDS,
@@ -48,6 +48,15 @@ Row = Mapping[str, Any]
 
 def _sum(column) -> ColumnElement:
     return func.coalesce(func.sum(column), 0)
+
+
+def _duration_sum(duration) -> ColumnElement[float]:
+    """Durations (microseconds) summed as floats: bounded spans (7 days) of a billion calls
+    would overflow a BIGINT sum. Exact below 2^53 us (285 years) per sum."""
+    return func.coalesce(func.sum(cast(duration, Float)), 0.0)
+
+
+_CALL_DURATION = Observation.end_us - Observation.start_us
 
 
 def _count_if(condition) -> ColumnElement[int]:
@@ -194,7 +203,7 @@ _TRACE_ROLLUP = Rollup(
             lambda row: row["session_id"] is None,
         ),
         Measure("timed_traces", func.count(Trace.end_us), lambda row: row["end_us"] is not None),
-        Measure("duration_us_sum", _sum(Trace.end_us - Trace.start_us), _duration),
+        Measure("duration_us_sum", _duration_sum(Trace.end_us - Trace.start_us), _duration),
         _column_sum("generations", Trace.generations),
         _column_sum("tool_calls", Trace.tool_calls),
         _column_sum("tool_errors", Trace.tool_errors),
@@ -265,7 +274,7 @@ _LLM_ROLLUP = Rollup(
         Measure(
             "timed_calls", func.count(Observation.end_us), lambda row: row["end_us"] is not None
         ),
-        Measure("duration_us_sum", _sum(Observation.end_us - Observation.start_us), _duration),
+        Measure("duration_us_sum", _duration_sum(_CALL_DURATION), _duration),
         *(_column_sum(name, getattr(Observation, name)) for name in TOKEN_COLUMNS),
         Measure(
             "cost_usd",
@@ -305,7 +314,7 @@ _TOOL_ROLLUP = Rollup(
         Measure(
             "timed_calls", func.count(Observation.end_us), lambda row: row["end_us"] is not None
         ),
-        Measure("duration_us_sum", _sum(Observation.end_us - Observation.start_us), _duration),
+        Measure("duration_us_sum", _duration_sum(_CALL_DURATION), _duration),
     ),
     day=Observation.start_day,
     start=Observation.start_us,
@@ -320,7 +329,7 @@ _COMMAND_ROLLUP = Rollup(
     measures=(
         _named("traces", _count()),
         Measure("timed_traces", func.count(Trace.end_us), lambda row: row["end_us"] is not None),
-        Measure("duration_us_sum", _sum(Trace.end_us - Trace.start_us), _duration),
+        Measure("duration_us_sum", _duration_sum(Trace.end_us - Trace.start_us), _duration),
     ),
     day=Trace.start_day,
     start=Trace.start_us,

@@ -79,8 +79,10 @@ import math
 from collections.abc import Iterable, Iterator, Sequence
 
 from sqlalchemy import Connection, and_, delete, insert, inspect, select
+from sqlalchemy.exc import DBAPIError
 
 from telemetry.models import Observation, Trace
+from telemetry.rollup_ranges import range_problems
 from telemetry.rollup_tables import LLM_KINDS, ROLLUPS, Rollup
 from telemetry.timeutil import day_of_number
 
@@ -184,17 +186,21 @@ def rollup_drift(conn: Connection, org_id: int, *, limit: int = 50) -> list[str]
     """How the stored rollups of ``org_id`` differ from a fresh computation ([] = none).
 
     One line per differing rollup row (at most ``limit``, then a count of the rest),
-    naming the table, the day and the key. Reads the base tables month by month.
+    naming the table, the day and the key, after the measures out of range
+    (:mod:`telemetry.rollup_ranges`). Reads the base tables month by month.
     """
-    problems: list[str] = []
+    problems: list[str] = range_problems(conn, org_id)
     missing = 0
-    for rollup in ROLLUPS:
-        for first, last in _day_runs(_days_present(conn, rollup, org_id)):
-            for line in _compare(conn, rollup, org_id, first, last):
-                if len(problems) < limit:
-                    problems.append(line)
-                else:
-                    missing += 1
+    try:
+        for rollup in ROLLUPS:
+            for first, last in _day_runs(_days_present(conn, rollup, org_id)):
+                for line in _compare(conn, rollup, org_id, first, last):
+                    if len(problems) < limit:
+                        problems.append(line)
+                    else:
+                        missing += 1
+    except DBAPIError as error:  # e.g. a sum overflowing over rows beyond the bounds
+        problems.append(f"the comparison failed: {error.orig}")
     if missing:
         problems.append(f"... and {missing} more differences")
     return problems

@@ -19,7 +19,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description=(
             "The dashboard reads per-day rollups of traces and LLM calls, kept up to date "
             "by every write. 'check' recomputes them from the stored traces and calls and "
-            "lists any difference (exit code 1 if there is one); 'rebuild' recomputes them."
+            "lists any difference, and any stored value out of range (negative, or beyond "
+            "the ingest limits of docs/ingest.md), exit code 1 if there is one; 'rebuild' "
+            "recomputes them."
         ),
     )
     commands = parser.add_subparsers(dest="rollups_command", metavar="ACTION", required=True)

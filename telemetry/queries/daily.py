@@ -10,7 +10,7 @@ reads the base tables instead.
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, case, func
+from sqlalchemy import ColumnElement, Float, case, cast, func
 
 from telemetry.filters import Filters, Grouping
 from telemetry.queries.buckets import integer
@@ -43,6 +43,12 @@ def total(column) -> ColumnElement:
 def total_cost(column) -> ColumnElement[float]:
     """``SUM(column)`` of a float column, 0.0 over no rows."""
     return func.coalesce(func.sum(column), 0.0)
+
+
+def total_duration(column) -> ColumnElement[float]:
+    """``SUM(column)`` of microsecond duration sums, as a float: a BIGINT sum of a billion
+    week-long spans would overflow (exact below 2^53 us, 285 years; see models)."""
+    return func.coalesce(func.sum(cast(column, Float)), 0.0)
 
 
 def total_if(condition: ColumnElement[bool], column) -> ColumnElement:

@@ -23,7 +23,7 @@ from sqlalchemy import Connection, Engine, select
 
 from telemetry.filters import Filters
 from telemetry.models import LlmDaily
-from telemetry.queries.daily import total
+from telemetry.queries.daily import total, total_duration
 from telemetry.queries.observations import observation_duration_us
 from telemetry.queries.percentiles import P95, grouped_percentiles
 from telemetry.queries.rollup_scope import rollup_rows, rollup_where
@@ -63,7 +63,7 @@ def llm_call_totals_in(conn: Connection, scope: Scope, *, percentile: bool = Tru
                 total(rows.calls),
                 total(rows.errors),
                 total(rows.timed_calls),
-                total(rows.duration_us_sum),
+                total_duration(rows.duration_us_sum),
             ).where(rollup_where(scope, rows))
         ).one()
     )

@@ -33,7 +33,7 @@ from telemetry.models import (
 )
 from telemetry.queries.activity import NO_AGENT
 from telemetry.queries.costs import usage_totals_in
-from telemetry.queries.daily import total, total_cost, total_if
+from telemetry.queries.daily import total, total_cost, total_duration, total_if
 from telemetry.queries.observations import (
     llm_call_durations,
     trace_duration_us,
@@ -108,7 +108,7 @@ def run_statistics(engine: Engine, filters: Filters) -> RunStatistics:
                 _with_status(traces, TraceStatus.OK),
                 _with_status(traces, TraceStatus.TIMEOUT),
                 total(traces.timed_traces),
-                total(traces.duration_us_sum),
+                total_duration(traces.duration_us_sum),
             ).where(rollup_where(scope, traces))
         ).one()
         usage = usage_totals_in(conn, scope)
@@ -207,7 +207,7 @@ def _agent_runs(conn: Connection, scope: Scope) -> pd.DataFrame:
             _with_status(traces, TraceStatus.RUNNING),
             _with_status(traces, TraceStatus.OK),
             total(traces.timed_traces),
-            total(traces.duration_us_sum),
+            total_duration(traces.duration_us_sum),
         )
         .where(rollup_where(scope, traces))
         .group_by(traces.agent)
@@ -284,7 +284,7 @@ def tool_runs(engine: Engine, filters: Filters) -> pd.DataFrame:
                 total(tools.calls),
                 total(tools.errors),
                 total(tools.timed_calls),
-                total(tools.duration_us_sum),
+                total_duration(tools.duration_us_sum),
             )
             .where(rollup_where(scope, tools))
             .group_by(tools.tool_type, tools.tool_name)
@@ -346,7 +346,7 @@ def model_runs(engine: Engine, filters: Filters) -> pd.DataFrame:
                 total(calls.calls),
                 total(calls.errors),
                 total(calls.timed_calls),
-                total(calls.duration_us_sum),
+                total_duration(calls.duration_us_sum),
                 total(calls.input_tokens),
                 total(calls.output_tokens),
                 total(calls.cache_read_tokens),
