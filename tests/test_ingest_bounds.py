@@ -288,3 +288,28 @@ def test_capture_follows_the_same_limits(engine):
 
 def test_t0_is_inside_the_window():  # the fixtures above rely on it
     assert EARLIEST_US < T0_NS // 1000 < NOW and SECOND_NS == 10**9
+
+
+def test_m018_widens_older_postgresql_columns(engine):
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite keeps any integer in 64 bits; its sums cast to REAL")
+    from telemetry.db import m018_overflow_safe_sums
+
+    types = text(
+        "SELECT table_name, column_name, data_type FROM information_schema.columns "
+        "WHERE column_name IN ('duration_us_sum', 'code_lines_added') ORDER BY 1, 2"
+    )
+    with engine.begin() as conn:  # as the tables were before m018
+        conn.execute(text("ALTER TABLE llm_daily ALTER COLUMN duration_us_sum TYPE bigint"))
+        conn.execute(text("ALTER TABLE trace ALTER COLUMN code_lines_added TYPE integer"))
+        m018_overflow_safe_sums(conn)
+        m018_overflow_safe_sums(conn)  # idempotent
+        found = {(table, column): kind for table, column, kind in conn.execute(types)}
+    assert found == {
+        ("command_daily", "duration_us_sum"): "double precision",
+        ("llm_daily", "duration_us_sum"): "double precision",
+        ("tool_daily", "duration_us_sum"): "double precision",
+        ("trace", "code_lines_added"): "bigint",
+        ("trace_daily", "code_lines_added"): "bigint",
+        ("trace_daily", "duration_us_sum"): "double precision",
+    }
