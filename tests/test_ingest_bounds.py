@@ -313,3 +313,32 @@ def test_m018_widens_older_postgresql_columns(engine):
         ("trace_daily", "code_lines_added"): "bigint",
         ("trace_daily", "duration_us_sum"): "double precision",
     }
+
+
+def test_directory_and_audit_records_with_nul_are_stored_repaired(engine, tmp_path):
+    from telemetry.models import AuditEvent, Team, User
+
+    lines = tmp_path / "people.jsonl"
+    lines.write_text(
+        "\n".join(
+            json.dumps(line)
+            for line in [
+                {"type": "user", "id": "u\x00", "name": "n\x00", "team": "t\x00"},
+                {"type": "team", "name": "x\x00"},
+                {"type": "audit", "ts": "2025-06-01T12:00:00Z", "actor": "a\x00", "action": "b"},
+            ]
+        )
+        + "\n"
+    )
+    directory = tmp_path / "directory.csv"
+    directory.write_bytes(b"id,name,email,company,team,status\nv\x00,Bo,b@x,c,t\x00,active\n")
+    report = import_files(engine, [lines, directory])
+
+    assert report.rejected == 0
+    with engine.connect() as conn:
+        users = set(conn.execute(select(User.external_id, User.name)).all())
+        teams = set(conn.execute(select(Team.name)).scalars())
+        actors = set(conn.execute(select(AuditEvent.actor)).scalars())
+    assert users == {("u\ufffd", "n\ufffd"), ("v\ufffd", "Bo")}
+    assert {"t\ufffd", "x\ufffd"} <= teams
+    assert "a\ufffd" in actors

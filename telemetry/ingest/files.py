@@ -219,7 +219,9 @@ class FileImporter:
                 yield
 
     def _csv(self, path: Path, lines: Iterable[tuple[int, bytes]], pending: Parsed):
-        reader = csv.reader(line.decode("utf-8-sig", errors="replace") for _n, line in lines)
+        # NUL characters, which PostgreSQL cannot store (and csv refuses), become U+FFFD.
+        text = (line.decode("utf-8-sig", errors="replace") for _n, line in lines)
+        reader = csv.reader(line.replace("\x00", "\ufffd") for line in text)
         header = [h.strip().lower() for h in next(reader, [])]
         missing = [c for c in CSV_COLUMNS if c not in header]
         if missing:

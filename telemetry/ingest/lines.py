@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from telemetry.ingest.bounds import check_record
+from telemetry.ingest.bounds import check_record, clean_document
 from telemetry.ingest.mapping import MappingContext, MappingError, map_spans
 from telemetry.ingest.native import (
     RECORD_TYPES,
@@ -88,6 +88,10 @@ def jsonl_line(where: str, line: bytes, context: MappingContext, out: Parsed) ->
             record = build(obj, context)
             check_record(record, now_us(), _native_name)
             out.records.append(record)
+        elif b"\\u0000" in line and kind in ("user", "team"):  # NUL: see bounds.clean_text
+            out.directory.append(
+                (user_entry if kind == "user" else team_entry)(clean_document(obj))
+            )
         elif kind == "user":
             out.directory.append(user_entry(obj))
         elif kind == "team":
