@@ -36,11 +36,21 @@ def postgres_admin_url() -> Iterator[str]:
         server.stop()
 
 
-def _fresh_postgres_engine(admin_url: str) -> tuple[Engine, callable]:
+@pytest.fixture(scope="session")
+def postgres_template(postgres_admin_url) -> str:
+    """A migrated database that fresh test databases are copied from (quicker than migrating)."""
+    store, _drop = _fresh_postgres_engine(postgres_admin_url)
+    init_store(store)
+    store.dispose()  # CREATE DATABASE ... TEMPLATE needs the template to have no connections
+    return store.url.database
+
+
+def _fresh_postgres_engine(admin_url: str, template: str | None = None) -> tuple[Engine, callable]:
     name = f"telemetry_test_{os.getpid()}_{next(_database_numbers)}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    copy = f' TEMPLATE "{template}"' if template else ""
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"{copy}'))
     url = admin_url.rsplit("/", 1)[0] + f"/{name}"
     engine = make_engine(url)
 
@@ -63,8 +73,8 @@ def engine(request, tmp_path) -> Iterator[Engine]:
         store.dispose()
         return
     admin_url = request.getfixturevalue("postgres_admin_url")
-    store, drop = _fresh_postgres_engine(admin_url)
-    init_store(store)
+    store, drop = _fresh_postgres_engine(admin_url, request.getfixturevalue("postgres_template"))
+    init_store(store)  # nothing left to apply: proves the copy is up to date
     try:
         yield store
     finally:
