@@ -13,7 +13,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, insert, or_, select, update
 
-from telemetry.ingest.audit import record_audit
+from telemetry.accounts import Account
+from telemetry.admin_access import acting
+from telemetry.audit import changes, record_audit
 from telemetry.models import ApiKey, Organization
 from telemetry.store import org_id
 from telemetry.timeutil import now_us
@@ -43,8 +45,14 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
-def create_key(engine: Engine, org: str, name: str = "", *, actor: str = "") -> tuple[str, KeyInfo]:
-    """A new key for organization ``org``: (the key, to show once; its stored description)."""
+def create_key(
+    engine: Engine, org: str, name: str = "", *, actor: str = "", account: Account | None = None
+) -> tuple[str, KeyInfo]:
+    """A new key for organization ``org``: (the key, to show once; its stored description).
+
+    ``account``: the dashboard account asking (must be an admin); else ``actor`` (CLI).
+    """
+    actor = acting(engine, account, actor, "apikey.create", org)
     key = KEY_PREFIX + secrets.token_urlsafe(32)
     created = now_us()
     with engine.begin() as conn:
@@ -64,7 +72,7 @@ def create_key(engine: Engine, org: str, name: str = "", *, actor: str = "") -> 
             "apikey.create",
             actor=actor,
             target=key[:DISPLAY_CHARS],
-            details={"name": name},
+            details=changes(None, {"name": name, "prefix": key[:DISPLAY_CHARS], "state": "active"}),
         )
     return key, KeyInfo(key_id, org, name, key[:DISPLAY_CHARS], created, None, None)
 
@@ -90,9 +98,12 @@ def list_keys(engine: Engine, org: str | None = None) -> list[KeyInfo]:
         return [KeyInfo(*row) for row in conn.execute(query)]
 
 
-def revoke_key(engine: Engine, prefix_or_id: str, *, actor: str = "") -> KeyInfo:
+def revoke_key(
+    engine: Engine, prefix_or_id: str, *, actor: str = "", account: Account | None = None
+) -> KeyInfo:
     """Revoke the one key whose display prefix starts with (or whose id is) ``prefix_or_id``."""
     wanted = prefix_or_id.strip()
+    actor = acting(engine, account, actor, "apikey.revoke", wanted)
     if not wanted:
         raise LookupError("give the key's prefix (see: python -m telemetry keys list) or its id")
     condition = ApiKey.prefix.startswith(wanted, autoescape=True)
@@ -111,7 +122,8 @@ def revoke_key(engine: Engine, prefix_or_id: str, *, actor: str = "") -> KeyInfo
         revoked = now_us()
         conn.execute(update(ApiKey).where(ApiKey.id == key.id).values(revoked_us=revoked))
         org_pk = org_id(conn, key.org)
-        record_audit(conn, org_pk, "apikey.revoke", actor=actor, target=key.prefix)
+        details = changes({"state": "active"}, {"state": "revoked"})
+        record_audit(conn, org_pk, "apikey.revoke", actor=actor, target=key.prefix, details=details)
     return KeyInfo(key.id, key.org, key.name, key.prefix, key.created_us, revoked, key.last_used_us)
 
 

@@ -11,7 +11,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, create_engine, event, insert, select, text
+from sqlalchemy import Connection, Engine, create_engine, event, insert, inspect, select, text
 from sqlmodel import SQLModel
 
 from telemetry import models
@@ -405,3 +405,62 @@ def m018_overflow_safe_sums(conn: Connection) -> None:
         ).scalar()
         if current is not None and current != wanted:
             conn.execute(text(f'ALTER TABLE "{table}" ALTER COLUMN "{column}" TYPE {wanted}'))
+
+
+@migrations
+def m019_audit_chain(conn: Connection) -> None:
+    # The audit trail becomes one hash chain (telemetry.audit) and events about the
+    # dashboard itself (logins) lose their organization: org_id becomes nullable, each
+    # event keeps its organization's slug, and existing events are chained once.
+    from telemetry.audit import chain_existing
+
+    columns = {column["name"] for column in inspect(conn).get_columns("audit_event")}
+    if "seq" not in columns:
+        if conn.dialect.name == "sqlite":
+            _rebuild_sqlite_audit_table(conn)
+        else:
+            conn.execute(text("ALTER TABLE audit_event ALTER COLUMN org_id DROP NOT NULL"))
+            for name, kind in _AUDIT_CHAIN_COLUMNS:
+                conn.execute(
+                    text(f"ALTER TABLE audit_event ADD COLUMN IF NOT EXISTS {name} {kind}")
+                )
+            conn.execute(
+                text("CREATE UNIQUE INDEX IF NOT EXISTS ix_audit_seq ON audit_event (seq)")
+            )
+    SQLModel.metadata.create_all(conn, tables=[models.AuditChain.__table__])
+    if conn.execute(select(models.AuditChain.id)).first() is None:
+        conn.execute(insert(models.AuditChain).values(id=1, length=0, last_hash=""))
+    conn.execute(
+        text(
+            "UPDATE audit_event SET org_slug = (SELECT slug FROM organization "
+            "WHERE organization.id = audit_event.org_id) WHERE org_id IS NOT NULL AND seq IS NULL"
+        )
+    )
+    # Logins were filed under an organization; they are about the dashboard itself.
+    conn.execute(
+        text(
+            "UPDATE audit_event SET org_id = NULL, org_slug = '' WHERE target = 'dashboard' "
+            "AND action IN ('login', 'logout', 'login_failed') AND seq IS NULL"
+        )
+    )
+    chain_existing(conn)
+
+
+_AUDIT_CHAIN_COLUMNS = (
+    ("org_slug", "VARCHAR(64) NOT NULL DEFAULT ''"),
+    ("seq", "BIGINT"),
+    ("prev_hash", "VARCHAR(64)"),
+    ("hash", "VARCHAR(64)"),
+)
+
+
+def _rebuild_sqlite_audit_table(conn: Connection) -> None:
+    # SQLite cannot drop a NOT NULL constraint: copy into a table of the new shape.
+    conn.execute(text("DROP INDEX IF EXISTS ix_audit_org_day"))
+    conn.execute(text("ALTER TABLE audit_event RENAME TO audit_event_old"))
+    SQLModel.metadata.create_all(conn, tables=[models.AuditEvent.__table__])
+    kept = "id, org_id, ts_us, day, actor, action, target, details"
+    conn.execute(
+        text(f"INSERT INTO audit_event ({kept}, org_slug) SELECT {kept}, '' FROM audit_event_old")
+    )
+    conn.execute(text("DROP TABLE audit_event_old"))

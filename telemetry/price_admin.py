@@ -11,6 +11,7 @@ from __future__ import annotations
 from sqlalchemy import Engine
 
 from telemetry.accounts import Account
+from telemetry.admin_access import AdminOnly, require_admin
 from telemetry.pricing import Price
 from telemetry.reprice import set_model_price
 
@@ -28,11 +29,13 @@ def set_price_as(
     account as actor. Raises :class:`PriceChangeRefused` for a non-admin account
     and ``ValueError`` for an empty model name or a negative price.
     """
-    if not account.is_admin:
+    try:
+        require_admin(engine, account, "price.set", model)
+    except AdminOnly:
         raise PriceChangeRefused(
             f"account {account.username!r} is a {account.role}; only admins can set model "
             "prices. Ask an admin, or use: python -m telemetry prices set MODEL --reprice ..."
-        )
+        ) from None
     return set_model_price(
         engine, org, model, price, provider=provider, actor=account.username, reprice=True
     )

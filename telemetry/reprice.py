@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, select, update
 
-from telemetry.ingest.audit import record_audit
+from telemetry.audit import changes, record_audit
 from telemetry.ingest.identities import chunks
 from telemetry.models import LLM_CALL_KINDS, CostSource, ModelPrice, Observation, Trace
 from telemetry.pricing import Price, Pricer, TokenUsage
@@ -22,6 +22,15 @@ from telemetry.timeutil import now_us
 
 _PAGE = 10_000
 _LLM_KINDS = [str(k) for k in LLM_CALL_KINDS]
+
+# The audited fields of a price (before -> after).
+_PRICE_FIELDS = (
+    "provider",
+    "input_per_mtok",
+    "output_per_mtok",
+    "cache_read_per_mtok",
+    "cache_write_per_mtok",
+)
 
 
 def _same_model(column, model: str):
@@ -61,18 +70,20 @@ def set_model_price(
     with engine.begin() as conn:
         org_pk = org_id(conn, org)
         bump_data_version(conn, org_pk)
-        known = conn.execute(
-            select(ModelPrice.id).where(
+        found = conn.execute(
+            select(ModelPrice.id, *(getattr(ModelPrice, name) for name in _PRICE_FIELDS)).where(
                 ModelPrice.org_id == org_pk, _same_model(ModelPrice.model, model)
             )
-        ).scalar()
+        ).first()
+        known = None if found is None else found[0]
+        before = None if found is None else dict(zip(_PRICE_FIELDS, found[1:], strict=True))
         if known is None:
             conn.execute(insert(ModelPrice).values(org_id=org_pk, **values))
         else:
             conn.execute(update(ModelPrice).where(ModelPrice.id == known).values(**values))
         repriced = reprice_model(conn, org_pk, model) if reprice else 0
-        details = {k: v for k, v in values.items() if k not in ("model", "updated_us")}
-        details["repriced"] = repriced
+        after = {name: values[name] for name in _PRICE_FIELDS}
+        details = {**changes(before, after), "repriced": repriced}
         record_audit(conn, org_pk, "price.set", actor=actor, target=model, details=details)
     return repriced
 
@@ -88,6 +99,11 @@ def remove_model_price(
     with engine.begin() as conn:
         org_pk = org_id(conn, org)
         bump_data_version(conn, org_pk)
+        found = conn.execute(
+            select(*(getattr(ModelPrice, name) for name in _PRICE_FIELDS)).where(
+                ModelPrice.org_id == org_pk, _same_model(ModelPrice.model, model)
+            )
+        ).first()
         removed = conn.execute(
             delete(ModelPrice).where(
                 ModelPrice.org_id == org_pk, _same_model(ModelPrice.model, model)
@@ -99,7 +115,15 @@ def remove_model_price(
             )
         repriced = reprice_model(conn, org_pk, model) if reprice else 0
         record_audit(
-            conn, org_pk, "price.remove", actor=actor, target=model, details={"repriced": repriced}
+            conn,
+            org_pk,
+            "price.remove",
+            actor=actor,
+            target=model,
+            details={
+                **changes(dict(zip(_PRICE_FIELDS, found, strict=True)), None),
+                "repriced": repriced,
+            },
         )
     return repriced
 

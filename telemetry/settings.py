@@ -12,6 +12,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine, select
 
+from telemetry.accounts import Account
+from telemetry.admin_access import acting
+from telemetry.audit import changes, record_audit
 from telemetry.models import AppSetting
 from telemetry.store import insert_ignoring_duplicates
 from telemetry.timeutil import now_us
@@ -29,6 +32,7 @@ ENVIRONMENT = {
     "smtp_starttls": "TELEMETRY_SMTP_STARTTLS",
     "webhook_secret": "TELEMETRY_WEBHOOK_SECRET",
 }
+SECRETS = frozenset({"smtp_password", "webhook_secret"})
 DEFAULTS = {PUBLIC_URL: DEFAULT_PUBLIC_URL, "smtp_port": "587", "smtp_starttls": "true"}
 
 
@@ -48,16 +52,36 @@ def get_setting(engine: Engine, key: str) -> str:
     return os.environ.get(ENVIRONMENT[key], "") or DEFAULTS.get(key, "")
 
 
-def set_setting(engine: Engine, key: str, value: str, *, actor: str = "") -> None:
-    """Store ``value`` for ``key`` ("" removes it: the environment variable applies again)."""
+def set_setting(
+    engine: Engine, key: str, value: str, *, actor: str = "", account: Account | None = None
+) -> None:
+    """Store ``value`` for ``key`` ("" removes it: the environment variable applies again).
+
+    ``account``: the dashboard account asking (must be an admin); else ``actor`` (CLI).
+    The change is audited; a secret's value never is (only whether it is set).
+    """
     _check_key(key)
+    actor = acting(engine, account, actor, "setting.set", key)
+    value = value.strip()
     with engine.begin() as conn:
         insert_ignoring_duplicates(conn, AppSetting.__table__, [{"key": key, "value": ""}])
+        before = conn.execute(select(AppSetting.value).where(AppSetting.key == key)).scalar()
         conn.execute(
             AppSetting.__table__.update()
             .where(AppSetting.key == key)
-            .values(value=value.strip(), updated_us=now_us(), updated_by=actor)
+            .values(value=value, updated_us=now_us(), updated_by=actor)
         )
+        if before != value:
+            details = changes({key: _shown(key, before)}, {key: _shown(key, value)})
+            if key in SECRETS and before and value:
+                details = {"after": {key: "(changed)"}, "before": {key: "(set)"}}
+            record_audit(conn, None, "setting.set", actor=actor, target=key, details=details)
+
+
+def _shown(key: str, value: str | None) -> str:
+    if key in SECRETS:
+        return "(set)" if value else "(empty)"
+    return value or "(empty)"
 
 
 def _check_key(key: str) -> None:

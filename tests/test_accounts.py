@@ -21,6 +21,7 @@ from telemetry.store import ensure_org, ensure_team
 def auth_file(tmp_path, monkeypatch):
     path = tmp_path / "auth.yaml"
     monkeypatch.setenv(accounts.AUTH_FILE_ENV, str(path))
+    team_store(tmp_path, monkeypatch, {})  # the CLI records every change in the audit log
     return path
 
 

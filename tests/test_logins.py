@@ -11,8 +11,7 @@ from telemetry import login_throttle as throttle
 from telemetry import logins
 from telemetry.db import make_engine
 from telemetry.logins import LOGIN, LOGIN_FAILED
-from telemetry.models import AuditEvent, Organization
-from telemetry.store import ensure_org
+from telemetry.models import AuditEvent
 from telemetry.timeutil import US_PER_SECOND
 
 SECOND = US_PER_SECOND
@@ -140,23 +139,24 @@ def test_the_throttle_holds_across_replicas_and_restarts(engine):
         other.dispose()
 
 
-def test_auth_events_go_to_the_named_organization_else_the_default_one(engine):
-    with engine.begin() as conn:
-        acme = ensure_org(conn, "acme")
-    logins.record_auth_event(engine, LOGIN, "mia", org="acme", at_us=T0)
-    logins.record_auth_event(engine, "logout", "mia", org="gone", at_us=T0 + SECOND)
+def test_auth_events_are_dashboard_events_without_an_organization(engine):
+    logins.record_auth_event(engine, LOGIN, "mia", at_us=T0)
+    logins.record_auth_event(engine, "logout", "mia", at_us=T0 + SECOND)
     with engine.connect() as conn:
-        default = conn.execute(select(Organization.id).where(Organization.slug == "default"))
-        default_id = default.scalar()
         rows = conn.execute(
-            select(AuditEvent.org_id, AuditEvent.actor, AuditEvent.action, AuditEvent.day).order_by(
-                AuditEvent.id
-            )
+            select(
+                AuditEvent.org_id,
+                AuditEvent.org_slug,
+                AuditEvent.actor,
+                AuditEvent.action,
+                AuditEvent.day,
+                AuditEvent.seq,
+            ).order_by(AuditEvent.id)
         ).all()
     day = T0 // (86_400 * US_PER_SECOND)
     assert [tuple(row) for row in rows] == [
-        (acme, "mia", "login", day),
-        (default_id, "mia", "logout", day),
+        (None, "", "mia", "login", day, 1),
+        (None, "", "mia", "logout", day, 2),
     ]
 
 

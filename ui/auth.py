@@ -20,7 +20,6 @@ from sqlalchemy import Engine
 
 from telemetry import accounts, logins, sessions
 from telemetry.accounts import Account
-from telemetry.db import DEFAULT_ORG
 from telemetry.session_http import END_PATH
 from ui import browser
 
@@ -96,12 +95,10 @@ def _log_out(config: dict[str, Any], engine: Engine) -> None:
     if session_id is not None:
         sessions.revoke_session(engine, session_id)
     if username:
-        account = accounts.find_account(config, username)
         logins.record_auth_event(
             engine,
             logins.LOGOUT,
             username,
-            org=audit_org(account),
             details={"address": browser.client_address()},
         )
     forget_session()
@@ -133,12 +130,6 @@ def clear_notices() -> None:
     """A login attempt: the notices about the last login have been read."""
     st.session_state.pop(_JUST_LOGGED_OUT, None)
     st.session_state.pop(_LOGIN_ENDED, None)
-
-
-def audit_org(account: Account | None) -> str:
-    if account is not None and account.orgs:
-        return account.orgs[0]
-    return DEFAULT_ORG
 
 
 def account_box(account: Account) -> None:

@@ -113,7 +113,7 @@ def settings_form(engine: Engine, account: Account) -> None:
             if st.form_submit_button("Save settings"):
                 for key, value in values.items():
                     if value != stored.get(key, ""):
-                        settings.set_setting(engine, key, value, actor=account.username)
+                        settings.set_setting(engine, key, value, account=account)
                 if password:
-                    settings.set_setting(engine, "smtp_password", password, actor=account.username)
+                    settings.set_setting(engine, "smtp_password", password, account=account)
                 st.rerun()

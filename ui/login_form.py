@@ -120,7 +120,6 @@ def _begin_login(
         engine,
         logins.LOGIN,
         account.username,
-        org=auth.audit_org(account),
         details={"address": address},
         at_us=clock(),
     )
@@ -158,7 +157,6 @@ def _audit_failure(
         engine,
         logins.LOGIN_FAILED,
         username,
-        org=auth.audit_org(account),
         details=details,
         at_us=clock(),
     )

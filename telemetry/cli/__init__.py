@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from telemetry.cli import (
     alerts,
+    audit,
     budgets,
     demo,
     ingest,
@@ -39,6 +40,7 @@ COMMAND_MODULES = [
     jobs,
     alerts,
     budgets,
+    audit,
 ]
 
 

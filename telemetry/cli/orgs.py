@@ -1,64 +1,80 @@
-"""``orgs``: create and list organizations (tenants)."""
+"""``orgs``: create, list, rename and delete organizations (tenants), through telemetry.orgs."""
 
 from __future__ import annotations
 
 import argparse
-import re
 
-from sqlalchemy import func, select
+from telemetry import orgs
+from telemetry.cli.common import open_store
 
-from telemetry.cli.common import CommandError, open_store
-from telemetry.ingest.audit import record_audit
-from telemetry.models import Organization, Trace
-from telemetry.store import ensure_org, organization_slugs
-
-SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+SLUG = orgs.SLUG
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "orgs",
-        help="create and list organizations",
+        help="create, list, rename and delete organizations",
         description=(
-            "Organizations are tenants: every trace, user, team, key and price belongs to one."
+            "Organizations are tenants: every trace, user, team, key and price belongs to "
+            "one. The slug is permanent; rename changes the display name. Every change is "
+            "written to the audit log."
         ),
     )
     commands = parser.add_subparsers(dest="orgs_command", metavar="ACTION", required=True)
     create = commands.add_parser("create", help="create an organization")
     create.add_argument("slug", help="short id: lowercase letters, digits, '-' and '_'")
     create.add_argument("--name", default="", help="display name (default: the slug)")
-    create.add_argument(
-        "--actor", default="", help="who does this, for the audit log (default: OS user)"
-    )
+    _actor(create)
     create.set_defaults(func=run_create)
     listing = commands.add_parser("list", help="list organizations with their trace counts")
     listing.set_defaults(func=run_list)
+    rename = commands.add_parser("rename", help="change an organization's display name")
+    rename.add_argument("slug")
+    rename.add_argument("name", help="the new display name")
+    _actor(rename)
+    rename.set_defaults(func=run_rename)
+    delete = commands.add_parser(
+        "delete",
+        help="delete an organization and ALL its data",
+        description=(
+            "Delete the organization and every trace, user, team, key, price, rule and "
+            "budget of it. Its entries in the audit log stay (the log is tamper-evident). "
+            "--confirm must repeat the slug. 'default' cannot be deleted."
+        ),
+    )
+    delete.add_argument("slug")
+    delete.add_argument("--confirm", required=True, metavar="SLUG", help="the slug again")
+    _actor(delete)
+    delete.set_defaults(func=run_delete)
+
+
+def _actor(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--actor", default="", help="who does this, for the audit log (default: OS user)"
+    )
 
 
 def run_create(args: argparse.Namespace) -> int:
-    if not SLUG.match(args.slug):
-        raise CommandError(
-            f"{args.slug!r} is not a valid slug: use 1-64 lowercase letters, digits, '-' or '_'"
-        )
-    engine = open_store()
-    with engine.begin() as conn:
-        if args.slug in organization_slugs(conn):
-            raise CommandError(f"organization {args.slug!r} already exists")
-        org_pk = ensure_org(conn, args.slug, args.name)
-        record_audit(conn, org_pk, "org.create", actor=args.actor, target=args.slug)
+    orgs.create_org(open_store(), args.slug, args.name, actor=args.actor)
     print(f"created organization {args.slug!r}")
     print(f"next: python -m telemetry keys create --org {args.slug}")
     return 0
 
 
 def run_list(args: argparse.Namespace) -> int:
-    engine = open_store()
-    traces = select(func.count(Trace.id)).where(Trace.org_id == Organization.id).scalar_subquery()
-    with engine.connect() as conn:
-        rows = conn.execute(
-            select(Organization.slug, Organization.name, traces).order_by(Organization.slug)
-        ).all()
     print(f"{'slug':<20} {'traces':>10}  name")
-    for slug, name, count in rows:
-        print(f"{slug:<20} {count:>10}  {name}")
+    for info in orgs.list_orgs(open_store()):
+        print(f"{info.slug:<20} {info.traces:>10}  {info.name}")
+    return 0
+
+
+def run_rename(args: argparse.Namespace) -> int:
+    orgs.rename_org(open_store(), args.slug, args.name, actor=args.actor)
+    print(f"organization {args.slug!r} is now called {args.name.strip()!r}")
+    return 0
+
+
+def run_delete(args: argparse.Namespace) -> int:
+    removed = orgs.delete_org(open_store(), args.slug, confirm=args.confirm, actor=args.actor)
+    print(f"deleted organization {args.slug!r} ({removed:,} rows)")
     return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from telemetry import accounts, login_throttle
+from telemetry import account_admin, accounts, login_throttle
 from telemetry.cli.common import CommandError, open_store
 from telemetry.db import DEFAULT_ORG
 from telemetry.passwords import RULES_TEXT
@@ -23,7 +23,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "bcrypt hashes. Without --password-stdin a random password is generated "
             f"and printed once. Passwords: {RULES_TEXT}. Changing a password, role or "
             "teams, or removing an account, ends that account's existing logins at "
-            "their next request (every browser, copied cookies included)."
+            "their next request (every browser, copied cookies included). Teams must "
+            "exist in the organization. Every change is written to the audit log "
+            "(python -m telemetry audit list)."
         ),
     )
     commands = parser.add_subparsers(dest="users_command", metavar="ACTION", required=True)
@@ -55,6 +57,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     add.add_argument("--name", default="", help="display name (default: the username)")
     _password_stdin_option(add)
+    _actor_option(add)
     add.set_defaults(func=run_add)
 
     listing = commands.add_parser("list", help="list accounts, roles and teams")
@@ -62,6 +65,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     remove = commands.add_parser("remove", help="delete an account")
     remove.add_argument("username")
+    _actor_option(remove)
     remove.set_defaults(func=run_remove)
 
     passwd = commands.add_parser(
@@ -71,6 +75,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     passwd.add_argument("username")
     _password_stdin_option(passwd)
+    _actor_option(passwd)
     passwd.set_defaults(func=run_passwd)
 
     edit = commands.add_parser(
@@ -99,6 +104,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="SLUG",
         help="organization of the teams (default: the only one, when there is one)",
     )
+    _actor_option(edit)
     edit.set_defaults(func=run_edit)
 
     logout_all = commands.add_parser(
@@ -110,6 +116,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     logout_all.add_argument("username")
+    _actor_option(logout_all)
     logout_all.set_defaults(func=run_logout_all)
 
     unlock = commands.add_parser(
@@ -125,6 +132,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     unlock.add_argument("username", nargs="?", help="the user name (as typed in the form)")
     unlock.add_argument("--address", metavar="IP", help="a client address to clear instead")
     unlock.set_defaults(func=run_unlock)
+
+
+def _actor_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--actor", default="", help="who does this, for the audit log (default: OS user)"
+    )
 
 
 def _password_stdin_option(parser: argparse.ArgumentParser) -> None:
@@ -183,9 +196,15 @@ def run_add(args: argparse.Namespace) -> int:
     password, generated = _password(args)
     teams = {org: args.team} if args.team else {}
     try:
-        account = accounts.add_account(
-            args.username, role=args.role, password=password, teams=teams, name=args.name
-        )
+        account = account_admin.add(
+            open_store(),
+            args.username,
+            role=args.role,
+            password=password,
+            teams=teams,
+            name=args.name,
+            actor=args.actor,
+        ).account
     except accounts.AccountsError as error:
         raise CommandError(str(error)) from None
     print(f"created {account.role} {account.username!r} in {accounts.accounts_path()}")
@@ -217,7 +236,7 @@ def run_list(args: argparse.Namespace) -> int:
 
 def run_remove(args: argparse.Namespace) -> int:
     try:
-        accounts.remove_account(args.username)
+        account_admin.remove(open_store(), args.username, actor=args.actor)
     except accounts.AccountsError as error:
         raise CommandError(str(error)) from None
     print(f"removed {args.username!r}")
@@ -227,7 +246,9 @@ def run_remove(args: argparse.Namespace) -> int:
 def run_passwd(args: argparse.Namespace) -> int:
     password, generated = _password(args)
     try:
-        accounts.set_password(args.username, password)
+        account_admin.reset_password(
+            open_store(), args.username, password=password, actor=args.actor
+        )
     except accounts.AccountsError as error:
         raise CommandError(str(error)) from None
     print(f"password of {args.username!r} changed; its existing logins ended")
@@ -243,10 +264,14 @@ def run_edit(args: argparse.Namespace) -> int:
     org = _checked_org(args.org, args.team)
     teams = {org: args.team} if (args.team or args.no_teams) else None
     try:
-        if args.role is not None:
-            account = accounts.set_role(args.username, args.role, teams=teams)
-        else:
-            account = accounts.set_teams(args.username, org, args.team)
+        account = account_admin.edit(
+            open_store(),
+            args.username,
+            role=args.role,
+            org=org if teams is not None else None,
+            teams=args.team if teams is not None else None,
+            actor=args.actor,
+        ).account
     except accounts.AccountsError as error:
         raise CommandError(str(error)) from None
     scope = "all teams" if account.is_admin else (_teams_text(account) or "no teams")
@@ -256,7 +281,7 @@ def run_edit(args: argparse.Namespace) -> int:
 
 def run_logout_all(args: argparse.Namespace) -> int:
     try:
-        accounts.logout_everywhere(args.username)
+        account_admin.logout_everywhere(open_store(), args.username, actor=args.actor)
     except accounts.AccountsError as error:
         raise CommandError(str(error)) from None
     print(f"every login of {args.username!r} ended")

@@ -113,7 +113,10 @@ def generate_demo(
             writer.write(batch)
         with conn.begin():
             _record_trace_span(conn, writer.trace_span)
-            conn.execute(AuditEvent.__table__.insert(), [{"org_id": org, **e} for e in events])
+            conn.execute(
+                AuditEvent.__table__.insert(),
+                [{"org_id": org, "org_slug": DEMO_ORG, **e} for e in events],
+            )
             conn.execute(ModelPrice.__table__.insert(), [{"org_id": org, **price}])
             # One full rebuild is cheaper than refreshing the days of every batch.
             rebuild_rollups(conn, org)

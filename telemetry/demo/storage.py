@@ -11,10 +11,10 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from enum import Enum
 
-from sqlalchemy import Connection, Engine, Table, delete, func, select, text, update
+from sqlalchemy import Connection, Engine, Table, and_, delete, func, select, text, update
 from sqlmodel import SQLModel
 
-from telemetry.models import Organization, OrgState
+from telemetry.models import AuditEvent, Organization, OrgState
 
 
 def org_scoped_tables() -> list[Table]:
@@ -109,7 +109,13 @@ def delete_org_rows(conn: Connection, org: int, *, drop_org: bool) -> int:
     for table in org_scoped_tables():
         if table.name == OrgState.__tablename__ and not drop_org:
             continue  # the change counter must keep counting up
-        removed += conn.execute(delete(table).where(table.c.org_id == org)).rowcount
+        where = table.c.org_id == org
+        if table.name == AuditEvent.__tablename__:
+            # The dashboard's own trail is a hash chain: its events stay, detached from
+            # the organization (their org_slug still names it); imported ones go.
+            conn.execute(update(table).where(where, table.c.seq.is_not(None)).values(org_id=None))
+            where = and_(where, table.c.seq.is_(None))
+        removed += conn.execute(delete(table).where(where)).rowcount
     if drop_org:
         removed += conn.execute(delete(Organization).where(Organization.id == org)).rowcount
     return removed

@@ -16,7 +16,7 @@ from telemetry.ingest.bounds import clean_text
 from telemetry.ingest.identities import listed, rows_in
 from telemetry.ingest.limits import clip
 from telemetry.ingest.otlp import Rejection
-from telemetry.models import AuditEvent, IngestError
+from telemetry.models import AuditEvent, IngestError, Organization
 from telemetry.timeutil import now_us
 
 RAW_MAX_CHARS = 100_000
@@ -57,12 +57,13 @@ def store_audit_events(conn: Connection, org_id: int, audits: Sequence[dict[str,
         AuditEvent.org_id == org_id, AuditEvent.ts_us.in_(listed())
     )
     known = {tuple(row) for row in rows_in(conn, query, stamps)}
+    slug = conn.execute(select(Organization.slug).where(Organization.id == org_id)).scalar() or ""
     rows = {}
     for audit in audits:
         audit = {k: clean_text(v) if isinstance(v, str) else v for k, v in audit.items()}
         key = tuple(audit[k] for k in keys)
         if key not in known:
-            rows[key] = {"org_id": org_id, **audit}
+            rows[key] = {"org_id": org_id, "org_slug": slug, **audit}
     if rows:
         conn.execute(insert(AuditEvent), list(rows.values()))
     return len(rows)

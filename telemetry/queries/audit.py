@@ -1,6 +1,7 @@
 """Audit (Analytics page): dashboard logins, days active per account, the audit events table.
 
-Audit events belong to an organization but to no team or environment, so the
+Audit events belong to an organization, or (``org_id`` NULL: logins, accounts) to
+the dashboard itself and then show in every organization; they have no team or environment, so the
 team and environment filters do not apply to them; the period does (by the
 event's UTC day). Who may read which events is decided by the caller through
 ``actor``: ``None`` = every account's events (admins), a username = only that
@@ -33,7 +34,8 @@ EVENT_COLUMNS = ["when", "who", "what", "target", "details"]
 
 def _where(org_pk: int, filters: Filters, actor: str | None) -> ColumnElement[bool]:
     conditions = [
-        AuditEvent.org_id == org_pk,
+        # The organization's events and those about the dashboard itself (logins, accounts).
+        or_(AuditEvent.org_id == org_pk, AuditEvent.org_id.is_(None)),
         AuditEvent.day >= filters.start_day,
         AuditEvent.day <= filters.end_day,
     ]
