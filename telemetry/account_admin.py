@@ -41,6 +41,16 @@ def view(account: Account | None) -> dict | None:
     }
 
 
+def known_teams(engine: Engine, org: str) -> list[str]:
+    """The team names of organization ``org`` (empty when it has none or does not exist)."""
+    with engine.connect() as conn:
+        try:
+            org_pk = org_id(conn, org)
+        except UnknownOrganization:
+            return []
+        return sorted(conn.execute(select(Team.name).where(Team.org_id == org_pk)).scalars())
+
+
 def check_teams(engine: Engine, teams: Mapping[str, Sequence[str]]) -> None:
     """Refuse an organization or team the store does not know, naming the known ones."""
     with engine.connect() as conn:

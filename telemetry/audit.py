@@ -90,6 +90,35 @@ def record_audit(
     append_chained(conn, [row])
 
 
+def record_event(
+    engine: Engine,
+    org: str | None,
+    action: str,
+    *,
+    actor: str = "",
+    target: str = "",
+    details: Mapping[str, Any] | None = None,
+) -> None:
+    """:func:`record_audit` in a transaction of its own, the organization given by slug."""
+    with engine.begin() as conn:
+        org_pk = None
+        if org is not None:
+            org_pk = conn.execute(select(Organization.id).where(Organization.slug == org)).scalar()
+        record_audit(conn, org_pk, action, actor=actor, target=target, details=details)
+
+
+def report_details(request: Any, via: str) -> dict[str, Any]:
+    """What the trail keeps of a generated report (telemetry.reports ReportRequest)."""
+    filters = request.filters
+    return {
+        "format": request.format.value,
+        "items": len(request.items),
+        "period": f"{filters.start} to {filters.end}",
+        "teams": list(filters.teams) if filters.teams is not None else "all",
+        "via": via,
+    }
+
+
 def append_chained(conn: Connection, rows: list[dict[str, Any]]) -> None:
     """Give ``rows`` (audit_event columns without chain fields) the next places in the
     chain and insert them, in the caller's transaction."""

@@ -8,12 +8,15 @@ event are :func:`telemetry.reprice.set_model_price`'s.
 
 from __future__ import annotations
 
-from sqlalchemy import Engine
+import pandas as pd
+from sqlalchemy import Engine, select
 
 from telemetry.accounts import Account
 from telemetry.admin_access import AdminOnly, require_admin
+from telemetry.models import ModelPrice
 from telemetry.pricing import Price
-from telemetry.reprice import set_model_price
+from telemetry.reprice import remove_model_price, set_model_price
+from telemetry.store import org_id
 
 
 class PriceChangeRefused(PermissionError):
@@ -39,3 +42,28 @@ def set_price_as(
     return set_model_price(
         engine, org, model, price, provider=provider, actor=account.username, reprice=True
     )
+
+
+def remove_price_as(engine: Engine, account: Account, org: str, model: str) -> int:
+    """Remove ``org``'s own price for ``model`` as ``account`` (an admin); re-price its calls."""
+    require_admin(engine, account, "price.remove", model)
+    return remove_model_price(engine, org, model, actor=account.username, reprice=True)
+
+
+def org_prices(engine: Engine, org: str) -> pd.DataFrame:
+    """The organization's own prices (USD per million tokens), by model."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(
+                ModelPrice.model,
+                ModelPrice.provider,
+                ModelPrice.input_per_mtok,
+                ModelPrice.output_per_mtok,
+                ModelPrice.cache_read_per_mtok,
+                ModelPrice.cache_write_per_mtok,
+            )
+            .where(ModelPrice.org_id == org_id(conn, org))
+            .order_by(ModelPrice.model)
+        ).all()
+    columns = ["model", "provider", "input", "output", "cache_read", "cache_write"]
+    return pd.DataFrame([tuple(row) for row in rows], columns=columns)

@@ -45,7 +45,8 @@ PAGES = (
     PageSpec("pages/alerts.py", "Alerts", ":material/notifications:", EVERYONE, "Alerts"),
     PageSpec("pages/reports.py", "Reports", ":material/description:", EVERYONE, "Reports"),
     PageSpec("pages/settings.py", "Settings", ":material/settings:", ADMINS, "Admin"),
-    PageSpec("pages/audit.py", "Audit log", ":material/history:", ADMINS, "Admin"),
+    # Managers too: they see their own events only (ui/audit_view.py).
+    PageSpec("pages/audit.py", "Audit log", ":material/history:", EVERYONE, "Admin"),
 )
 
 

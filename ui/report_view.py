@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 from telemetry import format as fmt
 from telemetry import queries
 from telemetry.accounts import Account
+from telemetry.audit import record_event, report_details
 from telemetry.filters import Filters
 from telemetry.reports.archive import ArchivedReport, list_reports, read_report, save_report
 from telemetry.reports.builder import build_report, error_text, estimate_size, retry_failed
@@ -140,6 +141,14 @@ def generate(engine: Engine, request: ReportRequest) -> Generated:
         bar.progress(done / total, text=f"Built {done} of {total} items: {title}")
 
     report = build_report(engine, request, progress=progress)
+    record_event(
+        engine,
+        request.filters.org,
+        "report.generate",
+        actor=request.generated_by,
+        target=request.format.value,
+        details=report_details(request, "dashboard"),
+    )
     bar.progress(1.0, text=f"Writing the {request.format.value.upper()} file…")
     generated = render_and_keep(report)
     bar.empty()

@@ -10,6 +10,7 @@ from datetime import date
 
 from sqlalchemy import Engine, select
 
+from telemetry.audit import record_event, report_details
 from telemetry.cli.common import (
     CommandError,
     add_filter_arguments,
@@ -151,6 +152,14 @@ def run_report(args: argparse.Namespace) -> int:
     from telemetry.reports.builder import build_report
 
     report = build_report(engine, request)
+    record_event(
+        engine,
+        filters.org,
+        "report.generate",
+        actor=request.generated_by,
+        target=request.format.value,
+        details=report_details(request, "command line"),
+    )
     content = render(report)
     _write(args.output, content)
     print(f"wrote {args.output} ({len(content):,} bytes, {len(report.results)} items)")
