@@ -236,3 +236,26 @@ def test_listing_filters_by_kind_actor_and_organization(store):
     assert sorted(in_default["who"]) == ["bob", "mallory"]
     with pytest.raises(ValueError, match="unknown kind"):
         list_audit(store, AuditQuery(kind="nope"))
+
+
+def test_the_report_item_lists_an_admins_view_or_only_the_managers_own_events(store):
+    from datetime import UTC, datetime
+
+    from telemetry.filters import Filters
+    from telemetry.logins import record_auth_event
+    from telemetry.reports.items_audit import events as audit_item
+    from telemetry.reports.model import ReportFormat, ReportRequest
+    from telemetry.timeutil import now_us
+
+    record_auth_event(store, "login", "mia")
+    apikeys.create_key(store, "default", "ci", actor="root")
+    today = datetime.now(UTC).date()
+
+    def rows(teams, by):
+        filters = Filters(start=today, end=today, org="default", teams=teams)
+        request = ReportRequest(filters, ReportFormat.HTML, ("audit.events",), by, now_us())
+        block, _ = audit_item(store, request)
+        return sorted(block.frame["who"])
+
+    assert rows(None, "root") == ["mia", "root"]
+    assert rows(("Avalon",), "mia") == ["mia"]

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from telemetry import queries
+from telemetry.audit_log import AuditQuery, list_audit
 from telemetry.filters import Filters
 from telemetry.reports import builder
 from telemetry.reports.archive import REPORTS_DIR_ENV, save_report
@@ -62,7 +63,7 @@ def test_admin_generates_html_of_two_modules_with_one_item_unticked(app_env, rep
     at = reports_page("root")
     overview = [key for key in keys_of("overview") if key != "overview.top_agents"]
     at.multiselect(key="report_items_overview").set_value(overview)
-    for module in ("analytics", "billing", "alerts"):
+    for module in ("analytics", "billing", "alerts", "audit"):
         at.button(key=f"report_items_{module}_none").click().run()
     assert at.button(key="report_generate").disabled is False
     generate(at)
@@ -71,6 +72,8 @@ def test_admin_generates_html_of_two_modules_with_one_item_unticked(app_env, rep
     facts = sidecar(kept)
     assert facts["items"] == overview + keys_of("users")
     assert (facts["generated_by"], facts["failed_items"], facts["teams"]) == ("root", [], None)
+    (event,) = list_audit(app_env.engine, AuditQuery(kind="report")).events.itertuples()
+    assert (event.who, event.what, event.target) == ("root", "report.generate", "html")
     html = kept.read_text()
     assert "Key figures" in html and "Top agents" not in html
     # Listed for download again, and offered as the download of the new report.

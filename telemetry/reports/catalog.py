@@ -10,13 +10,21 @@ from __future__ import annotations
 from telemetry.reports import (
     items_alerts,
     items_analytics,
+    items_audit,
     items_billing,
     items_overview,
     items_users,
 )
 from telemetry.reports.model import ItemSpec
 
-_MODULES = (items_overview, items_analytics, items_users, items_billing, items_alerts)
+_MODULES = (
+    items_overview,
+    items_analytics,
+    items_users,
+    items_billing,
+    items_alerts,
+    items_audit,
+)
 
 # Module key -> title, in report order.
 MODULES: dict[str, str] = {module.MODULE: module.TITLE for module in _MODULES}
