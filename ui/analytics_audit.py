@@ -80,7 +80,8 @@ def audit(load: Load, filters: Filters, actor: str | None) -> None:
         st.info(
             f"No audit events of {whose} in {fmt.day_span(filters)} in "
             f"**{plain.text(filters.org)}**. "
-            "Logins are recorded in a manager's first organization, otherwise in `default`.",
+            "Logins and account changes are the dashboard's own events and show in every "
+            "organization; the Audit log page lists every event.",
             icon=":material/info:",
         )
         return
