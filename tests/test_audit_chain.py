@@ -80,9 +80,21 @@ def test_verify_names_the_first_broken_event(engine, tamper, capsys, monkeypatch
     assert f"BROKEN at event #{expected}" in capsys.readouterr().err
 
 
-def test_cli_verify_exits_0_on_an_intact_chain(engine, capsys, monkeypatch):
-    record(engine, 3)
+def test_cli_orgs_rename_delete_then_audit_list_and_verify(engine, capsys, monkeypatch):
     monkeypatch.setenv("TELEMETRY_DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    assert main(["orgs", "create", "acme", "--actor", "ana"]) == 0
+    assert main(["orgs", "rename", "acme", "Acme Corp", "--actor", "ana"]) == 0
+    assert main(["orgs", "delete", "acme", "--confirm", "acm"]) == 2
+    assert "type the organization's slug 'acme' exactly" in capsys.readouterr().err
+    assert main(["orgs", "delete", "acme", "--confirm", "acme", "--actor", "bo"]) == 0
+    capsys.readouterr()
+    assert main(["audit", "list", "--kind", "org", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert [(e["who"], e["what"], e["changes"]) for e in listed] == [
+        ("bo", "org.delete", "name: Acme Corp → —; slug: acme → —; rows_removed=1"),
+        ("ana", "org.rename", "name: acme → Acme Corp"),
+        ("ana", "org.create", "name: — → acme; slug: — → acme"),
+    ]
     assert main(["audit", "verify", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["checked"] == 3
 
