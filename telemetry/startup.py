@@ -1,7 +1,7 @@
 """What the server does once per process start: schema, first-start demo data, first admin.
 
 Demo data is loaded only into a brand-new store (no trace in any organization)
-and only once: an audit event ``demo_loaded`` in the default organization marks
+and only once: an audit event ``demo_loaded`` (a dashboard event) marks
 it, so removing the demo later does not bring it back on the next start. Set
 ``TELEMETRY_DEMO=0`` to skip it. The first admin's random password is printed
 to the terminal exactly once, when the accounts file is created.
@@ -14,13 +14,12 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, select
 
 from telemetry import accounts
-from telemetry.db import DEFAULT_ORG, init_store
+from telemetry.audit import record_audit
+from telemetry.db import init_store
 from telemetry.models import AuditEvent, Trace
-from telemetry.store import org_id
-from telemetry.timeutil import day_of_us, now_us
 
 DEMO_ENV = "TELEMETRY_DEMO"
 DEMO_LOADED = "demo_loaded"
@@ -75,19 +74,8 @@ def _percent_printer(out: TextIO):
 
 
 def _mark_demo_loaded(engine: Engine, demo_org: str) -> None:
-    at = now_us()
     with engine.begin() as conn:
-        conn.execute(
-            insert(AuditEvent).values(
-                org_id=org_id(conn, DEFAULT_ORG),
-                ts_us=at,
-                day=day_of_us(at),
-                actor="system",
-                action=DEMO_LOADED,
-                target=demo_org,
-                details="{}",
-            )
-        )
+        record_audit(conn, None, DEMO_LOADED, actor="system", target=demo_org)
 
 
 def announce_first_admin(credentials: tuple[str, str], path: Path, *, out: TextIO) -> None:

@@ -259,3 +259,22 @@ def test_the_report_item_lists_an_admins_view_or_only_the_managers_own_events(st
 
     assert rows(None, "root") == ["mia", "root"]
     assert rows(("Avalon",), "mia") == ["mia"]
+
+
+def test_a_reset_or_removed_account_is_logged_out_at_its_next_request(store):
+    from telemetry import sessions
+
+    account_admin.add(store, "mia", role=MANAGER, password=PASSWORD, actor="ops")
+    account_admin.add(store, "lea", role=MANAGER, password=PASSWORD, actor="ops")
+
+    def login_of(name):
+        found = accounts.find_account(accounts.load_config(), name)
+        return sessions.start_session(store, found, lifetime_us=10**9, with_handoff=False).record
+
+    mia, lea = login_of("mia"), login_of("lea")
+    assert mia.belongs_to(accounts.find_account(accounts.load_config(), "mia"))
+    account_admin.reset_password(store, "mia", generate=True, account=admin())
+    account_admin.remove(store, "lea", account=admin())
+    config = accounts.load_config()
+    assert not mia.belongs_to(accounts.find_account(config, "mia"))
+    assert not lea.belongs_to(accounts.find_account(config, "lea"))
