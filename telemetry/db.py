@@ -405,3 +405,11 @@ def m018_overflow_safe_sums(conn: Connection) -> None:
         ).scalar()
         if current is not None and current != wanted:
             conn.execute(text(f'ALTER TABLE "{table}" ALTER COLUMN "{column}" TYPE {wanted}'))
+
+
+@migrations
+def m019_scores(conn: Connection) -> None:
+    # Quality (telemetry.scores): scores of traces, spans and sessions, the names an
+    # organization accepts, and each trace's latest verdict, kept as scores arrive.
+    tables = [models.Score.__table__, models.ScoreConfig.__table__, models.TraceQuality.__table__]
+    SQLModel.metadata.create_all(conn, tables=tables)
