@@ -18,6 +18,7 @@ from telemetry.cli import (
     prices,
     report,
     rollups,
+    scores,
     setup,
     users,
 )
@@ -33,6 +34,7 @@ COMMAND_MODULES = [
     keys,
     ingest,
     prices,
+    scores,
     demo,
     rollups,
     report,
