@@ -15,7 +15,7 @@ from telemetry.charts.billing import (
 )
 from telemetry.queries.billing import NO_USER, unpriced_of
 from telemetry.timeutil import month_number
-from ui import billing_view, plain
+from ui import billing_view, plain, quality_view
 from ui.account import current_account
 from ui.cache import cached_query, get_engine
 from ui.filters import current_view
@@ -73,11 +73,13 @@ else:
         daily_cost_chart(load(queries.cost_per_day_by_model), filters.grouping), width="stretch"
     )
 
-    by_model, by_user = st.tabs(["By Model", "By User"])
+    by_model, by_user, good_runs = st.tabs(["By Model", "By User", "Cost per good run"])
     with by_model:
         billing_view.by_model_tab(models, filters)
     with by_user:
         billing_view.by_user_tab(users, filters)
+    with good_runs:
+        quality_view.quality_table(load, filters, "model")
 
 st.subheader("Unpriced models")
 unpriced = unpriced_of(models)
