@@ -25,6 +25,8 @@ from sqlalchemy import (
 from telemetry.filters import Filters
 from telemetry.models import Score, Trace, TraceQuality, TraceStatus, User
 from telemetry.queries.scope import Scope, resolve_scope, trace_where
+from telemetry.scores import VERDICT_NAMES, score_configs
+from telemetry.store import org_id
 
 REVIEW_REASONS = ("negative feedback", "failed", "sample")
 QUEUE_COLUMNS = [
@@ -98,9 +100,13 @@ def review_queue_in(conn: Connection, scope: Scope, limit: int, sample: int, see
 SCORE_LIST_COLUMNS = ["time_us", "name", "value", "label", "source", "author", "comment", "span_id"]
 
 
-def trace_scores(engine: Engine, org: int, trace_id: str) -> pd.DataFrame:
-    """Every score of one trace, oldest first (comments are telemetry text: show as plain)."""
+def trace_scores(engine: Engine, filters: Filters, *, trace_id: str) -> pd.DataFrame:
+    """Every score of one trace of the organization, oldest first (comments: telemetry text).
+
+    Callers show it only beside a trace the viewer may see (the trace view checks).
+    """
     with engine.connect() as conn:
+        org = org_id(conn, filters.org)
         rows = conn.execute(
             select(
                 Score.time_us,
@@ -116,3 +122,14 @@ def trace_scores(engine: Engine, org: int, trace_id: str) -> pd.DataFrame:
             .order_by(Score.time_us, Score.id)
         ).all()
     return pd.DataFrame(rows, columns=SCORE_LIST_COLUMNS)
+
+
+def review_choices(engine: Engine, filters: Filters) -> list[tuple[str, tuple[str, ...]]]:
+    """The configured score names a reviewer can pick a label for (not the verdicts)."""
+    with engine.connect() as conn:
+        configs = score_configs(conn, org_id(conn, filters.org))
+    return [
+        (config["name"], config["labels"])
+        for config in configs
+        if config["labels"] and config["name"] not in VERDICT_NAMES and not config["verdict"]
+    ]
