@@ -12,11 +12,19 @@ from telemetry.reports import (
     items_analytics,
     items_billing,
     items_overview,
+    items_quality,
     items_users,
 )
 from telemetry.reports.model import ItemSpec
 
-_MODULES = (items_overview, items_analytics, items_users, items_billing, items_alerts)
+_MODULES = (
+    items_overview,
+    items_analytics,
+    items_users,
+    items_billing,
+    items_quality,
+    items_alerts,
+)
 
 # Module key -> title, in report order.
 MODULES: dict[str, str] = {module.MODULE: module.TITLE for module in _MODULES}
