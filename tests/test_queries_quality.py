@@ -201,3 +201,23 @@ def test_review_queue_lists_negative_then_failed_then_a_sample_not_reviewed(stor
         queue.reason, key=["negative feedback", "failed", "sample"].index
     )
     assert list(review_queue(store, PERIOD, sample=10, seed=1).trace_id) == list(queue.trace_id)
+
+
+def test_negative_feedback_rate_and_score_means_are_alert_metrics(store):
+    from telemetry.alerts.metrics import Target, check_metric, measure
+    from telemetry.timeutil import day_start_us
+
+    verdicts = _expected_verdicts()
+    rated = [run[0] for run in _in_period() if run[0] in verdicts]
+    negative = [trace for trace in rated if not verdicts[trace]]
+    at = day_start_us(date(2026, 3, 7))  # the 7 days before: 28 Feb .. 6 Mar
+    target = Target("default")
+    found = measure(store, target, "negative_feedback_rate", "7d", at, need_runs=True)
+    assert (found.value, found.runs) == (pytest.approx(len(negative) / len(rated)), len(rated))
+    relevance = [s[2] for s in SCORES if s[1] == "relevance"]
+    found = measure(store, target, "score_mean.relevance", "7d", at, need_runs=True)
+    assert (found.value, found.runs) == (pytest.approx(sum(relevance) / len(relevance)), 2)
+    assert measure(store, target, "score_mean.tone", "7d", at, need_runs=True).value is None
+    assert not check_metric("score_mean.relevance").model_scope
+    with pytest.raises(ValueError, match=r"score_mean\.NAME"):
+        check_metric("score_mean.")
