@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Index, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -63,6 +63,19 @@ class UserStatus(StrEnum):
     INVITED = "invited"
     SUSPENDED = "suspended"
     REMOVED = "removed"
+
+
+TRACE_VERDICT_INDEX_COLUMNS = (
+    "org_id",
+    "start_day",
+    "verdict",
+    "team_id",
+    "environment",
+    "agent",
+    "user_id",
+    "start_hour",
+    "start_us",
+)
 
 
 def _big(**kwargs) -> Field:
@@ -149,6 +162,13 @@ class Trace(SQLModel, table=True):
         # start_us last: a user's first/last trace of a day is read from the index alone.
         Index("ix_trace_org_user_day_start", "org_id", "user_id", "start_day", "start_us"),
         Index("ix_trace_org_status_start", "org_id", "status", "start_us"),
+        # Only rated runs (a minority): the quality figures read their verdicts from here.
+        Index(
+            "ix_trace_org_day_verdict",
+            *TRACE_VERDICT_INDEX_COLUMNS,
+            sqlite_where=text("verdict IS NOT NULL"),
+            postgresql_where=text("verdict IS NOT NULL"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -183,6 +203,10 @@ class Trace(SQLModel, table=True):
     code_lines_added: int | None = _big(default=None)
     code_lines_removed: int | None = _big(default=None)
     task_outcome: str = Field(default="", max_length=32)
+    # From the trace's scores (telemetry.ingest.scores keeps them): its latest verdict,
+    # 1 positive / 0 negative / NULL none, and 1 once a person reviewed it (else NULL).
+    verdict: int | None = None
+    reviewed: int | None = None
 
 
 class Observation(SQLModel, table=True):
@@ -586,7 +610,8 @@ class Score(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("org_id", "score_key", name="uq_score_org_key"),
         Index("ix_score_org_trace", "org_id", "trace_id"),
-        Index("ix_score_org_name_time", "org_id", "name", "time_us"),
+        # Scores by their trace's day, covering what the score summary reads.
+        Index("ix_score_org_day", "org_id", "trace_day", "name", "trace_pk", "value", "label"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -603,6 +628,9 @@ class Score(SQLModel, table=True):
     author: str = Field(default="", max_length=256)
     time_us: int = _big()
     created_us: int = _big(default=0)
+    # The trace's row and start day once it is stored (NULL before), kept in step with it.
+    trace_pk: int | None = None
+    trace_day: int | None = None
 
 
 class ScoreConfig(SQLModel, table=True):

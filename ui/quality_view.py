@@ -98,7 +98,7 @@ def quality_table(load: Load, filters: Filters, dimension: str) -> None:
 def quality_columns(dimension: str) -> dict:
     return {
         dimension: st.column_config.TextColumn(_DIMENSION_LABELS[dimension]),
-        "runs": blocks.count_column("Runs"),
+        "runs": blocks.count_column("Calls" if dimension == "model" else "Runs"),
         "rated": blocks.count_column("Rated"),
         "positive": blocks.count_column("Positive"),
         "feedback_coverage": blocks.percent_column("Coverage"),

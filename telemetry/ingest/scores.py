@@ -15,11 +15,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, text
+from sqlalchemy import Connection, bindparam, delete, insert, or_, select, text, update
 
 from telemetry.ingest.identities import listed, rows_in
 from telemetry.ingest.otlp import Rejection
-from telemetry.models import Score, ScoreSource, TraceQuality
+from telemetry.models import Score, ScoreSource, Trace, TraceQuality
 from telemetry.scores import (
     AUTHOR_MAX,
     COMMENT_MAX,
@@ -132,8 +132,60 @@ def store_scores(conn: Connection, org_id: int, items: Sequence[ScoreItem]) -> S
     statement = insert(Score).returning(Score.id, sort_by_parameter_order=True)
     ids = conn.execute(statement, rows).scalars().all()
     update_trace_quality(conn, org_id, rules, zip(ids, rows, strict=True))
+    attach_scores(conn, org_id, {row["trace_id"] for row in rows if row["trace_id"]})
     outcome.stored = len(rows)
     return outcome
+
+
+def attach_scores(conn: Connection, org_id: int, trace_ids: Iterable[str]) -> None:
+    """Bring the stored traces among ``trace_ids`` in step with their scores.
+
+    The trace row gets its latest verdict and reviewed mark; its scores get the
+    trace's row id and start day. Called when scores are stored and when spans of
+    a trace are (a trace that arrives after its scores, or whose start moved).
+    """
+    wanted = sorted(set(trace_ids))
+    if not wanted:
+        return
+    query = select(TraceQuality.trace_id, TraceQuality.positive, TraceQuality.reviewed).where(
+        TraceQuality.org_id == org_id, TraceQuality.trace_id.in_(listed())
+    )
+    quality = {row[0]: (row[1], row[2] or None) for row in rows_in(conn, query, wanted)}
+    if not quality:
+        return
+    query = select(Trace.id, Trace.trace_id, Trace.start_day, Trace.verdict, Trace.reviewed).where(
+        Trace.org_id == org_id, Trace.trace_id.in_(listed())
+    )
+    trace_rows, score_rows = [], []
+    for pk, trace_id, day, verdict, reviewed in rows_in(conn, query, sorted(quality)):
+        if (verdict, reviewed) != quality[trace_id]:
+            positive, marked = quality[trace_id]
+            trace_rows.append({"b_pk": pk, "b_verdict": positive, "b_reviewed": marked})
+        score_rows.append({"b_org": org_id, "b_trace": trace_id, "b_pk": pk, "b_day": day})
+    if trace_rows:
+        conn.execute(_SET_VERDICT, trace_rows)
+    if score_rows:
+        conn.execute(_ATTACH_SCORES, score_rows)
+
+
+_SET_VERDICT = (
+    update(Trace)
+    .where(Trace.id == bindparam("b_pk"))
+    .values(verdict=bindparam("b_verdict"), reviewed=bindparam("b_reviewed"))
+)
+_ATTACH_SCORES = (
+    update(Score)
+    .where(
+        Score.org_id == bindparam("b_org"),
+        Score.trace_id == bindparam("b_trace"),
+        or_(
+            Score.trace_pk.is_(None),
+            Score.trace_pk != bindparam("b_pk"),
+            Score.trace_day != bindparam("b_day"),
+        ),
+    )
+    .values(trace_pk=bindparam("b_pk"), trace_day=bindparam("b_day"))
+)
 
 
 _UPSERT_QUALITY = """
@@ -196,8 +248,14 @@ def rebuild_trace_quality(conn: Connection, org_id: int) -> None:
         .order_by(Score.id)
     )
     rules = score_rules(conn, org_id)
-    scored = ((row.id, row._asdict()) for row in conn.execute(query))
+    scored = [(row.id, row._asdict()) for row in conn.execute(query)]
     update_trace_quality(conn, org_id, rules, scored)
+    conn.execute(
+        update(Trace)
+        .where(Trace.org_id == org_id, or_(Trace.verdict.is_not(None), Trace.reviewed.is_not(None)))
+        .values(verdict=None, reviewed=None)
+    )
+    attach_scores(conn, org_id, {score["trace_id"] for _id, score in scored})
 
 
 def trace_quality_drift(conn: Connection, org_id: int) -> list[str]:

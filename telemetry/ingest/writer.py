@@ -30,7 +30,7 @@ from telemetry.ingest.mapping import price_generation
 from telemetry.ingest.otlp import Rejection
 from telemetry.ingest.quarantine import quarantine, store_audit_events
 from telemetry.ingest.report import IngestCounts
-from telemetry.ingest.scores import ScoreItem, event_scores, store_scores
+from telemetry.ingest.scores import ScoreItem, attach_scores, event_scores, store_scores
 from telemetry.ingest.spans import SpanStore
 from telemetry.models import ApiKey, CostSource, OrgState
 from telemetry.pricing import Pricer
@@ -279,8 +279,11 @@ def _store_batch_scores(
     conn: Connection, org_id: int, batch: _Batch, outcome: BatchOutcome, stored: set[int]
 ) -> None:
     """The batch's own scores, and those its newly stored spans carry as evaluation events."""
-    carried, unreadable = event_scores(r for r in batch.records if id(r) in stored)
+    written = [record for record in batch.records if id(record) in stored]
+    carried, unreadable = event_scores(written)
     result = store_scores(conn, org_id, [*batch.scores, *carried])
+    # Traces that arrive after their scores (or whose start moved) take them up now.
+    attach_scores(conn, org_id, {record["trace_id"] for record in written})
     outcome.scores_stored = result.stored
     outcome.score_duplicates = result.duplicates
     outcome.score_rejections = [*unreadable, *result.rejections]

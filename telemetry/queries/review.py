@@ -2,28 +2,19 @@
 
 The queue holds the scope's traces not yet reviewed (no score of source
 ``human``), in this order: those whose latest verdict is negative, then failed
-runs (status ``error`` or ``timeout``), then a random sample of the rest (a
-stable pseudo-random order from the seed, so next/previous stay put).
+runs (status ``error`` or ``timeout``), then a random sample of the other
+finished runs (seeded, so the same filters give the same queue).
 """
 
 from __future__ import annotations
 
+import random
+
 import pandas as pd
-from sqlalchemy import (
-    BigInteger,
-    Connection,
-    Engine,
-    and_,
-    case,
-    cast,
-    func,
-    literal_column,
-    or_,
-    select,
-)
+from sqlalchemy import Connection, Engine, and_, func, or_, select
 
 from telemetry.filters import Filters
-from telemetry.models import Score, Trace, TraceQuality, TraceStatus, User
+from telemetry.models import Score, Trace, TraceStatus, User
 from telemetry.queries.scope import Scope, resolve_scope, trace_where
 from telemetry.scores import VERDICT_NAMES, score_configs
 from telemetry.store import org_id
@@ -39,7 +30,6 @@ QUEUE_COLUMNS = [
     "cost_usd",
     "reason",
 ]
-_QUALITY_JOIN = and_(TraceQuality.org_id == Trace.org_id, TraceQuality.trace_id == Trace.trace_id)
 _FAILED = (str(TraceStatus.ERROR), str(TraceStatus.TIMEOUT))
 
 
@@ -51,50 +41,80 @@ def review_queue(
         return review_queue_in(conn, resolve_scope(conn, filters), limit, sample, seed)
 
 
-def review_queue_in(conn: Connection, scope: Scope, limit: int, sample: int, seed: int):
-    negative = TraceQuality.positive == 0
-    failed = Trace.status.in_(_FAILED)
-    not_reviewed = or_(TraceQuality.reviewed.is_(None), TraceQuality.reviewed == 0)
-    columns = (
-        Trace.trace_id,
-        Trace.name,
-        Trace.start_us,
-        Trace.status,
-        Trace.agent,
-        func.coalesce(User.external_id, ""),
-        Trace.cost_usd,
-    )
-    base = (
-        select(*columns)
+_COLUMNS = (
+    Trace.id,
+    Trace.trace_id,
+    Trace.name,
+    Trace.start_us,
+    Trace.status,
+    Trace.agent,
+    func.coalesce(User.external_id, ""),
+    Trace.cost_usd,
+)
+
+
+def _runs(where, *order, limit: int):
+    return (
+        select(*_COLUMNS)
         .select_from(Trace)
-        .outerjoin(TraceQuality, _QUALITY_JOIN)
         .outerjoin(User, User.id == Trace.user_id)
-        .where(trace_where(scope), not_reviewed)
-    )
-    flagged = conn.execute(
-        base.add_columns(case((negative, 0), else_=1).label("rank"))
-        .where(or_(negative, failed))
-        .order_by(literal_column("rank"), Trace.start_us.desc(), Trace.id)
+        .where(where, Trace.reviewed.is_(None))
+        .order_by(*order)
         .limit(limit)
+    )
+
+
+def review_queue_in(conn: Connection, scope: Scope, limit: int, sample: int, seed: int):
+    in_scope = trace_where(scope)
+    # Rated runs come from the verdict index, failed runs from the status index.
+    negative = conn.execute(
+        _runs(and_(in_scope, Trace.verdict == 0), Trace.start_us.desc(), Trace.id, limit=limit)
     ).all()
-    rows = [(*row[:-1], REVIEW_REASONS[row[-1]]) for row in flagged]
+    failed = conn.execute(
+        _runs(
+            and_(
+                in_scope,
+                Trace.status.in_(_FAILED),
+                or_(Trace.verdict.is_(None), Trace.verdict == 1),
+            ),
+            Trace.start_us.desc(),
+            Trace.id,
+            limit=max(limit - len(negative), 0),
+        )
+    ).all()
+    rows = [(*row, REVIEW_REASONS[0]) for row in negative]
+    rows += [(*row, REVIEW_REASONS[1]) for row in failed]
     room = min(sample, limit - len(rows))
     if room > 0:
-        # A multiplicative hash of the row id: a fixed, seeded shuffle in portable SQL.
-        # 64-bit arithmetic on both backends (PostgreSQL's int4 would overflow).
-        mixed = cast(Trace.id, BigInteger) * literal_column("40503", BigInteger)
-        offset = literal_column(str(int(seed) * 7919 % 1000003), BigInteger)
-        shuffle = (mixed + offset) % literal_column("1000003", BigInteger)
-        others = conn.execute(
-            base.where(
-                or_(TraceQuality.positive.is_(None), TraceQuality.positive == 1),
-                Trace.status.not_in(_FAILED),
-            )
-            .order_by(shuffle, Trace.id)
-            .limit(room)
-        ).all()
-        rows.extend((*row, REVIEW_REASONS[2]) for row in others)
-    return pd.DataFrame(rows, columns=QUEUE_COLUMNS)
+        rows += [(*row, REVIEW_REASONS[2]) for row in _sample(conn, scope, room, seed)]
+    frame = pd.DataFrame(rows, columns=["pk", *QUEUE_COLUMNS])
+    return frame.drop(columns="pk")
+
+
+def _sample(conn: Connection, scope: Scope, size: int, seed: int) -> list:
+    """About ``size`` finished, unfailed, unreviewed runs at random instants of the period.
+
+    Each pick is the first such run at or after a random instant (seeded: the same
+    filters give the same sample): one index probe each, whatever the period's size.
+    """
+    rng = random.Random(seed)
+    low, high = scope.start_us, scope.end_us
+    picked: dict[int, tuple] = {}
+    ok = and_(
+        trace_where(scope),
+        Trace.status == str(TraceStatus.OK),
+        or_(Trace.verdict.is_(None), Trace.verdict == 1),
+    )
+    for _attempt in range(size * 2):
+        if len(picked) >= size:
+            break
+        moment = rng.randrange(low, high)
+        found = conn.execute(
+            _runs(and_(ok, Trace.start_us >= moment), Trace.start_us, Trace.id, limit=1)
+        ).first()
+        if found is not None:
+            picked.setdefault(found[0], tuple(found))
+    return sorted(picked.values(), key=lambda row: (row[3], row[0]))
 
 
 SCORE_LIST_COLUMNS = ["time_us", "name", "value", "label", "source", "author", "comment", "span_id"]

@@ -40,7 +40,7 @@ def headline(engine: Engine, request: ReportRequest) -> tuple[Block, Fidelity]:
 def _columns(dimension: str, title: str) -> cells.Columns:
     return {
         dimension: (title, cells.text),
-        "runs": ("Runs", cells.count),
+        "runs": ("Calls" if dimension == "model" else "Runs", cells.count),
         "rated": ("Rated", cells.count),
         "feedback_coverage": ("Coverage", cells.percent),
         "positive_rate": ("Positive rate", cells.percent),
