@@ -117,7 +117,7 @@ def generate_demo(
             _record_trace_span(conn, writer.trace_span)
             conn.execute(AuditEvent.__table__.insert(), [{"org_id": org, **e} for e in events])
             conn.execute(ModelPrice.__table__.insert(), [{"org_id": org, **price}])
-            scores = add_demo_scores(conn, org, seed)
+            scores = add_demo_scores(conn, org, seed, now_us=now)
             # One full rebuild is cheaper than refreshing the days of every batch.
             rebuild_rollups(conn, org)
             bump_data_version(conn, org)

@@ -32,8 +32,11 @@ _PRAISE = ("exactly what I needed", "saved me an hour", "")
 _JUDGE = "judge-gpt-4o-mini"
 
 
-def add_demo_scores(conn: Connection, org: int, seed: int) -> int:
-    """Write the demo organization's scores and their verdicts; return how many."""
+def add_demo_scores(conn: Connection, org: int, seed: int, *, now_us: int | None = None) -> int:
+    """Write the demo organization's scores and their verdicts; return how many.
+
+    No score is given after ``now_us`` (a run that just ended is not rated yet).
+    """
     rng = random.Random(f"{seed}:scores")
     runs = conn.execute(
         select(Trace.trace_id, Trace.agent, Trace.status, Trace.start_us, Trace.end_us)
@@ -44,7 +47,8 @@ def add_demo_scores(conn: Connection, org: int, seed: int) -> int:
     rows: list[dict] = []
     count = 0
     for run in runs:
-        rows.extend(_scores_of_run(rng, org, run, failing))
+        given = _scores_of_run(rng, org, run, failing)
+        rows.extend(row for row in given if now_us is None or row["time_us"] < now_us)
         if len(rows) >= _CHUNK:
             count += _flush(conn, rows)
     count += _flush(conn, rows)
