@@ -1,6 +1,6 @@
 """Scores: what a score is, how one sent by anyone is read and checked, and what is a verdict.
 
-A score (METRICS.md, "Quality") judges a trace, a span or a session: a name, a
+A score (docs/metrics.md, "Quality") judges a trace, a span or a session: a name, a
 numeric value and/or a label, an optional comment, a source and who gave it.
 Organizations may configure the names they accept (kind, labels, range) in
 ``score_config``; without any configured name every name is accepted. Storing
