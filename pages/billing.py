@@ -73,12 +73,13 @@ else:
         daily_cost_chart(load(queries.cost_per_day_by_model), filters.grouping), width="stretch"
     )
 
-    by_model, by_user, good_runs = st.tabs(["By Model", "By User", "Cost per good run"])
+    by_model, by_user = st.tabs(["By Model", "By User"])
     with by_model:
         billing_view.by_model_tab(models, filters)
     with by_user:
         billing_view.by_user_tab(users, filters)
-    with good_runs:
+    # Read only when asked for: rated runs per model join their LLM calls.
+    if st.toggle("Cost per good run by model", key="billing-good-runs"):
         quality_view.quality_table(load, filters, "model")
 
 st.subheader("Unpriced models")

@@ -53,7 +53,7 @@ users_view.rollup_line(table, controls.rollup)
 users_view.users_table(table)
 users_view.detail_picker(table)
 users_view.download(table, filters)
-with st.expander("Quality per user: feedback coverage, positive rate, cost per good run"):
+if st.toggle("Quality per user: feedback coverage, positive rate, cost per good run"):
     quality_view.quality_table(load, filters, "user")
 
 chosen = st.session_state.get(users_view.DETAIL_KEY)

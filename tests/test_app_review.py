@@ -79,3 +79,19 @@ def test_review_page_queues_failed_runs_and_moves_on_after_a_rating(app_env):
     assert "2 of" in at.markdown[0].value and "1 rated" in at.markdown[0].value
     at.button(key="review-previous").click().run()
     assert "1 of" in at.markdown[0].value
+
+
+def test_billing_shows_cost_per_good_run_by_model_when_asked(app_env):
+    ds = build_two_teams(app_env.engine, app_env.today)
+    from telemetry.reviews import record_review
+
+    rated = max((t for t in ds.traces if t["cost_usd"] > 0), key=lambda t: t["start_us"])
+    record_review(app_env.engine, "default", rated["trace_id"], author="root", verdict="up")
+    at = signed_in_app("root")
+    at.run()
+    at.switch_page("../pages/billing.py").run()
+    at.toggle(key="billing-good-runs").set_value(True).run()
+    assert not at.exception, at.exception
+    frame = next(f.value for f in at.dataframe if "cost_per_good_run" in f.value.columns)
+    assert frame["positive"].sum() == 1
+    assert frame.loc[frame.positive == 1, "cost_per_good_run"].notna().all()
