@@ -405,3 +405,10 @@ def m018_overflow_safe_sums(conn: Connection) -> None:
         ).scalar()
         if current is not None and current != wanted:
             conn.execute(text(f'ALTER TABLE "{table}" ALTER COLUMN "{column}" TYPE {wanted}'))
+
+
+@migrations
+def m019_retention_policy(conn: Connection) -> None:
+    # Per-organization retention (telemetry.retention): the days kept and the horizons
+    # the purges reached, below which the rollups outlive their base rows.
+    SQLModel.metadata.create_all(conn, tables=[models.RetentionPolicy.__table__])
