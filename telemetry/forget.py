@@ -57,7 +57,7 @@ def find_user(conn: Connection, org: int, who: str) -> User:
         raise LookupError(
             f"{len(found)} users have the e-mail {who!r}; forget them one by one by user id"
         )
-    return found[0][0]
+    return found[0]  # a row: .id, .external_id, .email
 
 
 def forget_user(engine: Engine, slug: str, who: str, *, actor: str = "") -> ForgetReceipt:

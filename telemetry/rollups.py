@@ -93,6 +93,7 @@ from telemetry.timeutil import day_of_number
 # Days refreshed by one statement pair at most, so that a refresh of a long run of
 # days (a re-price over a year) does not build one huge GROUP BY in memory.
 _DAYS_PER_STATEMENT = 31
+_LAST_DAY = 10**7  # a day number past any date a store holds (year 29349)
 
 
 def _day_runs(days: Iterable[int]) -> Iterator[tuple[int, int]]:
@@ -114,11 +115,11 @@ def _day_runs(days: Iterable[int]) -> Iterator[tuple[int, int]]:
 
 def _refresh(conn: Connection, rollup: Rollup, org_id: int, first: int | None, last: int | None):
     table = rollup.table
+    if first is not None and last is None:
+        last = _LAST_DAY  # from ``first`` on (a rebuild after a purge)
     stale = delete(table).where(table.c.org_id == org_id)
     if first is not None:
-        stale = stale.where(table.c.day >= first)
-    if last is not None:
-        stale = stale.where(table.c.day <= last)
+        stale = stale.where(table.c.day >= first, table.c.day <= last)
     conn.execute(stale)
     columns = [*rollup.key_names, *rollup.measure_names]
     conn.execute(insert(table).from_select(columns, rollup.aggregate(org_id, first, last)))
