@@ -261,3 +261,12 @@ def zip_export(directory: Path, target: Path) -> Path:
             if path.is_file() and path != target:
                 archive.write(path, arcname=path.name)
     return target
+
+
+def export_choices(engine: Engine, filters: Filters) -> tuple[list[str], list[str]]:
+    """The agents and models the filters' period holds: the Export page's pickers."""
+    from telemetry.queries.dimensions import agents_in, models_in
+
+    with engine.connect() as conn:
+        scope = resolve_scope(conn, filters)
+        return agents_in(conn, scope), models_in(conn, scope)

@@ -31,7 +31,7 @@ from telemetry.ingest.audit import record_audit
 from telemetry.jobs import Job
 from telemetry.models import IngestError, Observation, Organization, RetentionPolicy, Session, Trace
 from telemetry.store import bump_data_version, insert_ignoring_duplicates, org_id
-from telemetry.timeutil import US_PER_DAY, day_of_us, now_us
+from telemetry.timeutil import US_PER_DAY, day_of_number, day_of_us, now_us
 
 BATCH_ROWS = 1000  # traces (or content rows) per transaction: a short wait for ingest
 CLEARED_CONTENT = {"input_content": "", "output_content": "", "events": "[]"}
@@ -276,8 +276,6 @@ def _forward(computed: int | None, reached: int | None) -> int | None:
 
 
 def _iso(day: int | None) -> str | None:
-    from telemetry.timeutil import day_of_number
-
     return None if day is None else day_of_number(day).isoformat()
 
 
@@ -370,3 +368,31 @@ def _daily_run(engine: Engine, _tick_us: int) -> None:
 
 # Once a day on one replica (telemetry.jobs); ``retention run`` does the same pass for cron.
 RETENTION_JOB = Job("retention", 24 * 60 * 60, _daily_run, lease_s=6 * 60 * 60)
+
+
+def purged_horizons(conn: Connection, slug: str) -> tuple[int | None, int | None]:
+    """(records, content) horizons the runs reached for ``slug``: detail before them is gone."""
+    row = conn.execute(
+        select(RetentionPolicy.records_purged_before_day, RetentionPolicy.content_purged_before_day)
+        .join(Organization, Organization.id == RetentionPolicy.org_id)
+        .where(Organization.slug == slug)
+    ).first()
+    return (None, None) if row is None else (row[0], row[1])
+
+
+def purge_notice(filters, horizons: tuple[int | None, int | None]) -> str:
+    """What the pages say when the period reaches back past a purge ("" when it does not)."""
+    records, content = horizons
+    if records is not None and filters.start_day < records:
+        return (
+            f"Detail before {_iso(records)} was deleted by this organization's retention "
+            "policy. Totals over those days (cards, charts, billing) still count it; lists "
+            "of traces, sessions and users, percentiles and trace details start on "
+            f"{_iso(records)}."
+        )
+    if content is not None and filters.start_day < content:
+        return (
+            f"Prompts, responses and tool arguments before {_iso(content)} were deleted by "
+            "this organization's retention policy; the numbers are all kept."
+        )
+    return ""

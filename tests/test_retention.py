@@ -182,3 +182,19 @@ def test_cli_set_and_dry_run(sqlite_engine, monkeypatch, capsys):
     (result,) = json.loads(capsys.readouterr().out)
     assert result["org"] == "default" and result["dry_run"] is True
     assert set(result["counts"].values()) == {0}
+
+
+def test_the_server_runs_retention_daily_as_a_job(sqlite_engine):
+    from telemetry.jobs import run_tick
+    from telemetry.server import server_jobs
+
+    (job,) = [job for job in server_jobs() if job.name == "retention"]
+    assert job.every_s == 24 * 60 * 60
+    generate_demo(sqlite_engine, days=30, traces=60)
+    set_policy(sqlite_engine, "demo", content_days=5, record_days=10)
+    assert run_tick(sqlite_engine, job, job.tick_of(10**16)) is True
+    assert run_tick(sqlite_engine, job, job.tick_of(10**16)) is False  # that tick is taken
+    with sqlite_engine.connect() as conn:
+        org = org_id(conn, "demo")
+        assert get_policy(conn, org).records_purged_before_day is not None
+        assert rollup_drift(conn, org) == []
