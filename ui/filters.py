@@ -328,5 +328,9 @@ def how_to_use() -> None:
             "a webhook when their state changes; budgets show spent, forecast and run-out "
             "date. Try a rule on the last 30 days before saving it.\n"
             "- **Reports**: pick items, then generate a PDF or HTML file; "
-            "`python -m telemetry report --help` makes the same report from cron."
+            "`python -m telemetry report --help` makes the same report from cron.\n"
+            "- **Export** writes the period's sessions, traces, LLM calls and tool runs as "
+            "CSV or JSON files with a manifest; every table also downloads as CSV or JSON.\n"
+            "- **Retention**: when an admin limits how long records are kept, a note under "
+            "these filters says from which day the detail is gone (totals stay)."
         )
