@@ -11,7 +11,9 @@ than N days" when it lies more than N days before today.
   it is kept whole until it is entirely older). Sessions left without a trace
   and quarantined records older than the horizon go too.
 - Content: spans before the content horizon lose their input/output content and
-  events (where instrumentations put messages); their numbers stay.
+  events (where instrumentations put messages); their numbers stay. A run looks
+  from a week before the previous run's horizon on, so late spans are caught
+  without re-reading all history every day.
 
 The rollups are NOT touched: billing and trends of purged periods survive. The
 horizon a run reached is stored (``records_purged_before_day``, never moving
@@ -34,6 +36,9 @@ from telemetry.store import bump_data_version, insert_ignoring_duplicates, org_i
 from telemetry.timeutil import US_PER_DAY, day_of_number, day_of_us, now_us
 
 BATCH_ROWS = 1000  # traces (or content rows) per transaction: a short wait for ingest
+# Content is cleared from this many days before the last run's horizon on, not from the
+# first day ever: spans arriving late for older days are caught, history is not re-read.
+LATE_DAYS = 7
 CLEARED_CONTENT = {"input_content": "", "output_content": "", "events": "[]"}
 FOREVER = "forever"
 
@@ -185,13 +190,16 @@ def _orphan_sessions(org: int, horizon: int, *, after_purge: bool):
     return and_(Session.org_id == org, Session.created_us < horizon * US_PER_DAY, ~referenced)
 
 
-def _content_rows(org: int, horizon: int, records: int | None):
+def _content_rows(org: int, horizon: int, records: int | None, since: int | None):
+    """Spans before the content horizon still holding content (from day ``since`` on)."""
     has_content = (
         (Observation.input_content != "")
         | (Observation.output_content != "")
         | (Observation.events != "[]")
     )
     where = [Observation.org_id == org, Observation.start_day < horizon, has_content]
+    if since is not None:
+        where.append(Observation.start_day >= since)
     if records is not None:  # spans of traces that go anyway are counted as deleted instead
         where.append(
             ~Observation.trace_pk.in_(select(Trace.id).where(_purgeable_traces(org, records)))
@@ -203,7 +211,7 @@ def _count(conn: Connection, statement) -> int:
     return int(conn.execute(statement).scalar_one())
 
 
-def _plan(conn: Connection, org: int, records: int | None, content: int | None) -> dict:
+def _plan(conn: Connection, org: int, records: int | None, content: int | None, since) -> dict:
     counts = dict.fromkeys(RetentionResult("", True).counts, 0)
     if records is not None:
         doomed = select(Trace.id).where(_purgeable_traces(org, records))
@@ -217,7 +225,7 @@ def _plan(conn: Connection, org: int, records: int | None, content: int | None) 
         )
     if content is not None:
         counts["spans_content_cleared"] = _count(
-            conn, select(func.count()).where(_content_rows(org, content, records))
+            conn, select(func.count()).where(_content_rows(org, content, records, since))
         )
     return counts
 
@@ -248,11 +256,13 @@ def run_retention(
         records = _forward(horizon_of(policy.record_days, today), policy.records_purged_before_day)
         content = _forward(horizon_of(policy.content_days, today), policy.content_purged_before_day)
         result = RetentionResult(name, dry_run, _iso(records), _iso(content))
+        reached = policy.content_purged_before_day
+        since = None if reached is None else reached - LATE_DAYS
         if dry_run:
             with engine.connect() as conn:
-                result.counts = _plan(conn, org, records, content)
+                result.counts = _plan(conn, org, records, content, since)
         else:
-            _apply(engine, org, records, content, result.counts, batch_rows)
+            _apply(engine, org, records, (content, since), result.counts, batch_rows)
             with engine.begin() as conn:
                 _store_horizons(conn, org, records, content)
                 bump_data_version(conn, org)
@@ -296,8 +306,9 @@ def _organizations(engine: Engine, slug: str | None) -> list[tuple[int, str]]:
 
 
 def _apply(
-    engine: Engine, org: int, records: int | None, content: int | None, counts: dict, batch: int
+    engine: Engine, org: int, records: int | None, content: tuple, counts: dict, batch: int
 ) -> None:
+    horizon, since = content
     if records is not None:
         _delete_traces(engine, org, records, counts, batch)
         counts["sessions"] = _delete_in_batches(
@@ -306,50 +317,58 @@ def _apply(
         counts["ingest_errors"] = _delete_in_batches(
             engine, IngestError, _old_errors(org, records), batch
         )
-    if content is not None:
-        counts["spans_content_cleared"] = _clear_content(engine, org, content, records, batch)
+    if horizon is not None:
+        counts["spans_content_cleared"] = _clear_content(
+            engine, org, (horizon, since), records, batch
+        )
 
 
 def _delete_traces(engine: Engine, org: int, horizon: int, counts: dict, batch: int) -> None:
-    while True:
-        with engine.begin() as conn:
-            ids = list(
-                conn.execute(
-                    select(Trace.id).where(_purgeable_traces(org, horizon)).limit(batch)
-                ).scalars()
-            )
-            if not ids:
-                return
-            counts["spans"] += conn.execute(
-                delete(Observation).where(Observation.trace_pk.in_(ids))
-            ).rowcount
-            counts["traces"] += conn.execute(delete(Trace).where(Trace.id.in_(ids))).rowcount
+    for conn, ids in _batches(engine, Trace, _purgeable_traces(org, horizon), batch):
+        counts["spans"] += conn.execute(
+            delete(Observation).where(Observation.trace_pk.in_(ids))
+        ).rowcount
+        counts["traces"] += conn.execute(delete(Trace).where(Trace.id.in_(ids))).rowcount
 
 
-def _delete_in_batches(engine: Engine, table, condition, batch: int) -> int:
-    deleted = 0
+def _batches(engine: Engine, table, condition, batch: int):
+    """Yield (connection, ids) of rows matching ``condition``, one short transaction each.
+
+    The caller deletes or empties the ids it gets, so they no longer match and the
+    next batch finds the next rows from the start of its index range.
+    """
     while True:
         with engine.begin() as conn:
             ids = list(conn.execute(select(table.id).where(condition).limit(batch)).scalars())
             if not ids:
-                return deleted
-            deleted += conn.execute(delete(table).where(table.id.in_(ids))).rowcount
+                return
+            yield conn, ids
 
 
-def _clear_content(engine: Engine, org: int, horizon: int, records: int | None, batch: int) -> int:
+def _delete_in_batches(engine: Engine, table, condition, batch: int) -> int:
+    deleted = 0
+    for conn, ids in _batches(engine, table, condition, batch):
+        deleted += conn.execute(delete(table).where(table.id.in_(ids))).rowcount
+    return deleted
+
+
+def _clear_content(engine: Engine, org: int, days: tuple, records: int | None, batch: int) -> int:
+    """Empty the content day by day: emptied rows stay in their day's index range, so a
+    batch re-reads at most one day's rows, never the whole history."""
+    horizon, since = days
+    with engine.connect() as conn:
+        first = conn.execute(
+            select(func.min(Observation.start_day)).where(Observation.org_id == org)
+        ).scalar()
+    first = horizon if first is None else max(first, since if since is not None else first)
     cleared = 0
-    while True:
-        with engine.begin() as conn:
-            ids = list(
-                conn.execute(
-                    select(Observation.id).where(_content_rows(org, horizon, records)).limit(batch)
-                ).scalars()
-            )
-            if not ids:
-                return cleared
+    for day in range(first, horizon):
+        condition = and_(_content_rows(org, horizon, records, since), Observation.start_day == day)
+        for conn, ids in _batches(engine, Observation, condition, batch):
             cleared += conn.execute(
                 update(Observation).where(Observation.id.in_(ids)).values(**CLEARED_CONTENT)
             ).rowcount
+    return cleared
 
 
 def _store_horizons(conn: Connection, org: int, records: int | None, content: int | None) -> None:
