@@ -198,3 +198,14 @@ def test_the_server_runs_retention_daily_as_a_job(sqlite_engine):
         org = org_id(conn, "demo")
         assert get_policy(conn, org).records_purged_before_day is not None
         assert rollup_drift(conn, org) == []
+
+
+def test_rollups_check_command_is_clean_after_a_purge(sqlite_engine, monkeypatch, capsys):
+    generate_demo(sqlite_engine, days=40, traces=80, end=END)
+    set_policy(sqlite_engine, "demo", content_days=10, record_days=20)
+    run_retention(sqlite_engine, "demo", today=TODAY)
+    monkeypatch.setenv("TELEMETRY_DATABASE_URL", str(sqlite_engine.url))
+    assert cli_main(["rollups", "check", "--org", "demo"]) == 0
+    out = capsys.readouterr().out
+    assert "days before 2026-06-10 were purged by retention" in out
+    assert "rollups match" in out

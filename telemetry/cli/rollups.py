@@ -8,8 +8,10 @@ from sqlalchemy import Connection, func, select
 
 from telemetry.cli.common import open_store
 from telemetry.models import LlmDaily, Organization, TraceDaily
+from telemetry.retention import records_horizon
 from telemetry.rollups import rebuild_rollups, rollup_drift
 from telemetry.store import org_id
+from telemetry.timeutil import day_of_number
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -21,7 +23,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "by every write. 'check' recomputes them from the stored traces and calls and "
             "lists any difference, and any stored value out of range (negative, or beyond "
             "the ingest limits of docs/ingest.md), exit code 1 if there is one; 'rebuild' "
-            "recomputes them."
+            "recomputes them. Days purged by retention keep their rollups: both leave "
+            "them alone."
         ),
     )
     commands = parser.add_subparsers(dest="rollups_command", metavar="ACTION", required=True)
@@ -49,6 +52,12 @@ def run_check(args: argparse.Namespace) -> int:
     with engine.connect() as conn:
         for slug, org in _organizations(conn, args.org):
             problems = rollup_drift(conn, org)
+            horizon = records_horizon(conn, org)
+            if horizon is not None:
+                print(
+                    f"{slug}: days before {day_of_number(horizon)} were purged by retention; "
+                    "their rollups are kept and not compared"
+                )
             if not problems:
                 print(f"{slug}: rollups match the stored traces and LLM calls")
                 continue
