@@ -8,6 +8,7 @@
   meanwhile (a writer thread commits every 50 ms, as ingest would).
 
     .venv/bin/python bench/bench_lifecycle.py [--traces 1000000] [--skip-export] [--skip-retention]
+        [--batch 1000]
 """
 
 from __future__ import annotations
@@ -84,7 +85,7 @@ class WriteProbe:
             self.stop.wait(0.05)
 
 
-def bench_retention(source: Path) -> None:
+def bench_retention(source: Path, batch: int) -> None:
     from telemetry.retention import run_retention, set_policy
     from telemetry.rollups import rollup_drift
 
@@ -101,7 +102,7 @@ def bench_retention(source: Path) -> None:
         probe = WriteProbe(url)
         probe.thread.start()
         started = time.perf_counter()
-        (done,) = run_retention(engine, "demo", today=today)
+        (done,) = run_retention(engine, "demo", today=today, batch_rows=batch)
         seconds = time.perf_counter() - started
         probe.stop.set()
         probe.thread.join()
@@ -133,6 +134,7 @@ def main() -> None:
     parser.add_argument("--traces", type=int, default=1_000_000)
     parser.add_argument("--skip-export", action="store_true")
     parser.add_argument("--skip-retention", action="store_true")
+    parser.add_argument("--batch", type=int, default=1000, help="traces per delete transaction")
     args = parser.parse_args()
     engine = bench_store(args.traces)
     source = Path(engine.url.database)
@@ -141,7 +143,7 @@ def main() -> None:
     if not args.skip_export:
         bench_export(f"sqlite:///{source}")
     if not args.skip_retention:
-        bench_retention(source)
+        bench_retention(source, args.batch)
     print(f"load: {os.getloadavg()}")
 
 
