@@ -8,7 +8,7 @@
   meanwhile (a writer thread commits every 50 ms, as ingest would).
 
     .venv/bin/python bench/bench_lifecycle.py [--traces 1000000] [--skip-export] [--skip-retention]
-        [--batch 1000]
+        [--batch 500]
 """
 
 from __future__ import annotations
@@ -134,7 +134,7 @@ def main() -> None:
     parser.add_argument("--traces", type=int, default=1_000_000)
     parser.add_argument("--skip-export", action="store_true")
     parser.add_argument("--skip-retention", action="store_true")
-    parser.add_argument("--batch", type=int, default=1000, help="traces per delete transaction")
+    parser.add_argument("--batch", type=int, default=500, help="traces per delete transaction")
     args = parser.parse_args()
     engine = bench_store(args.traces)
     source = Path(engine.url.database)

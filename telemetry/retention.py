@@ -35,7 +35,7 @@ from telemetry.models import IngestError, Observation, Organization, RetentionPo
 from telemetry.store import bump_data_version, insert_ignoring_duplicates, org_id
 from telemetry.timeutil import US_PER_DAY, day_of_number, day_of_us, now_us
 
-BATCH_ROWS = 1000  # traces (or content rows) per transaction: a short wait for ingest
+BATCH_ROWS = 500  # traces (or content rows) per transaction: a short wait for ingest
 # Content is cleared from this many days before the last run's horizon on, not from the
 # first day ever: spans arriving late for older days are caught, history is not re-read.
 LATE_DAYS = 7
