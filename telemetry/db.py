@@ -408,7 +408,14 @@ def m018_overflow_safe_sums(conn: Connection) -> None:
 
 
 @migrations
-def m019_scores(conn: Connection) -> None:
+def m019_retention_policy(conn: Connection) -> None:
+    # Per-organization retention (telemetry.retention): the days kept and the horizons
+    # the purges reached, below which the rollups outlive their base rows.
+    SQLModel.metadata.create_all(conn, tables=[models.RetentionPolicy.__table__])
+
+
+@migrations
+def m020_scores(conn: Connection) -> None:
     # Quality (telemetry.scores): scores of traces, spans and sessions, the names an
     # organization accepts, and each trace's latest verdict, kept as scores arrive; the
     # trace row carries its verdict too, with a partial index over the rated runs only.

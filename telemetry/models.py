@@ -585,6 +585,26 @@ class AppSetting(SQLModel, table=True):
     updated_by: str = Field(default="", max_length=256)
 
 
+class RetentionPolicy(SQLModel, table=True):
+    """How long an organization keeps content and records, and how far purges have reached.
+
+    ``content_days`` / ``record_days``: NULL keeps forever. The ``*_purged_before_day``
+    columns are the horizons (UTC day numbers) the retention runs have actually
+    applied: detail before ``records_purged_before_day`` is gone while its rollups are
+    kept, so ``rollups check`` compares only the days from there on (telemetry.retention).
+    """
+
+    __tablename__ = "retention_policy"
+
+    org_id: int = Field(foreign_key="organization.id", primary_key=True)
+    content_days: int | None = None
+    record_days: int | None = None
+    content_purged_before_day: int | None = None
+    records_purged_before_day: int | None = None
+    updated_us: int = _big(default=0)
+    updated_by: str = Field(default="", max_length=256)
+
+
 class ScoreSource(StrEnum):
     HUMAN = "human"  # a reviewer in the dashboard
     FEEDBACK = "feedback"  # an end user's thumbs in the agent's app

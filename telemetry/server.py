@@ -35,8 +35,9 @@ def server_engine() -> Engine:
 def server_jobs() -> list[Job]:
     """The background jobs every server process offers to run (one replica runs each tick)."""
     from telemetry.alerts.evaluate import ALERTS_JOB  # imported late: the routes need less
+    from telemetry.retention import RETENTION_JOB
 
-    return [ALERTS_JOB]
+    return [ALERTS_JOB, RETENTION_JOB]
 
 
 def server_routes(get_engine: Callable[[], Engine] = server_engine) -> list[BaseRoute]:

@@ -45,6 +45,7 @@ PAGES = (
     PageSpec("pages/review.py", "Review", ":material/rate_review:", EVERYONE, "Drill down"),
     PageSpec("pages/alerts.py", "Alerts", ":material/notifications:", EVERYONE, "Alerts"),
     PageSpec("pages/reports.py", "Reports", ":material/description:", EVERYONE, "Reports"),
+    PageSpec("pages/export.py", "Export", ":material/file_export:", EVERYONE, "Reports"),
     PageSpec("pages/settings.py", "Settings", ":material/settings:", ADMINS, "Admin"),
     PageSpec("pages/audit.py", "Audit log", ":material/history:", ADMINS, "Admin"),
 )

@@ -9,8 +9,10 @@ from sqlalchemy import Connection, func, select
 from telemetry.cli.common import open_store
 from telemetry.ingest.scores import rebuild_trace_quality, trace_quality_drift
 from telemetry.models import LlmDaily, Organization, TraceDaily
+from telemetry.retention import records_horizon
 from telemetry.rollups import rebuild_rollups, rollup_drift
 from telemetry.store import org_id
+from telemetry.timeutil import day_of_number
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -22,8 +24,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "by every write. 'check' recomputes them from the stored traces and calls and "
             "lists any difference, and any stored value out of range (negative, or beyond "
             "the ingest limits of docs/ingest.md), exit code 1 if there is one; 'rebuild' "
-            "recomputes them. "
-            "Both also cover each trace's latest verdict (table trace_quality, from the scores)."
+            "recomputes them. Days purged by retention keep their rollups: both leave "
+            "them alone. Both also cover each trace's latest verdict (table trace_quality, "
+            "from the scores)."
         ),
     )
     commands = parser.add_subparsers(dest="rollups_command", metavar="ACTION", required=True)
@@ -55,6 +58,12 @@ def run_check(args: argparse.Namespace) -> int:
             if verdicts:
                 shown = ", ".join(verdicts[:5]) + (" ..." if len(verdicts) > 5 else "")
                 problems = [*problems, f"latest verdicts of {len(verdicts):,} traces: {shown}"]
+            horizon = records_horizon(conn, org)
+            if horizon is not None:
+                print(
+                    f"{slug}: days before {day_of_number(horizon)} were purged by retention; "
+                    "their rollups are kept and not compared"
+                )
             if not problems:
                 print(f"{slug}: rollups match the stored traces and LLM calls")
                 continue
