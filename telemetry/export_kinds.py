@@ -1,6 +1,6 @@
 """The record kinds an export can hold: each one query, its columns and which are content.
 
-Adding a kind (scores, once they exist) is one entry in :data:`KINDS`: a name and
+Adding a kind is one entry in :data:`KINDS`: a name and
 a function building the SELECT of its rows for a :class:`~telemetry.queries.scope.Scope`.
 Rows belong to the period their own start falls in (a span by its own start, as
 in every figure of the dashboard); team, environment, agent and model filters
@@ -19,6 +19,7 @@ from telemetry.models import (
     LLM_CALL_KINDS,
     Observation,
     ObservationKind,
+    Score,
     Session,
     Team,
     Trace,
@@ -216,6 +217,35 @@ def _sessions(scope: Scope, columns: list[ColumnElement]) -> Select:
     )
 
 
+def _score_columns() -> list[Column]:
+    return [
+        Column("trace_id", Score.trace_id),
+        Column("span_id", Score.span_id),
+        Column("name", Score.name),
+        Column("value", Score.value),
+        Column("label", Score.label),
+        Column("source", Score.source),
+        Column("author", Score.author),
+        Column("time", Score.time_us, time=True),
+        Column("user_id", User.external_id),
+        Column("team", Team.name),
+        Column("comment", Score.comment, content=True),
+    ]
+
+
+def _scores(scope: Scope, columns: list[ColumnElement]) -> Select:
+    """Scores of the traces in the scope (a score belongs to its trace's period)."""
+    return (
+        select(*columns)
+        .select_from(Score)
+        .join(Trace, Trace.id == Score.trace_pk)
+        .outerjoin(User, User.id == Trace.user_id)
+        .outerjoin(Team, Team.id == Trace.team_id)
+        .where(Score.org_id == scope.org_id, _trace_scope(scope))
+        .order_by(Trace.start_us, Score.id)
+    )
+
+
 KINDS: dict[str, ExportKind] = {
     kind.name: kind
     for kind in (
@@ -233,5 +263,6 @@ KINDS: dict[str, ExportKind] = {
             _tool_columns,
             _spans([str(ObservationKind.TOOL)], model_on_row=False),
         ),
+        ExportKind("scores", "Scores", _score_columns, _scores),
     )
 }

@@ -20,14 +20,14 @@ from sqlalchemy import Connection, Engine, Table, delete, func, or_, select, upd
 from sqlmodel import SQLModel
 
 from telemetry.ingest.audit import record_audit
-from telemetry.models import IngestError, Observation, Session, Trace, User
+from telemetry.models import IngestError, Observation, Score, Session, Trace, TraceQuality, User
 from telemetry.retention import records_horizon
 from telemetry.rollup_tables import ROLLUPS
 from telemetry.rollups import refresh_rollups
 from telemetry.store import bump_data_version, org_id
 
 _CHUNK = 500  # ids per IN (...) list: under SQLite's bound-parameter limit
-_HANDLED = {"trace", "observation", "session", "end_user", "ingest_error"}
+_HANDLED = {"trace", "observation", "session", "end_user", "ingest_error", "score", "trace_quality"}
 
 
 @dataclass
@@ -86,6 +86,7 @@ def _erase(conn: Connection, org: int, user: User) -> dict[str, int]:
     counts["spans"] += conn.execute(
         delete(Observation).where(Observation.org_id == org, Observation.user_id == uid)
     ).rowcount
+    counts["scores"] = _delete_scores(conn, org, traces)
     counts["traces"] = _delete_ids(conn, Trace, Trace.id, traces)
     counts["sessions"] = _drop_sessions(conn, org, uid, sessions)
     counts["other_rows"] = _delete_references(conn, uid, traces, sessions)
@@ -144,7 +145,7 @@ def _drop_sessions(conn: Connection, org: int, uid: int, sessions: set[int]) -> 
 
 
 def _delete_references(conn: Connection, uid: int, traces: list[int], sessions: set[int]) -> int:
-    """Rows of other tables (scores, once they exist) that point at them or their data."""
+    """Rows of other tables that point at them or their data by a foreign key."""
     targets = {"end_user": [uid], "trace": traces, "session": sorted(sessions)}
     deleted = 0
     for table in SQLModel.metadata.sorted_tables:
@@ -154,6 +155,18 @@ def _delete_references(conn: Connection, uid: int, traces: list[int], sessions: 
             ids = targets.get(key.column.table.name)
             if ids and key.column.name == "id":
                 deleted += _delete_ids(conn, table, key.parent, ids)
+    return deleted
+
+
+def _delete_scores(conn: Connection, org: int, traces: list[int]) -> int:
+    """Scores of their traces (comments may quote them) and those traces' latest verdicts."""
+    deleted = 0
+    for part in _chunks(traces):
+        keys = select(Trace.trace_id).where(Trace.id.in_(part))
+        conn.execute(
+            delete(TraceQuality).where(TraceQuality.org_id == org, TraceQuality.trace_id.in_(keys))
+        )
+        deleted += conn.execute(delete(Score).where(Score.trace_pk.in_(part))).rowcount
     return deleted
 
 

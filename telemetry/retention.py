@@ -26,12 +26,21 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from sqlalchemy import Connection, Engine, and_, delete, exists, func, select, update
+from sqlalchemy import Connection, Engine, and_, delete, exists, func, or_, select, update
 from sqlalchemy.orm import aliased
 
 from telemetry.ingest.audit import record_audit
 from telemetry.jobs import Job
-from telemetry.models import IngestError, Observation, Organization, RetentionPolicy, Session, Trace
+from telemetry.models import (
+    IngestError,
+    Observation,
+    Organization,
+    RetentionPolicy,
+    Score,
+    Session,
+    Trace,
+    TraceQuality,
+)
 from telemetry.store import bump_data_version, insert_ignoring_duplicates, org_id
 from telemetry.timeutil import US_PER_DAY, day_of_number, day_of_us, now_us
 
@@ -73,6 +82,7 @@ class RetentionResult:
             "spans": 0,
             "sessions": 0,
             "ingest_errors": 0,
+            "scores": 0,
             "spans_content_cleared": 0,
         }
     )
@@ -223,11 +233,22 @@ def _plan(conn: Connection, org: int, records: int | None, content: int | None, 
         counts["ingest_errors"] = _count(
             conn, select(func.count()).where(_old_errors(org, records))
         )
+        counts["scores"] = _count(
+            conn,
+            select(func.count()).where(
+                or_(Score.trace_pk.in_(doomed), _old_unattached_scores(org, records))
+            ),
+        )
     if content is not None:
         counts["spans_content_cleared"] = _count(
             conn, select(func.count()).where(_content_rows(org, content, records, since))
         )
     return counts
+
+
+def _old_unattached_scores(org: int, horizon: int):
+    """Scores given before the horizon whose trace never arrived."""
+    return and_(Score.org_id == org, Score.trace_pk.is_(None), Score.time_us < horizon * US_PER_DAY)
 
 
 def _old_errors(org: int, horizon: int):
@@ -317,6 +338,9 @@ def _apply(
         counts["ingest_errors"] = _delete_in_batches(
             engine, IngestError, _old_errors(org, records), batch
         )
+        counts["scores"] += _delete_in_batches(
+            engine, Score, _old_unattached_scores(org, records), batch
+        )
     if horizon is not None:
         counts["spans_content_cleared"] = _clear_content(
             engine, org, (horizon, since), records, batch
@@ -324,7 +348,15 @@ def _apply(
 
 
 def _delete_traces(engine: Engine, org: int, horizon: int, counts: dict, batch: int) -> None:
+    """Traces, their spans and their scores (a score's comment is content too)."""
     for conn, ids in _batches(engine, Trace, _purgeable_traces(org, horizon), batch):
+        trace_keys = select(Trace.trace_id).where(Trace.id.in_(ids))
+        conn.execute(
+            delete(TraceQuality).where(
+                TraceQuality.org_id == org, TraceQuality.trace_id.in_(trace_keys)
+            )
+        )
+        counts["scores"] += conn.execute(delete(Score).where(Score.trace_pk.in_(ids))).rowcount
         counts["spans"] += conn.execute(
             delete(Observation).where(Observation.trace_pk.in_(ids))
         ).rowcount

@@ -14,6 +14,7 @@ from telemetry.accounts import Account
 from telemetry.cli import main as cli_main
 from telemetry.export import ExportRequest, export_records, scoped_for
 from telemetry.filters import Filters
+from telemetry.models import Score
 from tests.factories import Dataset, generation, root, tool
 
 PERIOD = Filters(start=date(2026, 3, 1), end=date(2026, 3, 31))
@@ -156,11 +157,42 @@ def test_unknown_kind_is_refused_before_anything_is_written(
             "--to",
             "2026-03-31",
             "--include",
-            "traces,scores",
+            "traces,ratings",
             "-o",
             str(out),
         ]
     )
     assert code == 2
-    assert "unknown kind 'scores'" in capsys.readouterr().err
+    assert "unknown kind 'ratings'" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_scores_of_the_period_traces_with_comments_for_admins_only(engine, tmp_path):
+    ds = _seed(engine)
+    # A score on every other trace, the one after the period included.
+    scored = [t for n, t in enumerate(ds.traces) if n % 2 == 0 or t["trace_id"] == "outside"]
+    with engine.begin() as conn:
+        for n, trace in enumerate(scored):
+            conn.execute(
+                Score.__table__.insert().values(
+                    org_id=ds.org_id,
+                    score_key=f"k{n}",
+                    trace_id=trace["trace_id"],
+                    name="relevance",
+                    value=n / 4,
+                    comment=f"=note {n}",
+                    source="llm",
+                    time_us=trace["start_us"],
+                    trace_pk=trace["id"],
+                    trace_day=trace["start_day"],
+                )
+            )
+    expected = [(t["trace_id"], n / 4) for n, t in enumerate(scored) if t in _in_period(ds.traces)]
+    manifest = export_records(engine, ExportRequest(PERIOD, ("scores",), "csv"), tmp_path)
+    rows = _read(tmp_path / "scores.csv", "csv")
+    assert manifest["kinds"]["scores"]["rows"] == len(rows) == len(expected) > 0
+    assert sorted((r["trace_id"], float(r["value"])) for r in rows) == sorted(expected)
+    assert "comment" not in rows[0]
+    export_records(engine, ExportRequest(PERIOD, ("scores",), "csv", content=True), tmp_path)
+    comments = {r["comment"] for r in _read(tmp_path / "scores.csv", "csv")}
+    assert "'=note 0" in comments  # neutralised like every CSV cell

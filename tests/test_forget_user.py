@@ -10,7 +10,7 @@ from sqlalchemy import String, Text, func, inspect, select, text
 
 from telemetry.cli import main as cli_main
 from telemetry.forget import forget_user
-from telemetry.models import AuditEvent, IngestError, TraceDaily
+from telemetry.models import AuditEvent, IngestError, Score, Trace, TraceDaily, TraceQuality
 from telemetry.retention import run_retention, set_policy
 from telemetry.rollups import rollup_drift
 from telemetry.timeutil import day_number
@@ -50,6 +50,30 @@ def _store(engine) -> Dataset:
             ],
         )
     with engine.begin() as conn:
+        # A thumbs with a comment on every run (comments are the person's words too).
+        for number, (pk, trace_id, user, day) in enumerate(
+            conn.execute(select(Trace.id, Trace.trace_id, Trace.user_id, Trace.start_day))
+        ):
+            words = "Ana Secret said thanks" if user == ds.user_id(ANA) else "fine"
+            conn.execute(
+                Score.__table__.insert().values(
+                    org_id=ds.org_id,
+                    score_key=f"k{number}",
+                    trace_id=trace_id,
+                    name="review",
+                    label="up",
+                    comment=words,
+                    source="human",
+                    time_us=1,
+                    trace_pk=pk,
+                    trace_day=day,
+                )
+            )
+            conn.execute(
+                TraceQuality.__table__.insert().values(
+                    org_id=ds.org_id, trace_id=trace_id, positive=1, reviewed=1, scores=1
+                )
+            )
         conn.execute(
             IngestError.__table__.insert().values(
                 org_id=ds.org_id, created_us=1, reason="bad span", raw=f'{{"user.id": "{ANA}"}}'
@@ -91,13 +115,18 @@ def test_nothing_of_theirs_is_left_in_any_table(engine):
     ana, bob = ds.user_id(ANA), ds.user_id("bob")
     # Records before 2026-03-10 purged first: there the rollups are all that is left.
     set_policy(engine, "default", content_days=10, record_days=10)
-    run_retention(engine, "default", today=day_number(datetime(2026, 3, 20).date()))
+    (purge,) = run_retention(engine, "default", today=day_number(datetime(2026, 3, 20).date()))
+    assert purge.counts["scores"] == 3  # the runs of 2 and 3 March went, their scores with them
     assert len(_text_columns_mentioning(engine, [ANA, ANA_MAIL, "hello from ana"])) >= 3
+    assert _text_columns_mentioning(engine, ["Ana Secret said"]) == [
+        "score.comment holds Ana Secret said"
+    ]
     bob_before = _bob_totals(engine, bob)
 
     receipt = forget_user(engine, "default", ANA_MAIL.upper(), actor="root")
 
     assert receipt.counts["traces"] == 1 and receipt.counts["directory_entries"] == 1
+    assert receipt.counts["scores"] == 1
     assert receipt.counts["rollup_rows_before_horizon"] > 0
     assert _text_columns_mentioning(engine, [ANA, ANA_MAIL, "Ana Secret", "hello from ana"]) == []
     with engine.connect() as conn:
@@ -113,6 +142,9 @@ def test_nothing_of_theirs_is_left_in_any_table(engine):
         ).scalar_one()
     assert json.loads(details)["counts"] == receipt.counts
     assert _bob_totals(engine, bob) == bob_before
+    with engine.connect() as conn:  # bob's run of 20 March keeps its score and verdict
+        assert conn.execute(select(Score.comment)).scalars().all() == ["fine"]
+        assert conn.execute(select(func.count()).select_from(TraceQuality)).scalar() == 1
 
 
 def test_unknown_user_is_refused_and_nothing_deleted(sqlite_engine, monkeypatch, capsys):

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from telemetry.cli import main as cli_main
 from telemetry.demo import generate_demo
-from telemetry.models import AuditEvent, LlmDaily, Observation, Session, Trace, TraceDaily
+from telemetry.models import AuditEvent, LlmDaily, Observation, Score, Session, Trace, TraceDaily
 from telemetry.retention import get_policy, records_horizon, run_retention, set_policy
 from telemetry.rollups import rebuild_rollups, rollup_drift
 from telemetry.store import org_id
@@ -72,6 +72,7 @@ def _expected(conn, org, records: int, content: int) -> dict:
     ).all()
     doomed = {pk for pk, day, _s in traces if day < records and latest.get(pk, day) < records}
     kept_sessions = {s for pk, _d, s in traces if pk not in doomed}
+    scores = conn.execute(select(Score.trace_pk, Score.time_us).where(Score.org_id == org)).all()
     sessions = conn.execute(
         select(Session.id, Session.created_us).where(Session.org_id == org)
     ).all()
@@ -84,6 +85,10 @@ def _expected(conn, org, records: int, content: int) -> dict:
             if sid not in kept_sessions and created < records * 86_400_000_000
         ),
         "ingest_errors": 0,
+        # Scores go with their trace; one whose trace never came goes by its own time.
+        "scores": sum(
+            1 for pk, at in scores if pk in doomed or (pk is None and at < records * 86_400_000_000)
+        ),
         "spans_content_cleared": sum(
             1
             for pk, day, given, answer, events in spans
@@ -100,6 +105,7 @@ def test_purge_keeps_rollups_and_check_clean(two_years):
         expected = _expected(conn, org, TODAY - 365, TODAY - 90)
         traces_before = conn.execute(select(func.count()).select_from(Trace)).scalar()
     assert expected["traces"] > 300 and expected["spans_content_cleared"] > 0
+    assert expected["scores"] > 0
 
     (dry,) = run_retention(engine, "demo", dry_run=True, today=TODAY)
     with engine.connect() as conn:  # a dry run deletes nothing
