@@ -1,11 +1,11 @@
 """Analytics: trends against the previous period, commands, runs of agents, tools and models,
-upstream efficiency, peak usage, generated code and task outcomes, the audit trail."""
+upstream efficiency, quality, peak usage, generated code and task outcomes, the audit trail."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from ui import analytics_audit, analytics_sections
+from ui import analytics_audit, analytics_sections, quality_view
 from ui.cache import cached_query
 from ui.filters import current_view
 from ui.header import filter_summary
@@ -26,6 +26,7 @@ SECTIONS = {
     "Trends": lambda: analytics_sections.trends(load, filters, version),
     "Runs": lambda: analytics_sections.runs(load, filters, version),
     "Models": lambda: analytics_sections.model_runs(load, filters, version),
+    "Quality": lambda: quality_view.quality_tab(load, filters, version),
     "Peak usage": lambda: analytics_sections.peak_usage(load, filters, version),
     "Code & outcomes": lambda: analytics_audit.code_and_outcomes(load, filters),
     "Audit": lambda: analytics_audit.audit(load, filters, actor),

@@ -15,7 +15,7 @@ from telemetry.charts.billing import (
 )
 from telemetry.queries.billing import NO_USER, unpriced_of
 from telemetry.timeutil import month_number
-from ui import billing_view, plain
+from ui import billing_view, plain, quality_view
 from ui.account import current_account
 from ui.cache import cached_query, get_engine
 from ui.filters import current_view
@@ -78,6 +78,9 @@ else:
         billing_view.by_model_tab(models, filters)
     with by_user:
         billing_view.by_user_tab(users, filters)
+    # Read only when asked for: rated runs per model join their LLM calls.
+    if st.toggle("Cost per good run by model", key="billing-good-runs"):
+        quality_view.quality_table(load, filters, "model")
 
 st.subheader("Unpriced models")
 unpriced = unpriced_of(models)

@@ -15,6 +15,7 @@ from ui.cards import kpi_cards
 from ui.downloads import csv_download
 from ui.header import page_header
 from ui.links import link_column, traces_link, traces_url
+from ui.quality_view import quality_kpi
 
 view = page_header("Overview", compares=True)
 filters = view.filters
@@ -52,6 +53,7 @@ if not next(kpi.value for kpi in kpis if kpi.key == "traces"):
     empty_state()
     st.stop()
 traces_link("See failing runs (status error) and why they failed", status="error")
+quality_kpi(load)
 
 adoption = load(queries.adoption)
 modules = load(queries.module_usage)

@@ -1,4 +1,4 @@
-"""Settings (admins only): accounts, API keys, organizations, model prices, general settings.
+"""Settings (admins only): accounts, API keys, organizations, model prices, general, data.
 
 Tabs are (label, render) pairs: adding one is one line in TABS. The page checks the
 role itself (a manager never gets it in the menu, but hiding is not access control)
@@ -13,6 +13,7 @@ from telemetry.admin_access import AdminOnly, require_admin
 from ui import settings_accounts, settings_general, settings_keys, settings_orgs, settings_prices
 from ui.account import current_account
 from ui.cache import get_engine
+from ui.data_settings import render_data_settings
 from ui.header import page_header
 from ui.settings_common import notices
 
@@ -22,6 +23,8 @@ TABS = [
     ("Organizations", settings_orgs.render),
     ("Model prices", settings_prices.render),
     ("General", settings_general.render),
+    # Retention and forget-a-user choose their organization in the tab itself.
+    ("Data", lambda engine, account, _org: render_data_settings(engine, account)),
 ]
 
 view = page_header("Settings")

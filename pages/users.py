@@ -9,7 +9,7 @@ import streamlit as st
 from telemetry import format as fmt
 from telemetry import queries
 from telemetry.filters import Grouping
-from ui import plain, users_view
+from ui import plain, quality_view, users_view
 from ui.account import is_admin
 from ui.cache import cached_query
 from ui.filters import current_view
@@ -53,6 +53,8 @@ users_view.rollup_line(table, controls.rollup)
 users_view.users_table(table)
 users_view.detail_picker(table)
 users_view.download(table, filters)
+if st.toggle("Quality per user: feedback coverage, positive rate, cost per good run"):
+    quality_view.quality_table(load, filters, "user")
 
 chosen = st.session_state.get(users_view.DETAIL_KEY)
 if chosen is not None:

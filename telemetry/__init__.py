@@ -15,4 +15,8 @@ def __getattr__(name: str):
         from telemetry import tracing
 
         return getattr(tracing, name)
+    if name == "score":
+        from telemetry.feedback import score
+
+        return score
     raise AttributeError(f"module 'telemetry' has no attribute {name!r}")

@@ -408,7 +408,36 @@ def m018_overflow_safe_sums(conn: Connection) -> None:
 
 
 @migrations
-def m019_audit_chain(conn: Connection) -> None:
+def m019_retention_policy(conn: Connection) -> None:
+    # Per-organization retention (telemetry.retention): the days kept and the horizons
+    # the purges reached, below which the rollups outlive their base rows.
+    SQLModel.metadata.create_all(conn, tables=[models.RetentionPolicy.__table__])
+
+
+@migrations
+def m020_scores(conn: Connection) -> None:
+    # Quality (telemetry.scores): scores of traces, spans and sessions, the names an
+    # organization accepts, and each trace's latest verdict, kept as scores arrive; the
+    # trace row carries its verdict too, with a partial index over the rated runs only.
+    from sqlalchemy import inspect
+
+    tables = [models.Score.__table__, models.ScoreConfig.__table__, models.TraceQuality.__table__]
+    SQLModel.metadata.create_all(conn, tables=tables)
+    columns = {column["name"] for column in inspect(conn).get_columns("trace")}
+    for name in ("verdict", "reviewed"):
+        if name not in columns:
+            conn.execute(text(f"ALTER TABLE trace ADD COLUMN {name} INTEGER"))
+    indexed = ", ".join(models.TRACE_VERDICT_INDEX_COLUMNS)
+    conn.execute(
+        text(
+            f"CREATE INDEX IF NOT EXISTS ix_trace_org_day_verdict ON trace ({indexed}) "
+            "WHERE verdict IS NOT NULL"
+        )
+    )
+
+
+@migrations
+def m021_audit_chain(conn: Connection) -> None:
     # The audit trail becomes one hash chain (telemetry.audit) and events about the
     # dashboard itself (logins) lose their organization: org_id becomes nullable, each
     # event keeps its organization's slug, and existing events are chained once.

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Index, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -63,6 +63,19 @@ class UserStatus(StrEnum):
     INVITED = "invited"
     SUSPENDED = "suspended"
     REMOVED = "removed"
+
+
+TRACE_VERDICT_INDEX_COLUMNS = (
+    "org_id",
+    "start_day",
+    "verdict",
+    "team_id",
+    "environment",
+    "agent",
+    "user_id",
+    "start_hour",
+    "start_us",
+)
 
 
 def _big(**kwargs) -> Field:
@@ -149,6 +162,13 @@ class Trace(SQLModel, table=True):
         # start_us last: a user's first/last trace of a day is read from the index alone.
         Index("ix_trace_org_user_day_start", "org_id", "user_id", "start_day", "start_us"),
         Index("ix_trace_org_status_start", "org_id", "status", "start_us"),
+        # Only rated runs (a minority): the quality figures read their verdicts from here.
+        Index(
+            "ix_trace_org_day_verdict",
+            *TRACE_VERDICT_INDEX_COLUMNS,
+            sqlite_where=text("verdict IS NOT NULL"),
+            postgresql_where=text("verdict IS NOT NULL"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -183,6 +203,10 @@ class Trace(SQLModel, table=True):
     code_lines_added: int | None = _big(default=None)
     code_lines_removed: int | None = _big(default=None)
     task_outcome: str = Field(default="", max_length=32)
+    # From the trace's scores (telemetry.ingest.scores keeps them): its latest verdict,
+    # 1 positive / 0 negative / NULL none, and 1 once a person reviewed it (else NULL).
+    verdict: int | None = None
+    reviewed: int | None = None
 
 
 class Observation(SQLModel, table=True):
@@ -584,3 +608,109 @@ class AppSetting(SQLModel, table=True):
     value: str = Field(default="", sa_type=Text)
     updated_us: int = _big(default=0)
     updated_by: str = Field(default="", max_length=256)
+
+
+class RetentionPolicy(SQLModel, table=True):
+    """How long an organization keeps content and records, and how far purges have reached.
+
+    ``content_days`` / ``record_days``: NULL keeps forever. The ``*_purged_before_day``
+    columns are the horizons (UTC day numbers) the retention runs have actually
+    applied: detail before ``records_purged_before_day`` is gone while its rollups are
+    kept, so ``rollups check`` compares only the days from there on (telemetry.retention).
+    """
+
+    __tablename__ = "retention_policy"
+
+    org_id: int = Field(foreign_key="organization.id", primary_key=True)
+    content_days: int | None = None
+    record_days: int | None = None
+    content_purged_before_day: int | None = None
+    records_purged_before_day: int | None = None
+    updated_us: int = _big(default=0)
+    updated_by: str = Field(default="", max_length=256)
+
+
+class ScoreSource(StrEnum):
+    HUMAN = "human"  # a reviewer in the dashboard
+    FEEDBACK = "feedback"  # an end user's thumbs in the agent's app
+    LLM = "llm"  # an LLM judge
+    CODE = "code"  # a check in code
+
+
+class ScoreKind(StrEnum):
+    NUMERIC = "numeric"
+    CATEGORICAL = "categorical"
+    BOOLEAN = "boolean"
+
+
+class Score(SQLModel, table=True):
+    """A judgement of a trace, span or session: name, value and/or label (telemetry.scores).
+
+    Keyed to its trace by the trace id as sent, so a score that arrives before its
+    trace is kept and joins the trace when it does. ``score_key`` makes re-sending
+    idempotent: a score whose key is already stored changes nothing.
+    """
+
+    __tablename__ = "score"
+    __table_args__ = (
+        UniqueConstraint("org_id", "score_key", name="uq_score_org_key"),
+        Index("ix_score_org_trace", "org_id", "trace_id"),
+        # Scores by their trace's day, covering what the score summary reads.
+        Index("ix_score_org_day", "org_id", "trace_day", "name", "trace_pk", "value", "label"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organization.id")
+    score_key: str = Field(max_length=128)
+    trace_id: str = Field(default="", max_length=64)
+    span_id: str = Field(default="", max_length=32)
+    session_key: str = Field(default="", max_length=256)
+    name: str = Field(max_length=100)
+    value: float | None = None
+    label: str = Field(default="", max_length=100)
+    comment: str = Field(default="", sa_type=Text)
+    source: str = Field(default=ScoreSource.FEEDBACK, max_length=16)
+    author: str = Field(default="", max_length=256)
+    time_us: int = _big()
+    created_us: int = _big(default=0)
+    # The trace's row and start day once it is stored (NULL before), kept in step with it.
+    trace_pk: int | None = None
+    trace_day: int | None = None
+
+
+class ScoreConfig(SQLModel, table=True):
+    """A score name an organization accepts: its kind, allowed labels or range, verdict or not.
+
+    Once an organization configures any name, scores with other names are refused.
+    """
+
+    __tablename__ = "score_config"
+    __table_args__ = (UniqueConstraint("org_id", "name", name="uq_score_config_org_name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organization.id")
+    name: str = Field(max_length=100)
+    kind: str = Field(default=ScoreKind.NUMERIC, max_length=16)
+    labels: str = Field(default="", max_length=1000)  # allowed labels, comma-separated
+    min_value: float | None = None
+    max_value: float | None = None
+    verdict: bool = False  # counts as a verdict besides user_feedback and review
+    description: str = Field(default="", max_length=500)
+
+
+class TraceQuality(SQLModel, table=True):
+    """Per trace id: its latest verdict and whether a person reviewed it (kept by telemetry.scores).
+
+    Maintained as scores are stored (the latest verdict is the one with the greatest
+    (time, id)), so pages join one row per trace instead of ranking all scores.
+    """
+
+    __tablename__ = "trace_quality"
+
+    org_id: int = Field(foreign_key="organization.id", primary_key=True)
+    trace_id: str = Field(max_length=64, primary_key=True)
+    verdict_score_id: int | None = None
+    verdict_time_us: int | None = _big(default=None)
+    positive: int | None = None  # 1 / 0 for the latest verdict; NULL: no verdict
+    reviewed: int = 0  # 1 once any score of source human is stored
+    scores: int = 0

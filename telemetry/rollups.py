@@ -68,9 +68,12 @@ moment the write commits:
   the days to pass; when a trace's start moves, both its old and new day count.
 
 Deleting a whole organization deletes its rollups with it (they are
-organization-scoped tables). :func:`rebuild_rollups` recomputes a whole
-organization and :func:`rollup_drift` compares the stored rollups with a fresh
-computation (``python -m telemetry rollups check|rebuild``).
+organization-scoped tables). Retention (:mod:`telemetry.retention`) deletes base
+rows and keeps their rollups: before an organization's records horizon the rollups
+are the only record, so refreshing, rebuilding and checking leave those days alone.
+:func:`rebuild_rollups` recomputes a whole organization and :func:`rollup_drift`
+compares the stored rollups with a fresh computation
+(``python -m telemetry rollups check|rebuild``).
 """
 
 from __future__ import annotations
@@ -81,7 +84,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from sqlalchemy import Connection, and_, delete, insert, inspect, select
 from sqlalchemy.exc import DBAPIError
 
-from telemetry.models import Observation, Trace
+from telemetry.models import Observation, RetentionPolicy, Trace
+from telemetry.retention import records_horizon
 from telemetry.rollup_ranges import range_problems
 from telemetry.rollup_tables import LLM_KINDS, ROLLUPS, Rollup
 from telemetry.timeutil import day_of_number
@@ -89,6 +93,7 @@ from telemetry.timeutil import day_of_number
 # Days refreshed by one statement pair at most, so that a refresh of a long run of
 # days (a re-price over a year) does not build one huge GROUP BY in memory.
 _DAYS_PER_STATEMENT = 31
+_LAST_DAY = 10**7  # a day number past any date a store holds (year 29349)
 
 
 def _day_runs(days: Iterable[int]) -> Iterator[tuple[int, int]]:
@@ -110,6 +115,8 @@ def _day_runs(days: Iterable[int]) -> Iterator[tuple[int, int]]:
 
 def _refresh(conn: Connection, rollup: Rollup, org_id: int, first: int | None, last: int | None):
     table = rollup.table
+    if first is not None and last is None:
+        last = _LAST_DAY  # from ``first`` on (a rebuild after a purge)
     stale = delete(table).where(table.c.org_id == org_id)
     if first is not None:
         stale = stale.where(table.c.day >= first, table.c.day <= last)
@@ -123,8 +130,12 @@ def refresh_rollups(conn: Connection, org_id: int, days: Iterable[int]) -> None:
 
     Runs in the caller's transaction, which must also hold the base-table writes:
     call it after them with every day they touched (see the module docstring).
-    Days without any trace or LLM call simply end up with no rollup row.
+    Days without any trace or LLM call simply end up with no rollup row. Days before
+    the organization's records horizon keep their rollups (their base rows are purged).
     """
+    horizon = records_horizon(conn, org_id)
+    if horizon is not None:
+        days = [day for day in days if day >= horizon]
     for first, last in _day_runs(days):
         for rollup in ROLLUPS:
             _refresh(conn, rollup, org_id, first, last)
@@ -135,11 +146,13 @@ def rebuild_rollups(conn: Connection, org_id: int) -> None:
 
     A rollup table that does not exist yet is skipped: an older migration rebuilding
     the rollups it created runs before the migration that creates the later ones.
+    Days before the records horizon keep their rollups (retention purged their rows).
     """
     existing = set(inspect(conn).get_table_names())
+    horizon = records_horizon(conn, org_id) if RetentionPolicy.__tablename__ in existing else None
     for rollup in ROLLUPS:
         if rollup.table.name in existing:
-            _refresh(conn, rollup, org_id, None, None)
+            _refresh(conn, rollup, org_id, horizon, None)
 
 
 def trace_days(conn: Connection, trace_pks: Sequence[int]) -> set[int]:
@@ -188,12 +201,18 @@ def rollup_drift(conn: Connection, org_id: int, *, limit: int = 50) -> list[str]
     One line per differing rollup row (at most ``limit``, then a count of the rest),
     naming the table, the day and the key, after the measures out of range
     (:mod:`telemetry.rollup_ranges`). Reads the base tables month by month.
+    Days before the records horizon are not compared: retention deleted their base
+    rows on purpose and kept the rollups (telemetry.retention).
     """
     problems: list[str] = range_problems(conn, org_id)
     missing = 0
+    horizon = records_horizon(conn, org_id)
     try:
         for rollup in ROLLUPS:
-            for first, last in _day_runs(_days_present(conn, rollup, org_id)):
+            days = _days_present(conn, rollup, org_id)
+            if horizon is not None:
+                days = {day for day in days if day >= horizon}
+            for first, last in _day_runs(days):
                 for line in _compare(conn, rollup, org_id, first, last):
                     if len(problems) < limit:
                         problems.append(line)

@@ -20,6 +20,7 @@ from starlette.routing import BaseRoute
 from telemetry.db import make_engine
 from telemetry.http_guard import guard_middleware
 from telemetry.ingest.http import ingest_routes
+from telemetry.ingest.score_http import score_routes
 from telemetry.jobs import Job, JobRunner
 from telemetry.session_http import session_routes
 from telemetry.startup import prepare_server
@@ -34,13 +35,14 @@ def server_engine() -> Engine:
 def server_jobs() -> list[Job]:
     """The background jobs every server process offers to run (one replica runs each tick)."""
     from telemetry.alerts.evaluate import ALERTS_JOB  # imported late: the routes need less
+    from telemetry.retention import RETENTION_JOB
 
-    return [ALERTS_JOB]
+    return [ALERTS_JOB, RETENTION_JOB]
 
 
 def server_routes(get_engine: Callable[[], Engine] = server_engine) -> list[BaseRoute]:
-    """The HTTP routes served beside the dashboard: ingest, and the login-cookie routes."""
-    return [*ingest_routes(get_engine), *session_routes(get_engine)]
+    """The HTTP routes served beside the dashboard: ingest, scores, the login-cookie routes."""
+    return [*ingest_routes(get_engine), *score_routes(get_engine), *session_routes(get_engine)]
 
 
 def server_middleware() -> list[Middleware]:

@@ -30,6 +30,15 @@ from opentelemetry.trace import Status, StatusCode
 T = TypeVar("T")
 TRACES_PATH = "/v1/traces"
 _configured: TracerProvider | None = None
+_endpoint: tuple[str, str] | None = None  # (address, key) given to configure, for telemetry.score
+
+
+def configured_endpoint() -> str:
+    return _endpoint[0] if _endpoint else ""
+
+
+def configured_api_key() -> str:
+    return _endpoint[1] if _endpoint else ""
 
 
 def traces_url(endpoint: str) -> str:
@@ -52,7 +61,8 @@ def configure(
     With ``set_global`` it also becomes OpenTelemetry's global provider, so other
     instrumentation exports through it (the global can be set only once per process).
     """
-    global _configured
+    global _configured, _endpoint
+    _endpoint = (endpoint, api_key)
     attributes = {"service.name": service_name}
     if environment:
         attributes["deployment.environment.name"] = environment

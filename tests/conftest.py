@@ -98,17 +98,32 @@ def app_env(tmp_path, monkeypatch):
     yield from app_support.make_app_env(tmp_path, monkeypatch)
 
 
-@pytest.fixture
-def csv_downloads(monkeypatch) -> list[str]:
-    """Every file the app offers for download in this test, as text."""
+def _record_downloads(monkeypatch, keep) -> list:
     import streamlit as st
 
-    offered: list[str] = []
-    original = st.download_button
+    offered: list = []
+    original = st.download_button  # another recorder, when both fixtures are used
 
     def recording(label, data, *args, **kwargs):
-        offered.append(data.decode("utf-8-sig") if isinstance(data, bytes) else data)
+        text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
+        entry = keep(kwargs.get("file_name", ""), kwargs.get("mime", ""), text)
+        if entry is not None:
+            offered.append(entry)
         return original(label, data, *args, **kwargs)
 
     monkeypatch.setattr(st, "download_button", recording)
     return offered
+
+
+@pytest.fixture
+def csv_downloads(monkeypatch) -> list[str]:
+    """Every CSV file the app offers for download in this test, as text."""
+    return _record_downloads(
+        monkeypatch, lambda name, mime, text: text if mime == "text/csv" else None
+    )
+
+
+@pytest.fixture
+def offered_downloads(monkeypatch) -> list[tuple[str, str, str]]:
+    """Every file the app offers for download in this test: (file name, MIME type, text)."""
+    return _record_downloads(monkeypatch, lambda name, mime, text: (name, mime, text))

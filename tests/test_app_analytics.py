@@ -25,7 +25,7 @@ from tests.factories import Dataset, generation, root, tool
 from ui.analytics_sections import BREAKDOWN_CHOICES
 
 PAGE = "../pages/analytics.py"
-TABS = ["Trends", "Runs", "Models", "Peak usage", "Code & outcomes", "Audit"]
+TABS = ["Trends", "Runs", "Models", "Quality", "Peak usage", "Code & outcomes", "Audit"]
 FORMULA_TOOL = "=cmd|' /C calc'!A0"
 SECTIONS = [
     "Against the previous period",

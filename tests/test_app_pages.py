@@ -69,6 +69,7 @@ def test_admin_sees_every_team(app_env):
         "Error rate": "11.1%",
         "Cost": "$9.38",
         "Tokens": "16,550",
+        "Positive rate (rated runs)": "no ratings",
     }
     assert at.multiselect(key="team").options == [TEAM_A, TEAM_B]
     assert at.multiselect(key="env").options == ["borealis-staging", "production"]

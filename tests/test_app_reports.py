@@ -63,7 +63,7 @@ def test_admin_generates_html_of_two_modules_with_one_item_unticked(app_env, rep
     at = reports_page("root")
     overview = [key for key in keys_of("overview") if key != "overview.top_agents"]
     at.multiselect(key="report_items_overview").set_value(overview)
-    for module in ("analytics", "billing", "alerts", "audit"):
+    for module in ("analytics", "billing", "quality", "alerts", "audit"):
         at.button(key=f"report_items_{module}_none").click().run()
     assert at.button(key="report_generate").disabled is False
     generate(at)
@@ -130,7 +130,7 @@ def test_generate_is_disabled_when_the_period_ends_before_it_starts(app_env, rep
 def test_a_failed_item_is_shown_and_retried_alone(app_env, reports_dir, monkeypatch):
     build_two_teams(app_env.engine, app_env.today)
     at = reports_page("root")
-    for module in ("analytics", "users", "billing", "alerts"):
+    for module in ("analytics", "users", "billing", "quality", "alerts"):
         at.button(key=f"report_items_{module}_none").click().run()
 
     def broken(*args, **kwargs):
@@ -208,7 +208,7 @@ def test_a_managers_teams_come_from_the_account_not_the_link(app_env, reports_di
 def test_a_pdf_report_is_kept_and_previewed(app_env, reports_dir):
     build_two_teams(app_env.engine, app_env.today)
     at = reports_page("root")
-    for module in ("overview", "analytics", "billing", "alerts"):
+    for module in ("overview", "analytics", "billing", "quality", "alerts"):
         at.button(key=f"report_items_{module}_none").click().run()
     generate(at, html=False)
     (kept,) = kept_files(reports_dir, ".pdf")

@@ -35,6 +35,7 @@ AVALON_CARDS = {
     "Error rate": "33.3%",
     "Cost": "$0.375",
     "Tokens": "2,150",
+    "Positive rate (rated runs)": "no ratings",
 }
 
 

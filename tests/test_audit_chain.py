@@ -139,7 +139,7 @@ def test_the_migration_chains_existing_events_and_frees_logins_from_organization
         conn.execute(text("DROP TABLE audit_chain"))
         pk = "SERIAL PRIMARY KEY" if conn.dialect.name == "postgresql" else "INTEGER PRIMARY KEY"
         conn.execute(text(OLD_AUDIT_TABLE.format(pk=pk)))
-        conn.execute(text("DELETE FROM schema_migration WHERE name = 'm019_audit_chain'"))
+        conn.execute(text("DELETE FROM schema_migration WHERE name = 'm021_audit_chain'"))
         acme = ensure_org(conn, "acme")
         default = conn.execute(select(Organization.id).where(Organization.slug == "default"))
         default = default.scalar()
@@ -156,7 +156,7 @@ def test_the_migration_chains_existing_events_and_frees_logins_from_organization
                 ),
                 {"o": org_pk, "t": ts, "a": actor, "c": action, "g": target, "d": details},
             )
-    assert migrations.apply(engine) == ["m019_audit_chain"]
+    assert migrations.apply(engine) == ["m021_audit_chain"]
     with engine.connect() as conn:
         rows = conn.execute(
             select(

@@ -285,7 +285,10 @@ def test_a_trace_and_every_step(role, server, trace_id, shown):
     for number in range(1, count + 1):
         open_options(page, "Step").nth(number - 1).click()
         settle(page)
-        attributes = page.get_by_test_id("stExpander").filter(has_text="Attributes")
+        # The step's own expander (the sidebar's help mentions attributes too).
+        attributes = page.get_by_test_id("stExpander").filter(
+            has=page.locator("summary").get_by_text("Attributes", exact=True)
+        )
         if attributes.count():
             attributes.locator("summary").click()
             settle(page)

@@ -659,3 +659,29 @@ def test_a_period_that_has_not_begun_is_refused(sqlite_engine):
     midnight = (END - date(1970, 1, 1)).days * US_PER_DAY
     with pytest.raises(ValueError, match="has not begun yet"):
         generate_demo(sqlite_engine, days=1, traces=10, end=END, now_us=midnight + 60_000_000)
+
+
+def test_feedback_on_a_minority_lower_on_failures_with_llm_judge_scores(demo):
+    org = demo_id(demo)
+    runs = rows(
+        demo,
+        "SELECT t.status, q.positive FROM trace t LEFT JOIN trace_quality q "
+        "ON q.org_id = t.org_id AND q.trace_id = t.trace_id WHERE t.org_id = :o",
+        o=org,
+    )
+    rated = [(status, positive) for status, positive in runs if positive is not None]
+    assert 0.05 < len(rated) / len(runs) < 0.3  # a minority of runs is rated
+
+    def positive_rate(statuses):
+        chosen = [positive for status, positive in rated if status in statuses]
+        return sum(chosen) / len(chosen)
+
+    assert positive_rate({"error", "timeout"}) < positive_rate({"ok"}) - 0.2
+    sources = dict(
+        rows(demo, "SELECT source, count(*) FROM score WHERE org_id = :o GROUP BY 1", o=org)
+    )
+    assert sources["llm"] > 0 and sources["feedback"] > 0
+    with demo.connect() as conn:
+        from telemetry.ingest.scores import trace_quality_drift
+
+        assert trace_quality_drift(conn, org) == []

@@ -68,7 +68,15 @@ def built(engine, filters: Filters, items=DEFAULT_ITEMS, **fields):
 
 
 def test_catalog_has_the_four_page_modules_with_kpis_charts_and_tables():
-    assert list(MODULES) == ["overview", "analytics", "users", "billing", "alerts", "audit"]
+    assert list(MODULES) == [
+        "overview",
+        "analytics",
+        "users",
+        "billing",
+        "quality",
+        "alerts",
+        "audit",
+    ]
     for module in ["overview", "analytics", "users", "billing"]:
         kinds = {spec.kind for spec in items_of(module)}
         assert kinds == {"kpis", "chart", "table"}, module
@@ -81,7 +89,9 @@ def test_catalog_has_the_four_page_modules_with_kpis_charts_and_tables():
 def test_unknown_item_or_module_names_the_valid_ones():
     with pytest.raises(KeyError, match=r"overview\.kpis.*billing\.unpriced"):
         item("overview.nope")
-    with pytest.raises(KeyError, match="overview, analytics, users, billing, alerts, audit"):
+    with pytest.raises(
+        KeyError, match="overview, analytics, users, billing, quality, alerts, audit"
+    ):
         items_of("sessions")
 
 

@@ -16,7 +16,7 @@ from telemetry.alerts import channels as channel_store
 from telemetry.alerts.access import AccessDenied, allowed_teams, check_teams
 from telemetry.alerts.backtest import replay
 from telemetry.alerts.evaluate import groups_of
-from telemetry.alerts.metrics import METRICS, RATIO
+from telemetry.alerts.metrics import METRICS, RATIO, check_metric
 from telemetry.alerts.rules import RuleError, RuleSpec, check_spec, number, save_rule
 from telemetry.alerts.state import ABOVE, BELOW, NO_DATA_CHOICES
 from telemetry.alerts.windows import WINDOW_LABELS, WINDOWS, parse_duration
@@ -76,11 +76,12 @@ def rule_form(
     with st.form(key, border=True):
         left, middle, right = st.columns(3)
         name = left.text_input("Name", spec.name, key=f"{key}_name")
+        offered = [*METRICS, *([spec.metric] if spec.metric not in METRICS else [])]
         metric = middle.selectbox(
             "Metric",
-            list(METRICS),
-            index=list(METRICS).index(spec.metric),
-            format_func=lambda k: f"{METRICS[k].label} ({k})",
+            offered,
+            index=offered.index(spec.metric),
+            format_func=lambda k: f"{check_metric(k).label} ({k})",
             key=f"{key}_metric",
             help="Rates are fractions: 0.05 = 5% (you may also type 5%).",
         )
@@ -235,7 +236,7 @@ def show_backtest(engine: Engine, account: Account, spec: RuleSpec) -> None:
     st.caption(result.sampling)
     if result.groups_shown < result.groups_total:
         st.caption(f"Showing the first {result.groups_shown} of {result.groups_total} groups.")
-    metric = METRICS[spec.metric]
+    metric = check_metric(spec.metric)
     title = f"{metric.label} ({'fraction' if metric.unit == RATIO else metric.unit})"
     st.altair_chart(
         backtest_chart(result.series, spec.threshold, spec.warn_threshold, title), width="stretch"

@@ -15,7 +15,7 @@ from typing import Any
 import streamlit as st
 from sqlalchemy import Engine
 
-from telemetry import store
+from telemetry import retention, store
 from telemetry.db import database_url, init_store, make_engine
 from telemetry.filters import Filters
 
@@ -86,6 +86,13 @@ def team_names(url: str, org: str, version: int) -> list[str]:
 def environment_names(url: str, org: str, teams: tuple[str, ...] | None, version: int) -> list[str]:
     with _engine_for(url).connect() as conn:
         return store.environment_names(conn, org, teams)
+
+
+@st.cache_data(ttl=LOOKUP_TTL_SECONDS, max_entries=500, show_spinner=False)
+def purged_horizons(url: str, org: str, version: int) -> tuple[int | None, int | None]:
+    """How far retention has purged the organization's records and content (day numbers)."""
+    with _engine_for(url).connect() as conn:
+        return retention.purged_horizons(conn, org)
 
 
 def clear_all() -> None:

@@ -15,6 +15,7 @@ from datetime import timedelta
 import streamlit as st
 
 from telemetry import format as fmt
+from telemetry import retention
 from telemetry.accounts import Account
 from telemetry.db import DEFAULT_ORG, database_url
 from telemetry.demo import DEMO_ORG
@@ -138,10 +139,19 @@ def sidebar_filters(account: Account) -> View:
         environments=tuple(environments) or None,
         grouping=chosen_grouping,
     )
+    _purge_notice(filters, version_of)
     link_notices = _remembered_link_notices(org, teams, link_notices)
     view = View(filters, version_of(org), preset, allowed, (*link_notices, *notices))
     st.session_state[_VIEW_KEY] = view
     return view
+
+
+def _purge_notice(filters: Filters, version_of) -> None:
+    """Said under the filters on every page when the period reaches back past a purge."""
+    horizons = cache.purged_horizons(database_url(), filters.org, version_of(filters.org))
+    notice = retention.purge_notice(filters, horizons)
+    if notice:
+        st.sidebar.info(notice, icon=":material/auto_delete:")
 
 
 def _link_request() -> tuple[str | None, list[str]]:
@@ -314,9 +324,17 @@ def how_to_use() -> None:
             "- **Drill down**: *Traces* lists the runs behind a number (links on the other "
             "pages open it pre-filtered) and opens one run step by step; *Sessions* groups "
             "them by conversation; *Live runs* follows the runs still in progress.\n"
+            "- **Quality**: rate a run at the bottom of its trace page (G good, B bad, labels, "
+            "a comment); *Review* queues the runs to look at (negative feedback, failures, a "
+            "sample; N / P to move). Apps send user feedback to `POST /api/scores`; the "
+            "*Quality* tab of Analytics shows coverage, positive rate and cost per good run.\n"
             "- **Alerts**: rules on error rate, latency, runs or cost notify e-mail, Slack or "
             "a webhook when their state changes; budgets show spent, forecast and run-out "
             "date. Try a rule on the last 30 days before saving it.\n"
             "- **Reports**: pick items, then generate a PDF or HTML file; "
-            "`python -m telemetry report --help` makes the same report from cron."
+            "`python -m telemetry report --help` makes the same report from cron.\n"
+            "- **Export** writes the period's sessions, traces, LLM calls and tool runs as "
+            "CSV or JSON files with a manifest; every table also downloads as CSV or JSON.\n"
+            "- **Retention**: when an admin limits how long records are kept, a note under "
+            "these filters says from which day the detail is gone (totals stay)."
         )

@@ -42,8 +42,10 @@ PAGES = (
     PageSpec("pages/live.py", "Live runs", ":material/play_circle:", EVERYONE, "Drill down"),
     PageSpec("pages/sessions.py", "Sessions", ":material/forum:", EVERYONE, "Drill down"),
     PageSpec("pages/traces.py", "Traces", ":material/account_tree:", EVERYONE, "Drill down"),
+    PageSpec("pages/review.py", "Review", ":material/rate_review:", EVERYONE, "Drill down"),
     PageSpec("pages/alerts.py", "Alerts", ":material/notifications:", EVERYONE, "Alerts"),
     PageSpec("pages/reports.py", "Reports", ":material/description:", EVERYONE, "Reports"),
+    PageSpec("pages/export.py", "Export", ":material/file_export:", EVERYONE, "Reports"),
     PageSpec("pages/settings.py", "Settings", ":material/settings:", ADMINS, "Admin"),
     # Managers too: they see their own events only (ui/audit_view.py).
     PageSpec("pages/audit.py", "Audit log", ":material/history:", EVERYONE, "Admin"),

@@ -20,6 +20,7 @@ from ui import plain
 from ui.account import is_admin
 from ui.cache import cached_query
 from ui.filters import View
+from ui.rating import rating_panel
 from ui.trace_links import back_to_traces
 from ui.trace_step import step_panel
 
@@ -37,12 +38,14 @@ _INDENT = "\u2003\u2003"
 _MONEY = st.column_config.NumberColumn("Cost (USD)", format="$%.4f")
 
 
-def show_trace(view: View, trace_id: str) -> None:
+def show_trace(view: View, trace_id: str, *, in_review: bool = False) -> None:
     """Draw the trace ``trace_id`` of the view's organization, teams and environments.
 
-    The period filter does not apply to a trace opened by its id.
+    The period filter does not apply to a trace opened by its id. ``in_review``: drawn
+    beside the Review page's queue, which has its own rating form and navigation.
     """
-    back_to_traces()
+    if not in_review:
+        back_to_traces()
     include_content = is_admin()
     detail = cached_query(
         trace_detail,
@@ -75,6 +78,8 @@ def show_trace(view: View, trace_id: str) -> None:
     _events(detail)
     st.subheader("Step detail")
     step_panel(detail, include_content)
+    if not in_review and rating_panel(view, trace_id):
+        st.rerun()
 
 
 def _header(detail: TraceDetail) -> None:

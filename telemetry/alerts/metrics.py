@@ -4,7 +4,9 @@ Each metric is one figure of a query function (docs/alerts.md gives the meaning
 per scope): the trace figures of :func:`~telemetry.queries.activity.run_totals_in`,
 the LLM-call figures of :func:`~telemetry.queries.llm_calls.llm_call_totals_in`,
 the token and cost figures of :func:`~telemetry.queries.costs.usage_totals_in` and
-the month-end forecast of :func:`~telemetry.queries.billing.billing_month`.
+the month-end forecast of :func:`~telemetry.queries.billing.billing_month`, and the
+quality figures of :mod:`telemetry.queries.quality` (negative-feedback rate, coverage,
+``score_mean.NAME``: the mean of one score name).
 A model scope reads LLM calls (traces carry no model): its runs are that model's
 calls and its error rate the share of them that failed.
 """
@@ -20,6 +22,7 @@ from telemetry.queries.activity import run_totals_in, trace_count_in
 from telemetry.queries.billing import billing_month
 from telemetry.queries.costs import usage_totals_in
 from telemetry.queries.llm_calls import llm_call_totals_in
+from telemetry.queries.quality import quality_totals_in, score_summary_in
 from telemetry.queries.scope import Subject, resolve_scope
 from telemetry.timeutil import day_of_number, day_of_us, month_number
 
@@ -49,6 +52,20 @@ METRICS: dict[str, Metric] = {
         Metric("tokens", "Tokens", COUNT, "input + output tokens of the LLM calls"),
         Metric("unpriced_share", "Unpriced share", RATIO, "LLM calls without a price ÷ calls"),
         Metric(
+            "negative_feedback_rate",
+            "Negative-feedback rate",
+            RATIO,
+            "runs whose latest verdict is negative ÷ rated runs (minimum runs: rated runs)",
+            model_scope=False,
+        ),
+        Metric(
+            "feedback_coverage",
+            "Feedback coverage",
+            RATIO,
+            "runs with a verdict ÷ runs",
+            model_scope=False,
+        ),
+        Metric(
             "forecast_cost_usd",
             "Month-end cost forecast",
             USD,
@@ -57,6 +74,9 @@ METRICS: dict[str, Metric] = {
     )
 }
 FORECAST = "forecast_cost_usd"
+# "score_mean.NAME": the mean value of the scores named NAME of the window's runs.
+SCORE_MEAN = "score_mean."
+SCORE = "score"
 
 
 @dataclass(frozen=True)
@@ -82,10 +102,15 @@ class Measurement:
 
 
 def check_metric(key: str) -> Metric:
+    key = str(key).strip()
+    if key.startswith(SCORE_MEAN) and key[len(SCORE_MEAN) :].strip():
+        name = key[len(SCORE_MEAN) :]
+        meaning = f"mean value of the {name} scores of the window's runs (minimum runs: scores)"
+        return Metric(key, f"Mean {name}", SCORE, meaning, model_scope=False)
     try:
-        return METRICS[str(key).strip()]
+        return METRICS[key]
     except KeyError:
-        known = ", ".join(METRICS)
+        known = ", ".join([*METRICS, SCORE_MEAN + "NAME"])
         raise ValueError(f"metric {key!r} does not exist; use one of {known}") from None
 
 
@@ -102,6 +127,17 @@ def measure(
     filters = window_filters(target.org, target.teams, target.environments, window, at_us)
     with engine.connect() as conn:
         scope = resolve_scope(conn, filters, target.subject)
+        if metric in ("negative_feedback_rate", "feedback_coverage"):
+            found = quality_totals_in(conn, scope)
+            if metric == "feedback_coverage":
+                return Measurement(found.feedback_coverage, found.runs)
+            return Measurement(found.negative_rate, found.rated)
+        if metric.startswith(SCORE_MEAN):
+            name = metric[len(SCORE_MEAN) :]
+            scores = {s["name"]: s for s in score_summary_in(conn, scope)}
+            if name not in scores:
+                return Measurement(None, 0)
+            return Measurement(scores[name]["mean"], scores[name]["count"])
         if metric in ("error_rate", "timeout_rate", "runs") and not target.by_model:
             runs = run_totals_in(conn, scope)
             value = {"error_rate": runs.error_rate, "timeout_rate": runs.timeout_rate}

@@ -96,7 +96,7 @@ def _add_add(commands) -> None:
             """\
             Metrics: """
             + ", ".join(METRICS)
-            + """
+            + """, score_mean.NAME (the mean of the scores named NAME)
             Example: error rate above 5% over 1 hour for the Support team, by e-mail:
               python -m telemetry alerts add --org default --name "Support errors" \\
                 --metric error_rate --window 1h --above 0.05 --warn-above 0.03 \\
@@ -106,7 +106,9 @@ def _add_add(commands) -> None:
     )
     _org(add)
     add.add_argument("--name", required=True, help="the rule's name (unique in the organization)")
-    add.add_argument("--metric", required=True, choices=list(METRICS), metavar="METRIC")
+    add.add_argument(
+        "--metric", required=True, metavar="METRIC", help="see the list below (checked on add)"
+    )
     add.add_argument("--window", required=True, metavar="WINDOW", help=", ".join(WINDOWS))
     add.add_argument("--above", metavar="X", help="alert when the value is above X")
     add.add_argument("--below", metavar="X", help="alert when the value is below X")

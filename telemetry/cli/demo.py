@@ -92,7 +92,7 @@ def run_demo(args: argparse.Namespace) -> int:
         f"'{summary.org}' organization: {summary.first_day} to {summary.last_day}, "
         f"{summary.teams} teams, {summary.users} users, {summary.sessions:,} sessions, "
         f"{summary.traces:,} traces, {summary.observations:,} observations, "
-        f"{summary.audit_events:,} audit events "
+        f"{summary.audit_events:,} audit events, {summary.scores:,} scores "
         f"({elapsed:.1f} s, {rows / elapsed:,.0f} rows/s)"
     )
     return 0

@@ -18,7 +18,15 @@ from telemetry.cli.common import (
 from telemetry.queries import HEADLINE_KEYS, headline_metrics
 
 DEFAULT_DAYS = 30
-_RATES = ("activation_rate", "completion_rate", "error_rate", "timeout_rate", "priced_share")
+_RATES = (
+    "activation_rate",
+    "completion_rate",
+    "error_rate",
+    "timeout_rate",
+    "priced_share",
+    "feedback_coverage",
+    "positive_rate",
+)
 _SECTIONS = {
     "Adoption": (
         "users_total",
@@ -52,6 +60,7 @@ _SECTIONS = {
         "cost_usd",
         "priced_share",
     ),
+    "Quality": ("feedback_coverage", "positive_rate", "cost_per_good_run"),
 }
 
 
@@ -134,7 +143,7 @@ def _number(key: str, value: Any) -> str:
         return "n/a"
     if key in _RATES:
         return f"{value:.1%}"
-    if key == "cost_usd":
+    if key in ("cost_usd", "cost_per_good_run"):
         return f"${value:,.6f}"
     return f"{value:,}"
 
@@ -176,6 +185,12 @@ def render_table(metrics: dict[str, Any]) -> str:
     lines += _listing(metrics["by_model"], model_columns, text_columns=2)
     lines += ["", "By team"]
     lines += _listing(metrics["by_team"], ["team", "users_active", "traces", "cost_usd"])
+    lines += ["", "By score"]
+    scores = [
+        {**score, "labels": " ".join(f"{k}:{v}" for k, v in score["labels"].items()) or "-"}
+        for score in metrics["by_score"]
+    ]
+    lines += _listing(scores, ["name", "labels", "count", "mean"], text_columns=2)
     return "\n".join(lines)
 
 

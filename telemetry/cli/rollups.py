@@ -7,9 +7,12 @@ import argparse
 from sqlalchemy import Connection, func, select
 
 from telemetry.cli.common import open_store
+from telemetry.ingest.scores import rebuild_trace_quality, trace_quality_drift
 from telemetry.models import LlmDaily, Organization, TraceDaily
+from telemetry.retention import records_horizon
 from telemetry.rollups import rebuild_rollups, rollup_drift
 from telemetry.store import org_id
+from telemetry.timeutil import day_of_number
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -21,7 +24,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "by every write. 'check' recomputes them from the stored traces and calls and "
             "lists any difference, and any stored value out of range (negative, or beyond "
             "the ingest limits of docs/ingest.md), exit code 1 if there is one; 'rebuild' "
-            "recomputes them."
+            "recomputes them. Days purged by retention keep their rollups: both leave "
+            "them alone. Both also cover each trace's latest verdict (table trace_quality, "
+            "from the scores)."
         ),
     )
     commands = parser.add_subparsers(dest="rollups_command", metavar="ACTION", required=True)
@@ -49,6 +54,16 @@ def run_check(args: argparse.Namespace) -> int:
     with engine.connect() as conn:
         for slug, org in _organizations(conn, args.org):
             problems = rollup_drift(conn, org)
+            verdicts = trace_quality_drift(conn, org)
+            if verdicts:
+                shown = ", ".join(verdicts[:5]) + (" ..." if len(verdicts) > 5 else "")
+                problems = [*problems, f"latest verdicts of {len(verdicts):,} traces: {shown}"]
+            horizon = records_horizon(conn, org)
+            if horizon is not None:
+                print(
+                    f"{slug}: days before {day_of_number(horizon)} were purged by retention; "
+                    "their rollups are kept and not compared"
+                )
             if not problems:
                 print(f"{slug}: rollups match the stored traces and LLM calls")
                 continue
@@ -66,6 +81,7 @@ def run_rebuild(args: argparse.Namespace) -> int:
     with engine.begin() as conn:
         for slug, org in _organizations(conn, args.org):
             rebuild_rollups(conn, org)
+            rebuild_trace_quality(conn, org)
             traces, calls = _rows(conn, TraceDaily, org), _rows(conn, LlmDaily, org)
             print(f"{slug}: rebuilt {traces:,} trace rollup rows, {calls:,} LLM-call rollup rows")
     return 0

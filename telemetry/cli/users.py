@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from telemetry import account_admin, accounts, login_throttle
+from telemetry.cli import forget
 from telemetry.cli.common import CommandError, open_store
 from telemetry.db import DEFAULT_ORG
 from telemetry.passwords import RULES_TEXT
@@ -132,6 +133,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     unlock.add_argument("username", nargs="?", help="the user name (as typed in the form)")
     unlock.add_argument("--address", metavar="IP", help="a client address to clear instead")
     unlock.set_defaults(func=run_unlock)
+
+    forget.register_forget(commands)
 
 
 def _actor_option(parser: argparse.ArgumentParser) -> None:

@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Engine, bindparam, select, update
 from telemetry.demo.audit import audit_events
 from telemetry.demo.catalog import DEMO_ORG, DEMO_ORG_NAME, TEAMS
 from telemetry.demo.people import DemoUser, demo_users
+from telemetry.demo.scores import add_demo_scores
 from telemetry.demo.storage import (
     bulk_connection,
     delete_org_rows,
@@ -62,6 +63,7 @@ class DemoSummary:
     traces: int
     observations: int
     audit_events: int
+    scores: int = 0
 
 
 def is_demo_org(slug: str) -> bool:
@@ -118,6 +120,7 @@ def generate_demo(
                 [{"org_id": org, "org_slug": DEMO_ORG, **e} for e in events],
             )
             conn.execute(ModelPrice.__table__.insert(), [{"org_id": org, **price}])
+            scores = add_demo_scores(conn, org, seed, now_us=now)
             # One full rebuild is cheaper than refreshing the days of every batch.
             rebuild_rollups(conn, org)
             bump_data_version(conn, org)
@@ -131,6 +134,7 @@ def generate_demo(
         traces=writer.traces,
         observations=writer.observations,
         audit_events=len(events),
+        scores=scores,
     )
 
 

@@ -115,7 +115,11 @@ class FileImporter:
 
         def write(batch: Parsed):
             return writer.write(
-                batch.records, batch.rejections, directory=batch.directory, audits=batch.audits
+                batch.records,
+                batch.rejections,
+                directory=batch.directory,
+                audits=batch.audits,
+                scores=batch.scores,
             )
 
         if self._in_parallel(path, fmt):

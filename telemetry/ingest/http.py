@@ -270,6 +270,14 @@ def _export_response(report: IngestReport, answer_type: str) -> Response:
             f"{report.rejected} spans rejected (kept in quarantine): {reasons}"
             + (f"; and {more} more" if more > 0 else "")
         )[:4000]
+    if report.score_rejections:  # the spans were stored; only their evaluation events were not
+        first = report.score_rejections[0]
+        note = (
+            f"{len(report.score_rejections)} evaluation scores rejected (kept in quarantine): "
+            f"{first.location}: {first.reason}"
+        )
+        joined = "; ".join(filter(None, (message.partial_success.error_message, note)))
+        message.partial_success.error_message = joined[:4000]
     if answer_type == PROTOBUF:
         return Response(message.SerializeToString(), 200, media_type=PROTOBUF)
     return Response(json_format.MessageToJson(message, indent=None), 200, media_type=JSON)

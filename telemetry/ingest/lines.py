@@ -23,6 +23,8 @@ from telemetry.ingest.native import (
 )
 from telemetry.ingest.otlp import OtlpDecodeError, Rejection
 from telemetry.ingest.otlp_json import decode_json_text, load_json
+from telemetry.ingest.scores import ScoreItem
+from telemetry.scores import ScoreError, read_score
 from telemetry.timeutil import now_us
 
 # Record fields as the native JSONL names them, in messages about their bounds.
@@ -35,20 +37,28 @@ def _native_name(field: str) -> str:
 
 @dataclass
 class Parsed:
-    """What some lines hold: records to store, rejections, directory entries, audit events."""
+    """What some lines hold: records, rejections, directory entries, audit events, scores."""
 
     records: list[dict[str, Any]] = field(default_factory=list)
     rejections: list[Rejection] = field(default_factory=list)
     directory: list[Any] = field(default_factory=list)
     audits: list[dict[str, Any]] = field(default_factory=list)
+    scores: list[ScoreItem] = field(default_factory=list)
 
     def size(self) -> int:
-        return len(self.records) + len(self.directory) + len(self.audits) + len(self.rejections)
+        return (
+            len(self.records)
+            + len(self.directory)
+            + len(self.audits)
+            + len(self.rejections)
+            + len(self.scores)
+        )
 
     def take(self) -> Parsed:
         """The records gathered so far, leaving this one empty for the next batch."""
-        batch = Parsed(self.records, self.rejections, self.directory, self.audits)
+        batch = Parsed(self.records, self.rejections, self.directory, self.audits, self.scores)
         self.records, self.rejections, self.directory, self.audits = [], [], [], []
+        self.scores = []
         return batch
 
     def extend(self, other: Parsed) -> None:
@@ -56,6 +66,7 @@ class Parsed:
         self.rejections.extend(other.rejections)
         self.directory.extend(other.directory)
         self.audits.extend(other.audits)
+        self.scores.extend(other.scores)
 
 
 def otlp_line(where: str, line: bytes, context: MappingContext, out: Parsed) -> None:
@@ -78,8 +89,12 @@ def jsonl_line(where: str, line: bytes, context: MappingContext, out: Parsed) ->
         out.rejections.append(Rejection(where, f"not valid JSON ({error})", line_text(line)))
         return
     kind = obj.get("type") if isinstance(obj, dict) else None
-    if kind not in RECORD_TYPES:
-        reason = f'each line needs "type": one of {", ".join(RECORD_TYPES)} (got {kind!r})'
+    if kind == "score":
+        _score_line(where, obj, line, out)
+        return
+    if kind not in (*RECORD_TYPES, "score"):
+        types = ", ".join((*RECORD_TYPES, "score"))
+        reason = f'each line needs "type": one of {types} (got {kind!r})'
         out.rejections.append(Rejection(where, reason, line_text(line)))
         return
     try:
@@ -100,6 +115,15 @@ def jsonl_line(where: str, line: bytes, context: MappingContext, out: Parsed) ->
             out.audits.append(audit_row(obj))
     except (MappingError, ValueError) as error:
         out.rejections.append(Rejection(where, f"{kind} record: {error}", line_text(line)))
+
+
+def _score_line(where: str, obj: dict, line: bytes, out: Parsed) -> None:
+    try:
+        score = read_score(obj, author=where.rsplit(":", 1)[0], any_trace_key=True)
+    except ScoreError as error:
+        out.rejections.append(Rejection(where, f"score record: {error}", line_text(line)))
+        return
+    out.scores.append(ScoreItem(where, score, line_text(line)))
 
 
 LineParser = Callable[[str, bytes, MappingContext, Parsed], None]

@@ -20,10 +20,14 @@ class IngestCounts:
     users_updated: int = 0
     teams_created: int = 0
     audit_events: int = 0
+    scores_stored: int = 0
+    score_duplicates: int = 0
     rejections: list[Rejection] = field(default_factory=list)
+    # Scores refused (unknown name, label or range): reported apart, not as rejected spans.
+    score_rejections: list[Rejection] = field(default_factory=list)
 
 
-_COUNTS = tuple(f.name for f in fields(IngestCounts) if f.name != "rejections")
+_COUNTS = tuple(f.name for f in fields(IngestCounts) if f.type == "int")
 
 
 @dataclass
@@ -35,6 +39,7 @@ class IngestReport(IngestCounts):
         for name in _COUNTS:
             setattr(self, name, getattr(self, name) + getattr(outcome, name))
         self.rejections.extend(outcome.rejections)
+        self.score_rejections.extend(outcome.score_rejections)
 
     @property
     def rejected(self) -> int:
@@ -43,6 +48,9 @@ class IngestReport(IngestCounts):
     def to_dict(self) -> dict[str, Any]:
         data = {name: getattr(self, name) for name in _COUNTS}
         data["rejected"] = [{"location": r.location, "reason": r.reason} for r in self.rejections]
+        data["scores_rejected"] = [
+            {"location": r.location, "reason": r.reason} for r in self.score_rejections
+        ]
         return data
 
     def summary_lines(self, *, max_rejections: int = 20) -> list[str]:
@@ -59,4 +67,11 @@ class IngestReport(IngestCounts):
             lines.append(f"  {rejection.location}: {rejection.reason}")
         if self.rejected > max_rejections:
             lines.append(f"  ... and {self.rejected - max_rejections} more")
+        if self.scores_stored or self.score_duplicates or self.score_rejections:
+            lines.append(
+                f"scores: {self.scores_stored} stored, {self.score_duplicates} already stored, "
+                f"{len(self.score_rejections)} rejected (kept in quarantine)"
+            )
+            for rejection in self.score_rejections[:max_rejections]:
+                lines.append(f"  {rejection.location}: {rejection.reason}")
         return lines

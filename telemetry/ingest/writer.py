@@ -30,6 +30,7 @@ from telemetry.ingest.mapping import price_generation
 from telemetry.ingest.otlp import Rejection
 from telemetry.ingest.quarantine import quarantine, store_audit_events
 from telemetry.ingest.report import IngestCounts
+from telemetry.ingest.scores import ScoreItem, attach_scores, event_scores, store_scores
 from telemetry.ingest.spans import SpanStore
 from telemetry.models import ApiKey, CostSource, OrgState
 from telemetry.pricing import Pricer
@@ -55,6 +56,7 @@ class _Batch:
     rejections: Sequence[Rejection]
     directory: Sequence[Any]
     audits: Sequence[dict[str, Any]]
+    scores: Sequence[ScoreItem] = ()
     outcome: BatchOutcome | None = None
     error: BaseException | None = None
 
@@ -112,13 +114,14 @@ class SpanWriter:
         *,
         directory: Sequence[Any] = (),
         audits: Sequence[dict[str, Any]] = (),
+        scores: Sequence[ScoreItem] = (),
     ) -> BatchOutcome:
         """Store one batch, all or nothing (retried on a deadlock or a locked database).
 
         If other batches of the organization are waiting when this one's turn comes,
         they are stored in the same transaction (see the module docstring).
         """
-        batch = _Batch(self, records, rejections, directory, audits)
+        batch = _Batch(self, records, rejections, directory, audits, scores)
         shared = self.identities
         with shared.waiting_lock:
             shared.waiting.append(batch)
@@ -245,15 +248,18 @@ class SpanWriter:
         for batch, outcome in zip(group, outcomes, strict=True):
             outcome.spans_stored = sum(id(record) in stored for record in batch.records)
             outcome.duplicates = len(batch.records) - outcome.spans_stored
+            _store_batch_scores(conn, self.org_id, batch, outcome, stored)
         quarantined = 0
         for batch, outcome in zip(group, outcomes, strict=True):
-            if outcome.rejections:
+            refused = [*outcome.rejections, *outcome.score_rejections]
+            if refused:
                 source = batch.writer.source
-                quarantined += quarantine(conn, self.org_id, source, outcome.rejections)
+                quarantined += quarantine(conn, self.org_id, source, refused)
             if batch.audits:
                 total.audit_events += store_audit_events(conn, self.org_id, batch.audits)
         changed = bool(
             stored
+            or any(outcome.scores_stored for outcome in outcomes)
             or total.traces_updated
             or total.users_created
             or total.users_updated
@@ -267,6 +273,20 @@ class SpanWriter:
             for key in sorted(keys):
                 conn.execute(update(ApiKey).where(ApiKey.id == key).values(last_used_us=now_us()))
         return outcomes, changed
+
+
+def _store_batch_scores(
+    conn: Connection, org_id: int, batch: _Batch, outcome: BatchOutcome, stored: set[int]
+) -> None:
+    """The batch's own scores, and those its newly stored spans carry as evaluation events."""
+    written = [record for record in batch.records if id(record) in stored]
+    carried, unreadable = event_scores(written)
+    result = store_scores(conn, org_id, [*batch.scores, *carried])
+    # Traces that arrive after their scores (or whose start moved) take them up now.
+    attach_scores(conn, org_id, {record["trace_id"] for record in written})
+    outcome.scores_stored = result.stored
+    outcome.score_duplicates = result.duplicates
+    outcome.score_rejections = [*unreadable, *result.rejections]
 
 
 def _price_under_lock(conn: Connection, org_id: int, group: list[_Batch]) -> None:

@@ -16,6 +16,7 @@ from telemetry.filters import Filters
 from telemetry.queries.activity import run_totals_in
 from telemetry.queries.adoption import adoption_in
 from telemetry.queries.costs import by_team_in, cost_by_model_in, usage_totals_in
+from telemetry.queries.quality import quality_totals_in, score_summary_in
 from telemetry.queries.scope import resolve_scope
 from telemetry.timeutil import rfc3339
 
@@ -54,6 +55,11 @@ HEADLINE_KEYS: dict[str, str] = {
     "priced_share": "priced_generations / generations",
     "by_model": "per provider+model: calls, tokens, cost_usd, unpriced_calls; by cost desc",
     "by_team": "per team: users_active, traces, cost_usd; by cost desc; '(no team)' if any",
+    "feedback_coverage": "traces with at least one verdict (user_feedback, review) / traces",
+    "positive_rate": "traces whose latest verdict is positive / traces with a verdict",
+    "cost_per_good_run": "cost_usd / traces whose latest verdict is positive; null when none",
+    "by_score": "per score name: name, count, mean (of numeric values, null if none), "
+    "labels {label: count}; scores of the period's traces, by name",
 }
 
 
@@ -87,6 +93,8 @@ def headline_metrics(engine: Engine, filters: Filters) -> dict[str, Any]:
         usage = usage_totals_in(conn, scope)
         models = cost_by_model_in(conn, scope)
         teams = by_team_in(conn, scope)
+        quality = quality_totals_in(conn, scope)
+        scores = score_summary_in(conn, scope)
     values: dict[str, Any] = {
         "filters": _filters_echo(filters),
         **asdict(users),
@@ -100,6 +108,14 @@ def headline_metrics(engine: Engine, filters: Filters) -> dict[str, Any]:
         ],
     }
     values["cost_usd"] = _money(usage.cost_usd)
+    values["feedback_coverage"] = quality.feedback_coverage
+    values["positive_rate"] = quality.positive_rate
+    good = quality.cost_per_good_run
+    values["cost_per_good_run"] = None if good is None else _money(good)
+    values["by_score"] = [
+        {**score, "mean": None if score["mean"] is None else round(score["mean"], COST_DECIMALS)}
+        for score in scores
+    ]
     return {key: values[key] for key in HEADLINE_KEYS}
 
 

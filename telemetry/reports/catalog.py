@@ -13,6 +13,7 @@ from telemetry.reports import (
     items_audit,
     items_billing,
     items_overview,
+    items_quality,
     items_users,
 )
 from telemetry.reports.model import ItemSpec
@@ -22,6 +23,7 @@ _MODULES = (
     items_analytics,
     items_users,
     items_billing,
+    items_quality,
     items_alerts,
     items_audit,
 )

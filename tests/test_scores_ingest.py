@@ -1,0 +1,219 @@
+"""Scores in: OTLP evaluation events (real SDK), POST /api/scores, JSONL, telemetry.score."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.trace import set_span_in_context
+from sqlalchemy import select
+from starlette.applications import Starlette
+
+import telemetry
+from telemetry.apikeys import create_key
+from telemetry.ingest.files import import_files
+from telemetry.ingest.scores import trace_quality_drift
+from telemetry.models import IngestError, Score, TraceQuality
+from telemetry.scores import set_score_config
+from telemetry.server import server_routes
+from telemetry.store import org_id
+from tests.http_support import serving
+from tests.ingest_support import SECOND_NS, T0_NS, post
+
+TRACE = "0af7651916cd43dd8448eb211c80319c"
+LATE_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
+
+
+def _scores(engine) -> dict[str, dict]:
+    with engine.connect() as conn:
+        rows = conn.execute(select(Score).order_by(Score.id)).mappings().all()
+    return {row["score_key"]: dict(row) for row in rows}
+
+
+def _quality(engine) -> dict[str, tuple]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(TraceQuality.trace_id, TraceQuality.positive, TraceQuality.reviewed)
+        ).all()
+    return {trace_id: (positive, reviewed) for trace_id, positive, reviewed in rows}
+
+
+def _drift(engine) -> list[str]:
+    with engine.connect() as conn:
+        return trace_quality_drift(conn, org_id(conn, "default"))
+
+
+def _post_scores(url: str, body, key: str | None) -> tuple[int, dict]:
+    headers = {"Content-Type": "application/json"}
+    if key:
+        headers["Authorization"] = f"Bearer {key}"
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    status, _headers, answer = post(f"{url}/api/scores", data, headers)
+    return status, json.loads(answer)
+
+
+def _export_evaluated_run(url: str, key: str) -> tuple[str, str]:
+    """One agent run whose LLM call carries two evaluation events and a broken one."""
+    exporter = OTLPSpanExporter(
+        endpoint=f"{url}/v1/traces", headers={"Authorization": f"Bearer {key}"}
+    )
+    provider = TracerProvider(resource=Resource.create({"service.name": "judge-bot"}))
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    tracer = provider.get_tracer("tests")
+    root = tracer.start_span("answer", attributes={"enduser.id": "u-1"}, start_time=T0_NS)
+    call = tracer.start_span(
+        "chat gpt-4o", context=set_span_in_context(root), start_time=T0_NS + SECOND_NS
+    )
+    call.add_event(
+        "gen_ai.evaluation.result",
+        {
+            "gen_ai.evaluation.name": "relevance",
+            "gen_ai.evaluation.score.value": 0.75,
+            "gen_ai.evaluation.score.label": "relevant",
+            "gen_ai.evaluation.explanation": "<b>on topic</b>",
+        },
+        timestamp=T0_NS + 3 * SECOND_NS,
+    )
+    call.add_event(
+        "gen_ai.evaluation.result",
+        {"gen_ai.evaluation.name": "review", "gen_ai.evaluation.score.label": "pass"},
+        timestamp=T0_NS + 4 * SECOND_NS,
+    )
+    call.add_event(
+        "gen_ai.evaluation.result",
+        {"gen_ai.evaluation.name": "relevance", "gen_ai.evaluation.score.value": "high"},
+        timestamp=T0_NS + 5 * SECOND_NS,
+    )
+    call.end(end_time=T0_NS + 6 * SECOND_NS)
+    root.end(end_time=T0_NS + 7 * SECOND_NS)
+    provider.shutdown()
+    return format(root.get_span_context().trace_id, "032x"), format(
+        call.get_span_context().span_id, "016x"
+    )
+
+
+def test_evaluation_events_from_the_sdk_are_scores_of_their_span(engine):
+    key, _ = create_key(engine, "default")
+    app = Starlette(routes=server_routes(lambda: engine))
+    with serving(app) as url:
+        trace_id, span_id = _export_evaluated_run(url, key)
+        first = _scores(engine)
+        _export_evaluated_run(url, key)  # other trace ids: scores of another run
+    runs = {}
+    for score in _scores(engine).values():
+        runs.setdefault(score["trace_id"], []).append(score)
+    assert len(runs) == 2 and len(first) == 2
+    mine = sorted(runs[trace_id], key=lambda s: s["name"])
+    assert [(s["name"], s["value"], s["label"], s["source"]) for s in mine] == [
+        ("relevance", 0.75, "relevant", "llm"),
+        ("review", None, "pass", "llm"),
+    ]
+    assert {s["span_id"] for s in mine} == {span_id}
+    assert mine[0]["comment"] == "<b>on topic</b>"
+    assert _quality(engine)[trace_id] == (1, 0)  # "review: pass" is a positive verdict
+    with engine.connect() as conn:
+        reasons = conn.execute(select(IngestError.reason)).scalars().all()
+    assert len(reasons) == 2 and all("must be a number" in reason for reason in reasons)
+    assert _drift(engine) == []
+
+
+def test_scores_over_http_need_a_key_and_are_checked_one_by_one(engine):
+    key, _ = create_key(engine, "default")
+    with engine.begin() as conn:
+        org = org_id(conn, "default")
+        set_score_config(conn, org, "user_feedback", kind="boolean", labels=("up", "down"))
+        set_score_config(conn, org, "hallucination", kind="categorical", labels=("yes", "no"))
+        set_score_config(
+            conn, org, "instruction_following", kind="numeric", min_value=1, max_value=5
+        )
+    app = Starlette(routes=server_routes(lambda: engine))
+    good = [
+        {"trace_id": TRACE, "name": "user_feedback", "label": "down", "id": "fb-1",
+         "time": "2026-05-01T10:00:00Z", "comment": "=HYPERLINK(\"x\")"},
+        {"trace_id": TRACE, "name": "user_feedback", "label": "up", "id": "fb-2",
+         "time": "2026-05-01T10:05:00Z"},
+        {"trace_id": TRACE.upper(), "name": "instruction_following", "value": 4, "source": "human"},
+        {"trace_id": LATE_TRACE, "name": "hallucination", "label": "no", "source": "llm"},
+    ]  # fmt: skip
+    bad = [
+        {"trace_id": TRACE, "name": "hallucination", "label": "maybe"},
+        {"trace_id": TRACE, "name": "instruction_following", "value": 9},
+        {"trace_id": TRACE, "name": "instruction_following", "value": "four"},
+        {"trace_id": TRACE, "name": "tone", "value": 1},
+        {"trace_id": "xyz", "name": "user_feedback", "label": "up"},
+        {"trace_id": TRACE, "name": "user_feedback", "source": "boss", "label": "up"},
+    ]
+    with serving(app) as url:
+        assert _post_scores(url, good[0], None)[0] == 401
+        assert _post_scores(url, good[0], "tk_wrong")[0] == 401
+        assert _post_scores(url, b"{not json", key)[0] == 400
+        assert _scores(engine) == {}
+        status, answer = _post_scores(url, [bad[0], *good, *bad[1:]], key)
+        assert status == 200
+        assert answer["accepted"] == 4 and answer["duplicates"] == 0
+        reasons = {r["index"]: r["reason"] for r in answer["rejected"]}
+        assert sorted(reasons) == [0, 5, 6, 7, 8, 9]
+        assert "'maybe' is not allowed" in reasons[0]
+        assert "above its maximum 5" in reasons[5]
+        assert "finite number" in reasons[6]
+        assert "unknown score name 'tone'" in reasons[7]
+        assert "trace_id must be 32 hex digits" in reasons[8]
+        assert "source must be one of" in reasons[9]
+        stored = _scores(engine)
+        # Re-sent: accepted as already stored, nothing changes.
+        status, again = _post_scores(url, good, key)
+        assert (status, again["accepted"], again["duplicates"]) == (200, 4, 4)
+        assert _scores(engine) == stored
+    assert len(stored) == 4
+    assert stored["fb-1"]["comment"] == '=HYPERLINK("x")'
+    # The latest verdict (fb-2, up) wins; a human score marks the trace reviewed; the
+    # score of a trace that has not arrived yet is kept under its id.
+    assert _quality(engine) == {TRACE: (1, 1), LATE_TRACE: (None, 0)}
+    assert _drift(engine) == []
+
+
+def test_jsonl_score_lines_are_imported_and_bad_ones_reported_by_line(engine, tmp_path):
+    lines = [
+        {"type": "trace", "id": "run-1", "name": "/review", "start": "2026-05-01T10:00:00Z",
+         "end": "2026-05-01T10:00:05Z", "status": "ok", "user": "ada"},
+        {"type": "score", "trace_id": "run-1", "name": "review", "value": 0, "id": "r-1",
+         "source": "human", "time": "2026-05-01T11:00:00Z"},
+        {"type": "score", "trace_id": "run-1", "name": "review", "label": "good", "id": "r-0",
+         "source": "human", "time": "2026-05-01T10:30:00Z"},
+        {"type": "score", "trace_id": "run-1", "name": "review"},
+    ]  # fmt: skip
+    path = tmp_path / "scores.jsonl"
+    path.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
+    report = import_files(engine, [path])
+    assert (report.scores_stored, report.rejected) == (2, 1)
+    assert report.rejections[0].location == f"{path}:4"
+    assert "neither 'value'" in report.rejections[0].reason
+    # The later verdict (value 0, negative) wins over the one sent after it with an older time.
+    assert _quality(engine) == {"run-1": (0, 1)}
+    again = import_files(engine, [path])
+    assert (again.scores_stored, again.score_duplicates) == (0, 2)
+
+
+def test_telemetry_score_posts_for_the_current_trace(sqlite_engine):
+    key, _ = create_key(sqlite_engine, "default")
+    app = Starlette(routes=server_routes(lambda: sqlite_engine))
+    with serving(app) as url:
+        provider = telemetry.configure(url, key, "app", set_global=False)
+        answers = []
+
+        def answer() -> str:
+            answers.append(telemetry.score("user_feedback", label="up", comment="thanks"))
+            return "ok"
+
+        telemetry.capture("turn", answer, tracer_provider=provider)
+        provider.shutdown()
+        with pytest.raises(ValueError, match="no trace to score"):
+            telemetry.score("user_feedback", label="up")
+    assert answers == [{"accepted": 1, "duplicates": 0, "rejected": []}]
+    (score,) = _scores(sqlite_engine).values()
+    assert (score["name"], score["label"], score["source"]) == ("user_feedback", "up", "feedback")
+    assert list(_quality(sqlite_engine).values()) == [(1, 0)]
