@@ -27,6 +27,15 @@ def test_an_admin_adds_a_manager_and_bad_input_adds_nothing(app_env):
     add_teams(app_env.engine)
     at = settings_page("root")
     assert not at.exception
+    assert [tab.label for tab in at.tabs] == [
+        "Accounts",
+        "API keys",
+        "Organizations",
+        "Model prices",
+        "General",
+        "Data",
+    ]
+    assert at.selectbox(key="data_org") is not None  # the Data tab draws the retention form
     at.text_input(key="add_username").input("Lea")
     at.selectbox(key="add_role").select("manager")
     at.multiselect(key="add_teams").select(TEAM_A)
