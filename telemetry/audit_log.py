@@ -164,8 +164,8 @@ def _pairs(values: dict) -> str:
 
 
 def _value(value: Any) -> str:
-    if value is None:
-        return "—"
+    if value is None or value == "" or value == {} or value == []:
+        return "—"  # nothing there, never "{}" or an empty cell
     if isinstance(value, list | tuple):
         return "[" + ", ".join(_value(v) for v in value) + "]"
     if isinstance(value, dict):

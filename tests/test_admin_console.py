@@ -196,6 +196,10 @@ def test_keys_orgs_and_settings_changes_are_audited(store):
     assert key not in str(found) and "hunter2" not in str(found)
     text = describe_details(json.dumps(found[2][2]))
     assert text == "name: acme → Acme Corp"
+    # Empty values read as a dash, never as "{}" or nothing.
+    emptied = {"before": {"teams": {"demo": ["Sales"]}, "team": "x"}, "after": {"teams": {}}}
+    assert describe_details(json.dumps(emptied)) == "teams: {demo=[Sales]} → —; team: x → —"
+    assert describe_details(json.dumps({"role": "admin", "team": ""})) == "role=admin, team=—"
 
 
 def test_deleting_an_organization_needs_its_slug_and_keeps_the_chain(store):
