@@ -69,16 +69,19 @@ def navigation(queue: pd.DataFrame, at: int) -> None:
         f"**{at + 1} of {fmt.count(len(queue))}** · {plain.text(row['reason'])} · "
         f"{fmt.count(len(rated))} rated this session"
     )
-    previous, following, again = st.columns(3)
-    previous.button(
-        "Previous", icon=":material/arrow_back:", key="review-previous", shortcut="p",
-        disabled=at == 0, on_click=move, args=(len(queue), -1),
-    )  # fmt: skip
-    following.button(
-        "Next", icon=":material/arrow_forward:", key="review-next", shortcut="n",
-        disabled=at >= len(queue) - 1, on_click=move, args=(len(queue), +1),
-    )  # fmt: skip
-    again.button("Refresh queue", icon=":material/refresh:", key="review-refresh", on_click=refresh)
+    # One row of buttons at their own width: narrow columns cut "Previous" and its key hint.
+    with st.container(horizontal=True, gap="small"):
+        st.button(
+            "Previous", icon=":material/arrow_back:", key="review-previous", shortcut="p",
+            disabled=at == 0, on_click=move, args=(len(queue), -1),
+        )  # fmt: skip
+        st.button(
+            "Next", icon=":material/arrow_forward:", key="review-next", shortcut="n",
+            disabled=at >= len(queue) - 1, on_click=move, args=(len(queue), +1),
+        )  # fmt: skip
+        st.button(
+            "Refresh queue", icon=":material/refresh:", key="review-refresh", on_click=refresh
+        )
     shown = queue.assign(
         start=[f"{from_us(us):%Y-%m-%d %H:%M}" for us in queue.start_us],
         rated=["✓" if trace in rated else "" for trace in queue.trace_id],
