@@ -5,46 +5,41 @@ from __future__ import annotations
 import streamlit as st
 
 from telemetry import format as fmt
-from telemetry import queries
-from telemetry.charts.billing import (
-    cost_bucket_text,
-    daily_cost_chart,
-    model_cost_chart,
-    tokens_chart,
-    top_users_chart,
-)
-from telemetry.queries.billing import NO_USER, unpriced_of
-from telemetry.timeutil import month_number
-from ui import billing_view, plain, quality_view
+from telemetry.blocks import billing
+from telemetry.charts.billing import cost_bucket_text
+from ui import billing_view, block_view, plain, quality_view
 from ui.account import current_account
-from ui.cache import cached_query, get_engine
+from ui.cache import get_engine
 from ui.filters import current_view
 from ui.header import filter_summary
 from ui.periods import utc_today
 
-TOP_USERS = 10
-
 view = current_view()
 filters = view.filters
 today = utc_today()
-
-
-def load(function, **options):
-    return cached_query(function, filters, view.data_version, **options)
-
-
 st.title("Billing")
 st.caption(filter_summary(filters))
 billing_view.price_notice()
 
-months = load(queries.billing_months, today=today)
+base = block_view.page_source(filters, view.data_version, today=today)
+months = base.query("billing_months", today=today)
 month = billing_view.month_selector(months, today)
-billing_view.month_cards(load(queries.billing_month, month=month, today=today), month_number(today))
-period = load(queries.billing_period)
-billing_view.period_cards(period, filters)
+source = block_view.page_source(filters, view.data_version, today=today, billing_month=month)
 
-models = load(queries.cost_by_model)
-users = load(queries.cost_by_user)
+
+def load(function, **options):
+    """A cached query of the page's filters (for the page-only quality table)."""
+    return source.run(function, filters, **options)
+
+
+found_month = billing.MONTH.load(source)
+block_view.figures(billing.MONTH, billing.MONTH.build(source, found_month))
+billing_view.unpriced_warning(found_month.calls, found_month.priced_calls, "The month's cost")
+period = billing.PERIOD.load(source)
+block_view.figures(billing.PERIOD, billing.PERIOD.build(source, period))
+billing_view.unpriced_warning(period.calls, period.priced_calls, "The period's cost")
+
+models = source.query("cost_by_model")
 if models.empty:
     st.info(
         f"No LLM calls in {fmt.day_span(filters)} for {plain.text(fmt.team_text(filters.teams))}: "
@@ -52,48 +47,32 @@ if models.empty:
         icon=":material/info:",
     )
 else:
-    priced = fmt.priced_text(period.priced_share)
     left, right = st.columns(2, gap="large")
     with left:
-        st.subheader("Cost by model")
-        st.caption(f"The period's cost per provider and model · {priced}.")
-        st.altair_chart(model_cost_chart(models), width="stretch")
+        block_view.chart(billing.MODEL_COSTS, billing.MODEL_COSTS.build(source, models))
     with right:
-        st.subheader("Top users by cost")
-        st.caption(f"The {TOP_USERS} costliest users of the period · {priced}.")
-        named = users.rows[users.rows["user"] != NO_USER].head(TOP_USERS)
-        st.altair_chart(top_users_chart(named), width="stretch")
-    st.subheader("Tokens per model")
-    st.caption("Input tokens include cached ones; cache read and write are shown apart.")
-    st.altair_chart(tokens_chart(models), width="stretch")
-    per = cost_bucket_text(filters.grouping)
-    st.subheader(f"Cost per {per.removeprefix('UTC ')}")
-    st.caption(f"Stacked by model (the 8 costliest; the rest together), per {per} · {priced}.")
-    st.altair_chart(
-        daily_cost_chart(load(queries.cost_per_day_by_model), filters.grouping), width="stretch"
-    )
-
+        block_view.chart(billing.TOP_USERS_CHART, billing.TOP_USERS_CHART.build(source))
+    block_view.chart(billing.TOKENS, billing.TOKENS.build(source, models))
+    per = cost_bucket_text(filters.grouping).removeprefix("UTC ")
+    block_view.chart(billing.DAILY_COST, billing.DAILY_COST.build(source), title=f"Cost per {per}")
     by_model, by_user = st.tabs(["By Model", "By User"])
     with by_model:
-        billing_view.by_model_tab(models, filters)
+        block_view.table(
+            billing.BY_MODEL, billing.BY_MODEL.build(source, models), filters, title=False
+        )
     with by_user:
-        billing_view.by_user_tab(users, filters)
+        block_view.table(billing.BY_USER, billing.BY_USER.build(source), filters, title=False)
     # Read only when asked for: rated runs per model join their LLM calls.
     if st.toggle("Cost per good run by model", key="billing-good-runs"):
         quality_view.quality_table(load, filters, "model")
 
-st.subheader("Unpriced models")
-unpriced = unpriced_of(models)
-if unpriced.empty:
-    st.caption("Every LLM call of the period has a price." if period.calls else "No LLM calls.")
+unpriced = billing.UNPRICED.build(source, models)
+if unpriced.rows.empty:
+    block_view.empty(billing.UNPRICED, unpriced)
 else:
-    st.caption(
-        "Calls of these models have no price (none sent with the span, none of your own, none "
-        "in the genai-prices catalog), so their cost counts as $0."
-    )
-    billing_view.unpriced_table(unpriced)
+    block_view.table(billing.UNPRICED, unpriced, filters, csv_name="")
     account = current_account()
     if account is not None and account.is_admin:
-        billing_view.price_form(unpriced, get_engine(), account, filters.org)
+        billing_view.price_form(unpriced.rows, get_engine(), account, filters.org)
     else:
         st.caption("An admin can set a price for these models here.")

@@ -24,6 +24,7 @@ from tests.app_support import (
     at_noon,
     build_two_teams,
     metric_values,
+    shown,
     signed_in_app,
 )
 from tests.factories import generation, root
@@ -41,7 +42,7 @@ def test_admin_sees_the_periods_cost_cards(app_env):
     values = metric_values(billing_page("root"))
     assert values["Total cost"] == "$9.38"
     # The default period is the last 30 days: 9.375 over 30 days, over 30.4375 days.
-    assert values["Average monthly cost"] == fmt.dollars(9.375 / 30 * 30.4375)
+    assert values["Monthly average"] == fmt.dollars(9.375 / 30 * 30.4375)
     assert values["Total traces"] == "10"
     assert values["Active models"] == "1"
     assert values["Priced share"] == "88.9%"
@@ -50,10 +51,12 @@ def test_admin_sees_the_periods_cost_cards(app_env):
 def test_every_cost_card_says_its_priced_share(app_env):
     build_two_teams(app_env.engine, app_env.today)
     at = billing_page("root")
-    labels = [metric.label for metric in at.metric]
-    for card in ("Total cost", "Average monthly cost", "Month to date", "Month-end forecast"):
-        (label,) = [label for label in labels if label.startswith(card)]
-        assert label.endswith("% priced"), label
+    cards = {metric.label: metric for metric in at.metric}
+    # 8 of the period's 9 calls have a price (89%); the share is the card's grey note.
+    for label in ("Total cost", "Monthly average", "Month to date", "Month-end forecast"):
+        assert cards[label].proto.delta.endswith("% priced"), label
+    assert cards["Total cost"].proto.delta == "89% priced"
+    assert shown(cards["Monthly average"].help).startswith("Average monthly cost = ")
     assert any("leaves out 1 of 9 LLM calls" in warning.value for warning in at.warning)
 
 
@@ -98,30 +101,32 @@ def test_by_model_and_by_user_tabs_download_what_they_show(app_env, csv_download
     build_two_teams(app_env.engine, app_env.today)
     billing_page("root")
     by_model, by_user = csv_downloads[-2:]
+    # Headers are the column titles; the table's own columns, in its order.
     assert by_model.splitlines() == [
-        "provider,model,calls,input_tokens,output_tokens,cache_read_tokens,"
-        "cache_write_tokens,cost_usd,unpriced_calls",
-        "openai,gpt-4o,9,13800,2750,0,0,9.375,1",
+        "Provider,Model,Cost (USD),Calls,Unpriced calls,Input tokens,Output tokens,"
+        "Cache read tokens,Cache write tokens",
+        "openai,gpt-4o,9.375,9,1,13800,2750,0,0",
     ]
     users = [line.split(",") for line in by_user.splitlines()]
     assert users[0] == [
-        "user",
-        "name",
-        "email",
-        "team",
-        "calls",
-        "unpriced_calls",
-        "priced_share",
-        "input_tokens",
-        "output_tokens",
-        "cost_usd",
+        "User",
+        "Team",
+        "Cost (USD)",
+        "Calls",
+        "Unpriced calls",
+        "Priced share",
+        "Input tokens",
+        "Output tokens",
+        "Email",
+        "User id",
     ]
-    assert [(row[0], row[-1]) for row in users[1:]] == [
-        ("bruno", "4.5"),
-        ("bjorn", "3.0"),
-        ("bianca", "1.5"),
-        ("ana", "0.25"),
-        ("arno", "0.125"),
+    # Display names first (the factory names users after their id), the raw id last.
+    assert [(row[0], row[2], row[-1]) for row in users[1:]] == [
+        ("Bruno", "4.5", "bruno"),
+        ("Bjorn", "3.0", "bjorn"),
+        ("Bianca", "1.5", "bianca"),
+        ("Ana", "0.25", "ana"),
+        ("Arno", "0.125", "arno"),
     ]
 
 
@@ -136,7 +141,7 @@ def test_billing_csv_neutralises_formulas(app_env, csv_downloads):
     )
     billing_page("root")
     by_user = csv_downloads[-1].splitlines()
-    assert by_user[1].startswith("'-2+3,'=cmd|'/C calc'!A0,'@evil,Avalon,1,0,1.0,1,1,100.0")
+    assert by_user[1] == "'=cmd|'/C calc'!A0,Avalon,100.0,1,0,1.0,1,1,'@evil,'-2+3"
 
 
 def test_manager_sees_only_own_team_costs_and_no_price_form(app_env, csv_downloads):
@@ -148,8 +153,8 @@ def test_manager_sees_only_own_team_costs_and_no_price_form(app_env, csv_downloa
     assert values["Priced share"] == "66.7%"
     assert not at.get("form")
     assert "An admin can set a price for these models here." in [c.value for c in at.caption]
-    (by_user_csv,) = [text for text in csv_downloads if text.startswith("user,")]
-    assert [line.split(",")[0] for line in by_user_csv.splitlines()[1:]] == ["ana", "arno"]
+    (by_user_csv,) = [text for text in csv_downloads if text.startswith("User,")]
+    assert [line.split(",")[-1] for line in by_user_csv.splitlines()[1:]] == ["ana", "arno"]
     text = (all_text(at) + " ".join(csv_downloads)).lower()
     leaked = [name for name in TEAM_B_NAMES if name in text]
     assert not leaked, f"team B's names reached the manager: {leaked}"

@@ -322,7 +322,7 @@ def test_a_hostile_user_name_flows_through_unchanged(engine):
     )
     found = built(engine, LAST_30_DAYS, ["users.table", "billing.by_user", "billing.top_users"])
     assert found["users.table"].block.frame["name"].tolist() == [HOSTILE]
-    assert found["billing.by_user"].block.frame["name"].tolist() == [HOSTILE]
+    assert found["billing.by_user"].block.frame["label"].tolist() == [HOSTILE]
     chart = found["billing.top_users"].block
     assert isinstance(chart, ChartBlock)
     rows = [row for data in chart.spec["datasets"].values() for row in data]

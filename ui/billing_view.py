@@ -1,25 +1,20 @@
-"""Drawing helpers of the Billing page: month selector, cost cards, tabs, unpriced models."""
+"""Drawing helpers of the Billing page: month selector, unpriced warnings, the price form.
+
+The cards, charts and tables are blocks (telemetry/blocks/billing.py, ui/block_view.py)."""
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
 
 from telemetry import format as fmt
-from telemetry import kpi_text
 from telemetry.accounts import Account
-from telemetry.filters import Filters
 from telemetry.price_admin import PriceChangeRefused, set_price_as
 from telemetry.pricing import Price
-from telemetry.queries import BillingMonth, BillingPeriod, UserCosts
 from telemetry.timeutil import month_number
 from ui import plain
-from ui.downloads import csv_download
 
 PRICE_NOTICE = "billing_price_notice"
-_COUNT = {"format": "localized"}
-_MONEY = st.column_config.NumberColumn("Cost (USD)", format="dollar")
 
 
 def month_selector(
@@ -52,132 +47,7 @@ def unpriced_warning(calls: int, priced_calls: int, what: str) -> None:
         )
 
 
-def period_cards(period: BillingPeriod, filters: Filters) -> None:
-    """Total cost, average monthly cost, traces, active models, priced share of the period."""
-    priced = fmt.priced_text(period.priced_share)
-    cards = (
-        (f"Total cost · {priced}", fmt.dollars(period.cost_usd), "Sum of the period's LLM calls."),
-        (
-            f"Average monthly cost · {priced}",
-            fmt.dollars(period.average_monthly_cost_usd),
-            kpi_text.average_monthly_help(
-                period.cost_usd, period.days, period.average_monthly_cost_usd
-            ),
-        ),
-        ("Total traces", fmt.count(period.traces), "Traces started in the period."),
-        ("Active models", fmt.count(period.active_models), "Provider + model pairs called."),
-        (
-            "Priced share",
-            fmt.percent(period.priced_share),
-            f"{period.priced_calls:,} of {period.calls:,} LLM calls have a price.",
-        ),
-    )
-    st.markdown(f"**Period** · {fmt.day_span(filters)}")
-    for column, (label, value, meaning) in zip(st.columns(len(cards)), cards, strict=True):
-        column.metric(label, value, help=meaning, border=True)
-    unpriced_warning(period.calls, period.priced_calls, "The period's cost")
-
-
-def month_cards(month: BillingMonth, current: int) -> None:
-    """The billing month's cost; for the month in progress, month-to-date and the forecast."""
-    name = fmt.month_label(month.month, current)
-    priced = fmt.priced_text(month.priced_share)
-    st.markdown(f"**Billing month** · {name}")
-    left, middle, right = st.columns(3)
-    if month.in_progress:
-        left.metric(
-            f"Month to date · {priced}",
-            fmt.dollars(month.cost_usd),
-            help=f"LLM calls from {month.first_day:%d %b} through today, "
-            f"{month.first_day.replace(day=month.elapsed_days):%d %b} (UTC), included.",
-            border=True,
-        )
-        middle.metric(
-            f"Month-end forecast · {priced}",
-            fmt.dollars(month.forecast_usd),
-            help="Month to date ÷ elapsed days × days in the month: "
-            f"{fmt.dollars(month.cost_usd)} ÷ {month.elapsed_days} × {month.days_in_month}.",
-            border=True,
-        )
-        right.metric("Elapsed days", f"{month.elapsed_days} of {month.days_in_month}", border=True)
-        st.caption(
-            f"Forecast = month to date ÷ {month.elapsed_days} elapsed day(s) (today included) × "
-            f"{month.days_in_month} days: the daily average so far, over the whole month."
-        )
-    else:
-        left.metric(
-            f"Month cost · {priced}",
-            fmt.dollars(month.cost_usd),
-            help=f"LLM calls of {month.first_day:%d %b} – {month.last_day:%d %b %Y} (UTC).",
-            border=True,
-        )
-        middle.metric("LLM calls", fmt.count(month.calls), border=True)
-    unpriced_warning(month.calls, month.priced_calls, "The month's cost")
-
-
-MODEL_COLUMNS = {
-    "provider": "Provider",
-    "model": "Model",
-    "calls": st.column_config.NumberColumn("Calls", **_COUNT),
-    "input_tokens": st.column_config.NumberColumn("Input tokens", **_COUNT),
-    "output_tokens": st.column_config.NumberColumn("Output tokens", **_COUNT),
-    "cache_read_tokens": st.column_config.NumberColumn("Cache read tokens", **_COUNT),
-    "cache_write_tokens": st.column_config.NumberColumn("Cache write tokens", **_COUNT),
-    "cost_usd": _MONEY,
-    "unpriced_calls": st.column_config.NumberColumn("Unpriced calls", **_COUNT),
-}
-USER_COLUMNS = {
-    "user": "User id",
-    "name": "Name",
-    "email": "Email",
-    "team": "Team",
-    "calls": st.column_config.NumberColumn("Calls", **_COUNT),
-    "unpriced_calls": st.column_config.NumberColumn("Unpriced calls", **_COUNT),
-    "priced_share": st.column_config.NumberColumn("Priced share", format="percent"),
-    "input_tokens": st.column_config.NumberColumn("Input tokens", **_COUNT),
-    "output_tokens": st.column_config.NumberColumn("Output tokens", **_COUNT),
-    "cost_usd": _MONEY,
-}
-
-
-def by_model_tab(models: pd.DataFrame, filters: Filters) -> None:
-    st.dataframe(models, hide_index=True, width="stretch", column_config=MODEL_COLUMNS)
-    _download(models, "billing-by-model", filters)
-
-
-def by_user_tab(users: UserCosts, filters: Filters) -> None:
-    st.caption(
-        "Cost of each user's LLM calls in the period, costliest first; *(no user)* holds the "
-        "calls that carry no user id, so the rows add up to the total."
-    )
-    if not users.complete:
-        st.caption(
-            f"Showing the {len(users.rows):,} costliest of {users.matched:,} users; "
-            "the CSV holds the same rows."
-        )
-    st.dataframe(users.rows, hide_index=True, width="stretch", column_config=USER_COLUMNS)
-    _download(users.rows, "billing-by-user", filters)
-
-
-def _download(frame: pd.DataFrame, name: str, filters: Filters) -> None:
-    csv_download(frame, filters, name, key=f"{name}_csv")
-
-
-def unpriced_table(unpriced: pd.DataFrame) -> None:
-    st.dataframe(
-        unpriced,
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "provider": "Provider",
-            "model": "Model",
-            "unpriced_calls": st.column_config.NumberColumn("Unpriced calls", **_COUNT),
-            "calls": st.column_config.NumberColumn("All calls", **_COUNT),
-        },
-    )
-
-
-def price_form(unpriced: pd.DataFrame, engine: Engine, account: Account, org: str) -> None:
+def price_form(unpriced, engine: Engine, account: Account, org: str) -> None:
     """An admin's form to price one unpriced model (USD per million tokens of each kind).
 
     Submitting sets the organization's price, re-prices the model's stored calls

@@ -17,7 +17,7 @@ from telemetry.alerts.messages import scope_text, value_text
 from telemetry.alerts.overview import rules_with_states
 from telemetry.alerts.windows import WINDOW_LABELS
 from telemetry.reports import cells
-from telemetry.reports.items_billing import report_day
+from telemetry.reports.items import report_day
 from telemetry.reports.model import EXACT, Block, Fidelity, ItemSpec, ReportRequest
 
 MODULE = "alerts"

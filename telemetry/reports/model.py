@@ -15,6 +15,10 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Engine
 
+# Re-exported: report code has always found them here.
+from telemetry.blocks.model import EXACT as EXACT
+from telemetry.blocks.model import Fidelity as Fidelity
+from telemetry.blocks.model import Snapshot as Snapshot
 from telemetry.filters import Filters
 
 
@@ -53,41 +57,6 @@ class ReportRequest:
 
 
 @dataclass(frozen=True)
-class Fidelity:
-    """docs/metrics.md, "Filter fidelity": exact, or approximate with what was approximated."""
-
-    approximated: str = ""
-
-    @property
-    def exact(self) -> bool:
-        return not self.approximated
-
-    @property
-    def label(self) -> str:
-        return "exact" if self.exact else f"approximate: {self.approximated}"
-
-
-EXACT = Fidelity()
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """How much of the user list a users block holds: complete, partial (N of M), unavailable."""
-
-    shown: int
-    total: int
-    available: bool = True
-
-    @property
-    def label(self) -> str:
-        if not self.available:
-            return "unavailable"
-        if self.shown >= self.total:
-            return "complete"
-        return f"partial ({self.shown:,} of {self.total:,} users)"
-
-
-@dataclass(frozen=True)
 class KpiLine:
     """One figure of a KPI group, already formatted the way the pages show it."""
 
@@ -100,6 +69,7 @@ class KpiLine:
 @dataclass(frozen=True)
 class KpiBlock:
     lines: tuple[KpiLine, ...]
+    caption: str = ""
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,95 @@
+"""Each report item reads as its page block: the same caption, column titles and figures.
+
+Both are drawn from one spec (telemetry/blocks). The test runs every dashboard page
+in AppTest, finds each block by its container key (``block-<module>-<item>``), and
+compares what the page drew (caption, the dataframe's column labels, the cards'
+values and help) with what the report builder produced for the same filters and
+store. A page that wrote its own caption or column title would differ.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import pytest
+
+from telemetry.reports.builder import build_report
+from telemetry.reports.catalog import CATALOG
+from telemetry.reports.model import KpiBlock, ReportFormat, ReportRequest, TableBlock
+from telemetry.timeutil import to_us
+from tests.app_support import build_two_teams, shown, signed_in_app
+from ui.block_view import block_key
+
+# Where each module's blocks are drawn: a page, and the URL parameters of each of its tabs.
+PAGES = {
+    "billing": ("../pages/billing.py", [{}]),
+}
+# Page-only columns beside a block's own: links out and sparklines, never in a report.
+PAGE_ONLY_TYPES = {"link", "line_chart"}
+
+
+@dataclass
+class PageBlock:
+    """What a page drew inside one block's container."""
+
+    captions: list[str]
+    titles: list[str] = field(default_factory=list)
+    cards: list[tuple[str, str]] = field(default_factory=list)  # (value, help) per card
+
+
+def drawn_blocks(page: str, query: dict) -> tuple[dict[str, PageBlock], object]:
+    at = signed_in_app("root", query=query).run()
+    at.switch_page(page).run()
+    assert not at.exception, at.exception
+    found = {}
+    for spec in CATALOG:
+        try:
+            node = at.get_by_key(block_key(spec))
+        except KeyError:
+            continue
+        block = PageBlock(captions=[shown(caption.value) for caption in node.caption])
+        for frame in node.dataframe:
+            config = json.loads(frame.proto.columns)
+            block.titles = [
+                config[name]["label"]
+                for name in frame.proto.column_order
+                if config[name].get("type_config", {}).get("type") not in PAGE_ONLY_TYPES
+            ]
+        block.cards = [(metric.value, shown(metric.help)) for metric in node.metric]
+        found[spec.key] = block
+    return found, at.session_state["_telemetry_view"].filters
+
+
+def report_of(engine, filters, keys):
+    request = ReportRequest(
+        filters=filters,
+        format=ReportFormat.HTML,
+        items=tuple(keys),
+        generated_by="root",
+        generated_at_us=to_us(datetime.now().replace(microsecond=0)),
+    )
+    return {result.key: result for result in build_report(engine, request).results}
+
+
+@pytest.mark.parametrize("module", sorted(PAGES))
+def test_every_report_item_reads_as_its_page_block(app_env, module):
+    build_two_teams(app_env.engine, app_env.today)
+    page, tabs = PAGES[module]
+    drawn: dict[str, PageBlock] = {}
+    for query in tabs:
+        found, filters = drawn_blocks(page, query)
+        drawn.update(found)
+    keys = [spec.key for spec in CATALOG if spec.module == module]
+    assert sorted(drawn) == sorted(keys), "every report item has its block on the page"
+    report = report_of(app_env.engine, filters, keys)
+    for key in keys:
+        block, page_block = report[key].block, drawn[key]
+        assert not report[key].failed, report[key].error
+        assert block.caption, f"{key}: a block says what it shows"
+        assert page_block.captions[0] == block.caption, key
+        if isinstance(block, TableBlock):
+            assert page_block.titles == list(block.columns.values()), key
+        if isinstance(block, KpiBlock):
+            assert page_block.cards == [(line.value, line.help) for line in block.lines], key
