@@ -5,25 +5,18 @@ from __future__ import annotations
 import streamlit as st
 
 from telemetry import format as fmt
-from telemetry import queries
-from telemetry.charts.base import activity_chart, module_chart
+from telemetry.blocks import overview
 from telemetry.db import database_url
-from ui import plain
+from ui import block_view, plain
 from ui.alerts_banner import alert_banner
-from ui.cache import cached_query, org_has_traces
-from ui.cards import kpi_cards
-from ui.downloads import csv_download
+from ui.cache import org_has_traces
 from ui.header import page_header
 from ui.links import link_column, traces_link, traces_url
 from ui.quality_view import quality_kpi
 
-view = page_header("Overview", compares=True)
+view = page_header("Overview")
 filters = view.filters
 alert_banner(filters.org)
-
-
-def load(function, **options):
-    return cached_query(function, filters, view.data_version, **options)
 
 
 def empty_state() -> None:
@@ -47,45 +40,35 @@ def empty_state() -> None:
         )
 
 
-kpis = load(queries.overview_kpis)
-kpi_cards(kpis, filters)
+source = block_view.page_source(filters, view.data_version)
+kpis = overview.KPIS.load(source)
+block_view.figures(overview.KPIS, overview.KPIS.build(source, kpis))
+priced = next(kpi.value for kpi in kpis if kpi.key == "priced_share")
+if priced is not None and priced < 1:
+    st.warning(
+        f"Cost covers {fmt.percent(priced)} of LLM calls: the others have no known price, so "
+        "the total is understated. An admin can add prices for those models.",
+        icon=":material/warning:",
+    )
 if not next(kpi.value for kpi in kpis if kpi.key == "traces"):
     empty_state()
     st.stop()
 traces_link("See failing runs (status error) and why they failed", status="error")
 quality_kpi(load)
 
-adoption = load(queries.adoption)
-modules = load(queries.module_usage)
-timeline = load(queries.activity_timeline)
-agents = load(queries.top_agents, limit=10)
-
 left, right = st.columns([3, 2], gap="large")
 with left:
-    st.subheader("Activity")
-    st.caption(f"Runs (bars) and active users (line) per {filters.grouping.value}, UTC.")
-    st.altair_chart(activity_chart(timeline, filters.grouping), width="stretch")
+    block_view.chart(overview.ACTIVITY, overview.ACTIVITY.build(source))
 with right:
-    st.subheader("Modules")
-    st.caption(f"{fmt.count(adoption.active_modules)} active modules (service.name) in the period.")
-    st.altair_chart(module_chart(modules), width="stretch")
+    block_view.chart(overview.MODULES, overview.MODULES.build(source))
 
-st.subheader("Top agents")
-st.caption("The 10 agents with the most runs; error rate = errors ÷ finished runs.")
-st.dataframe(
-    agents.assign(
-        error_rate=agents["error_rate"] * 100,
-        runs_link=[traces_url(agent=agent) for agent in agents["agent"]],
-    ),
-    hide_index=True,
-    width="stretch",
-    column_config={
-        "agent": st.column_config.TextColumn("Agent"),
-        "runs_link": link_column("Runs list", "This agent's runs on the Traces page.", "Open"),
-        "traces": st.column_config.NumberColumn("Runs", format="localized"),
-        "users_active": st.column_config.NumberColumn("Active users", format="localized"),
-        "error_rate": st.column_config.NumberColumn("Error rate", format="%.1f%%"),
-        "cost_usd": st.column_config.NumberColumn("Cost (USD)", format="dollar"),
-    },
+agents = overview.TOP_AGENTS_TABLE.build(source)
+runs_list = block_view.Extra(
+    "runs_link",
+    [traces_url(agent=agent) for agent in agents.rows["agent"]],
+    link_column("Runs list", "This agent's runs on the Traces page.", "Open"),
+    after="agent",
 )
-csv_download(agents, filters, "top-agents", key="top-agents_csv")
+block_view.table(
+    overview.TOP_AGENTS_TABLE, agents, filters, extras=[runs_list], csv_name="top-agents"
+)

@@ -68,6 +68,7 @@ def test_admin_sees_every_team(app_env):
         "Sessions": "8",
         "Error rate": "11.1%",
         "Cost": "$9.38",
+        "Priced share": "88.9%",
         "Tokens": "16,550",
         "Positive rate (rated runs)": "no ratings",
     }

@@ -34,6 +34,7 @@ AVALON_CARDS = {
     "Sessions": "2",
     "Error rate": "33.3%",
     "Cost": "$0.375",
+    "Priced share": "66.7%",
     "Tokens": "2,150",
     "Positive rate (rated runs)": "no ratings",
 }
@@ -115,6 +116,7 @@ def test_manager_without_teams_sees_nothing(app_env):
         "Sessions": "0",
         "Error rate": "–",
         "Cost": "$0.00",
+        "Priced share": "–",
         "Tokens": "0",
     }
     text = all_text(at).lower()

@@ -14,7 +14,7 @@ import pytest
 from telemetry import format as fmt
 from telemetry.filters import Filters, Grouping
 from telemetry.timeutil import to_us
-from tests.app_support import metric_values, signed_in_app
+from tests.app_support import metric_values, shown, signed_in_app
 from tests.metrics_oracle import Oracle
 from tests.window_data import NOW_US, US_PER_HOUR, build_window_store
 from ui import periods
@@ -44,8 +44,9 @@ def test_last_hour_from_the_url_shows_the_hours_figures(ds):
     assert values["Runs"] == fmt.count(runs["traces"])
     assert values["Error rate"] == fmt.percent(runs["error_rate"])
     assert any(c.value == "15 Mar 2026, 13:37–14:37 (1 h), UTC" for c in at.sidebar.caption)
-    # The page says what it compares with: the hour before.
-    assert "changes against 15 Mar 2026, 12:37–13:37 (1 h)" in at.caption[0].value
+    # The cards say what they compare with: the hour before.
+    cards = at.get_by_key("block-overview-kpis")
+    assert "previous period, 15 Mar 2026, 12:37–13:37 (1 h)" in shown(cards.caption[0].value)
 
 
 def test_choosing_last_24_hours_shows_what_its_url_shows(ds):
@@ -65,11 +66,11 @@ def test_five_minute_grouping_round_trips_through_the_url(ds):
     assert not at.exception, at.exception
     assert at.selectbox(key="group").value == "5 minutes"
     assert "Runs (bars) and active users (line) per 5 minutes, UTC." in [
-        caption.value for caption in at.caption
+        shown(caption.value) for caption in at.caption
     ]
     at.selectbox(key="group").set_value("Hour").run()
     assert "Runs (bars) and active users (line) per hour, UTC." in [
-        caption.value for caption in at.caption
+        shown(caption.value) for caption in at.caption
     ]
 
 
@@ -84,7 +85,7 @@ def test_today_compares_with_yesterday_up_to_the_same_time(ds):
     runs = _cards(at)["Runs"]
     now, before = Oracle(ds, today).runs()["traces"], Oracle(ds, today.previous()).runs()["traces"]
     assert runs.value == fmt.count(now)
-    assert runs.help.endswith(
+    assert shown(runs.help).endswith(
         f"Previous period, 14 Mar 2026, 00:00–14:37 (14 h 37 min): {fmt.count(before)}."
     )
 
@@ -95,14 +96,14 @@ def test_cards_say_their_formula_and_read_new_without_data_before(ds):
     # The store starts on 12 March: the 90 days before hold nothing.
     for label in ("Runs", "Activation rate", "Error rate", "Cost"):
         assert cards[label].delta == "new", label
-    assert cards["Activation rate"].help.startswith(
+    assert shown(cards["Activation rate"].help).startswith(
         "Activation rate = users with a first run by the period's end (5) ÷ total users (6)"
     )
     assert "holds no data" in cards["Activation rate"].help
 
 
 def test_report_kpis_say_what_the_cards_say(ds):
-    from telemetry.reports.items_overview import kpis
+    from telemetry.reports.catalog import item
     from telemetry.reports.model import ReportFormat, ReportRequest
 
     at = signed_in_app("root", query={"period": "Last 24 hours"}).run()
@@ -113,17 +114,16 @@ def test_report_kpis_say_what_the_cards_say(ds):
         generated_by="root",
         generated_at_us=CLOCK_US,
     )
-    block, _ = kpis(ds.engine, request)
+    block, _ = item("overview.kpis").build(ds.engine, request)
     report = {
         line.help.split(" = ")[0]: (line.value, line.change, line.help) for line in block.lines
     }
     # The quality card is the Quality module's headline in reports, not overview.kpis.
     cards = {
-        card.help.split(" = ")[0]: (card.value, card.delta, card.help)
-        for card in at.metric
-        if card.label != "Positive rate (rated runs)"
+        shown(card.help).split(" = ")[0]: (card.value, card.delta, shown(card.help))
+        for card in at.get_by_key("block-overview-kpis").metric
     }
-    assert set(cards) <= set(report) and len(cards) == 9
+    assert set(cards) == set(report) and len(cards) == 10
     for name, (value, delta, help_text) in cards.items():
         assert value == report[name][0], name
         assert help_text == report[name][2], name

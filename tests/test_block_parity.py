@@ -25,6 +25,7 @@ from ui.block_view import block_key
 # Where each module's blocks are drawn: a page, and the URL parameters of each of its tabs.
 PAGES = {
     "billing": ("../pages/billing.py", [{}]),
+    "overview": ("../pages/overview.py", [{}]),
 }
 # Page-only columns beside a block's own: links out and sparklines, never in a report.
 PAGE_ONLY_TYPES = {"link", "line_chart"}

@@ -48,6 +48,7 @@ CARD_KEYS = {
     "Sessions": "sessions",
     "Error rate": "error_rate",
     "Cost": "cost_usd",
+    "Priced share": "priced_share",
     "Tokens": "tokens",
     "Positive rate (rated runs)": "positive_rate",
 }
