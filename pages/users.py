@@ -2,42 +2,34 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import streamlit as st
 
 from telemetry import format as fmt
-from telemetry import queries
-from telemetry.filters import Grouping
-from ui import plain, quality_view, users_view
+from telemetry.blocks import users
+from ui import block_view, plain, quality_view, users_view
 from ui.account import is_admin
-from ui.cache import cached_query
 from ui.filters import current_view
 from ui.header import filter_summary
 from ui.user_detail_view import user_detail_dialog
 
 view = current_view()
 filters = view.filters
+source = block_view.page_source(filters, view.data_version)
 
 
 def load(function, **options):
-    return cached_query(function, filters, view.data_version, **options)
+    """A cached query of the page's filters (for the page-only quality table)."""
+    return source.run(function, filters, **options)
 
 
 st.title("Users")
 st.caption(filter_summary(filters))
-users_view.header_cards(load(queries.users_header))
-
-st.subheader("Activity")
-st.caption("Traces per UTC day. Drag across days to make them the period of every page.")
-daily = cached_query(
-    queries.activity_timeline, replace(filters, grouping=Grouping.DAY), view.data_version
-)
-users_view.activity_histogram(daily, filters)
+block_view.figures(users.HEADER, users.HEADER.build(source))
+users_view.activity_histogram(source, filters)
 
 st.subheader("Users")
-controls = users_view.table_controls(load(queries.user_companies))
-table = load(queries.user_table, **controls.options())
+controls = users_view.table_controls(source.query("user_companies"))
+table = users.TABLE.load(source, **controls.options())
 if table.rows.empty:
     if any(controls.options().values()):
         st.info("No user matches: try another search or fewer filters.", icon=":material/info:")
@@ -50,9 +42,8 @@ if table.rows.empty:
         )
     st.stop()
 users_view.rollup_line(table, controls.rollup)
-users_view.users_table(table)
+users_view.users_table(table, source, filters)
 users_view.detail_picker(table)
-users_view.download(table, filters)
 if st.toggle("Quality per user: feedback coverage, positive rate, cost per good run"):
     quality_view.quality_table(load, filters, "user")
 

@@ -159,8 +159,10 @@ def test_users_csv_is_what_is_shown_with_formulas_neutralised(app_env, csv_downl
     users_page("root")
     text = as_text(csv_downloads[-1])
     lines = text.splitlines()
-    assert lines[0].startswith("external_id,name,email,company,team,status")
-    (mallory,) = [line for line in lines if line.startswith("mallory,")]
+    # Headers are the table's column titles; the raw user id is the last column.
+    assert lines[0].startswith("User,Team,Traces,Cost (USD),Errored sessions,")
+    assert lines[0].endswith(",Email,First seen,Last seen,User id")
+    (mallory,) = [line for line in lines if line.endswith(",mallory")]
     assert "'=HYPERLINK" in mallory and "'@SUM" in mallory and "'+cmd" in mallory
     assert len(lines) == 1 + 7  # header + the 7 users shown
 

@@ -26,6 +26,7 @@ from ui.block_view import block_key
 PAGES = {
     "billing": ("../pages/billing.py", [{}]),
     "overview": ("../pages/overview.py", [{}]),
+    "users": ("../pages/users.py", [{}]),
 }
 # Page-only columns beside a block's own: links out and sparklines, never in a report.
 PAGE_ONLY_TYPES = {"link", "line_chart"}

@@ -14,9 +14,10 @@ import pandas as pd
 import pytest
 
 from telemetry import queries
+from telemetry.blocks import users as users_blocks
 from telemetry.filters import Filters
 from telemetry.queries import headline_metrics
-from telemetry.reports import builder, items_users
+from telemetry.reports import builder
 from telemetry.reports.builder import build_report, estimate_size, retry_failed
 from telemetry.reports.catalog import CATALOG, DEFAULT_ITEMS, MODULES, item, items_of
 from telemetry.reports.model import (
@@ -305,7 +306,7 @@ def test_an_environment_filter_makes_directory_figures_approximate(engine):
 
 def test_a_capped_users_list_says_n_of_m(engine, monkeypatch):
     build_two_teams(engine, TODAY)
-    monkeypatch.setattr(items_users, "USERS_LISTED", 2)
+    monkeypatch.setattr(users_blocks, "USERS_LISTED", 2)
     table = built(engine, LAST_30_DAYS, ["users.table"])["users.table"]
     # 6 users: the 5 with telemetry and ada from the directory.
     assert table.snapshot.label == "partial (2 of 6 users)"

@@ -1,4 +1,4 @@
-"""Drawing helpers of the Users page: header cards, period histogram, the table and controls."""
+"""Drawing helpers of the Users page: the period histogram, the table, its controls and picker."""
 
 from __future__ import annotations
 
@@ -7,16 +7,17 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import partial
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
 from telemetry import format as fmt
-from telemetry.charts.base import TRACE_COLOR
+from telemetry.blocks import users
+from telemetry.blocks.model import Source
+from telemetry.charts.base import DAYS_SELECTION
 from telemetry.filters import Filters
 from telemetry.models import UserStatus
-from telemetry.queries import ROLLUPS, UsersHeader, UserTable, cost_rollup
-from ui.downloads import csv_download
+from telemetry.queries import ROLLUPS, UserTable, cost_rollup
+from ui import block_view
 from ui.links import link_column, traces_url
 from ui.list_picker import open_picker, open_selected
 from ui.periods import CUSTOM
@@ -24,84 +25,23 @@ from ui.periods import CUSTOM
 DETAIL_KEY = "users_detail_pk"
 _TABLE_NONCE = "users_table_nonce"
 STATUSES = tuple(status.value for status in UserStatus)
-# What the CSV holds: the table as shown, without the store's id and the sparkline.
-CSV_COLUMNS = [
-    "external_id",
-    "name",
-    "email",
-    "company",
-    "team",
-    "status",
-    "first_seen",
-    "last_seen",
-    "traces",
-    "sessions",
-    "errored_sessions",
-    "errored_session_rate",
-    "tokens",
-    "active_days",
-    "cost_usd",
-    "priced_share",
-]
-
-
-def header_cards(header: UsersHeader) -> None:
-    """Unique users, new users, share of traces with a user id, traces per user."""
-    cards = (
-        (
-            "Unique users",
-            fmt.count(header.users_active),
-            "Distinct users with a trace in the period.",
-        ),
-        (
-            "New users",
-            fmt.count(header.users_new),
-            "Users whose first trace ever is in the period.",
-        ),
-        (
-            "Traces with a user id",
-            fmt.percent(header.user_share),
-            f"{header.traces_with_user:,} of {header.traces:,} traces carry a user id.",
-        ),
-        (
-            "Traces per user",
-            "–" if header.traces_per_user is None else f"{header.traces_per_user:,.1f}",
-            "Traces that carry a user id ÷ unique users.",
-        ),
-    )
-    for column, (label, value, meaning) in zip(st.columns(len(cards)), cards, strict=True):
-        column.metric(label, value, help=meaning, border=True)
 
 
 # --- the activity histogram: drag a range to narrow the period ---------------------------
 
 
-def activity_histogram(timeline: pd.DataFrame, filters: Filters) -> None:
+def activity_histogram(source: Source, filters: Filters) -> None:
     """Traces per UTC day; dragging across days makes them the sidebar's (custom) period."""
-    brush = alt.selection_interval(encodings=["x"], name="days")
-    chart = (
-        alt.Chart(timeline)
-        .mark_bar(color=TRACE_COLOR)
-        .encode(
-            x=alt.X("utcyearmonthdate(bucket):T", title="Day (UTC)"),
-            y=alt.Y("traces:Q", title="Traces"),
-            tooltip=[
-                alt.Tooltip("utcyearmonthdate(bucket):T", title="Day", format="%a %d %b %Y"),
-                alt.Tooltip("traces:Q", title="Traces", format=","),
-                alt.Tooltip("users_active:Q", title="Active users", format=","),
-            ],
-        )
-        .add_params(brush)
-        .properties(height=160)
-    )
     # A new key per period: the brush of the previous period does not linger on the new one.
     key = f"users_histogram_{filters.start}_{filters.end}"
-    st.altair_chart(
-        chart,
-        width="stretch",
+    block_view.chart(
+        users.ACTIVITY,
+        users.ACTIVITY.build(source),
+        title="Activity",
+        hint="Drag across days to make them the period of every page.",
         key=key,
         on_select=partial(_narrow_to_selection, key, filters.start, filters.end),
-        selection_mode="days",
+        selection_mode=DAYS_SELECTION,
     )
 
 
@@ -111,7 +51,7 @@ def selected_days(selection: dict, first: date, last: date) -> tuple[date, date]
     ``selection`` is the chart state's ``selection`` mapping; the brush's x
     values are epoch milliseconds or ISO dates. ``None`` when nothing is selected.
     """
-    brushed = (selection or {}).get("days") or {}
+    brushed = (selection or {}).get(DAYS_SELECTION) or {}
     values = next(iter(brushed.values()), None) if brushed else None
     if not values or len(values) != 2:
         return None
@@ -231,53 +171,40 @@ def rollup_line(table: UserTable, rollup: str) -> None:
         st.caption("All of these users' LLM calls are priced.")
 
 
-def users_table(table: UserTable) -> None:
+def users_table(table: UserTable, source: Source, filters: Filters) -> None:
     """The users as a sortable table; selecting a row opens that user's detail."""
-    if not table.complete:
-        st.caption(
-            f"Showing {len(table.rows):,} of {table.matched:,} users (the costliest first). "
-            "Search or filter to find the others."
-        )
     nonce = st.session_state.get(_TABLE_NONCE, 0)
     key = f"users_table_{nonce}"
-    # Each user's traces, on the Traces page with the current filters.
-    rows = table.rows.assign(traces_link=[traces_url(user=u) for u in table.rows["external_id"]])
-    order = [column for column in table.rows.columns if column not in ("user_pk", "calls")]
-    order.insert(order.index("traces") + 1, "traces_link")
-    st.dataframe(
-        rows,
-        hide_index=True,
-        width="stretch",
+    block = users.TABLE.build(source, table)
+    extras = [
+        # Each user's traces, on the Traces page with the current filters.
+        block_view.Extra(
+            "traces_link",
+            [traces_url(user=user) for user in table.rows["external_id"]],
+            link_column("Their traces", "This user's traces on the Traces page.", "Open"),
+            after="traces",
+        ),
+        block_view.Extra(
+            "activity",
+            table.rows["activity"].tolist(),
+            st.column_config.LineChartColumn("Daily activity", y_min=0),
+            after="errored_sessions",
+        ),
+    ]
+    block_view.table(
+        users.TABLE,
+        block,
+        filters,
+        title=False,
+        extras=extras,
+        notes=[] if table.complete else ["Search or filter to find the others."],
+        csv_name="users",
         key=key,
         on_select=partial(
             open_selected, key, tuple(table.rows["user_pk"].tolist()), DETAIL_KEY, _TABLE_NONCE
         ),
         selection_mode="single-row",
-        column_order=order,
-        column_config=_COLUMNS,
     )
-
-
-_COLUMNS = {
-    "external_id": st.column_config.TextColumn("User id"),
-    "name": st.column_config.TextColumn("Name"),
-    "email": st.column_config.TextColumn("Email"),
-    "company": st.column_config.TextColumn("Company"),
-    "team": st.column_config.TextColumn("Team"),
-    "status": st.column_config.TextColumn("Status"),
-    "first_seen": st.column_config.DatetimeColumn("First seen", format="D MMM YYYY, HH:mm"),
-    "last_seen": st.column_config.DatetimeColumn("Last seen", format="D MMM YYYY, HH:mm"),
-    "activity": st.column_config.LineChartColumn("Daily activity", y_min=0),
-    "traces": st.column_config.NumberColumn("Traces", format="localized"),
-    "traces_link": link_column("Their traces", "This user's traces on the Traces page.", "Open"),
-    "sessions": st.column_config.NumberColumn("Sessions", format="localized"),
-    "errored_sessions": st.column_config.NumberColumn("Errored sessions", format="localized"),
-    "errored_session_rate": st.column_config.NumberColumn("Errored session rate", format="percent"),
-    "tokens": st.column_config.NumberColumn("Tokens", format="localized"),
-    "active_days": st.column_config.NumberColumn("Active days", format="localized"),
-    "cost_usd": st.column_config.NumberColumn("Cost (USD)", format="dollar"),
-    "priced_share": st.column_config.NumberColumn("Priced share", format="percent"),
-}
 
 
 def detail_picker(table: UserTable) -> None:
@@ -306,8 +233,3 @@ def detail_picker(table: UserTable) -> None:
 
 def _open_user(user_pk: int) -> None:
     st.session_state[DETAIL_KEY] = user_pk
-
-
-def download(table: UserTable, filters: Filters) -> None:
-    """The shown rows as CSV (formula-like cells neutralised)."""
-    csv_download(table.rows[CSV_COLUMNS], filters, "users", key="users_csv")

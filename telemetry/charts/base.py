@@ -105,3 +105,27 @@ def module_chart(modules: pd.DataFrame) -> alt.LayerChart:
     bars = base.mark_bar(color=TRACE_COLOR)
     labels = base.mark_text(align="left", dx=4, color="#4b5563").encode(text="users_label:N")
     return alt.layer(bars, labels).properties(height=height)
+
+
+DAYS_SELECTION = "days"
+
+
+def daily_traces_chart(timeline: pd.DataFrame) -> alt.Chart:
+    """Traces per UTC day; the tooltip adds the day's active users. A drag across days is the
+    interval selection ``days`` (the Users page makes it the period of every page)."""
+    brush = alt.selection_interval(encodings=["x"], name=DAYS_SELECTION)
+    return (
+        alt.Chart(timeline)
+        .mark_bar(color=TRACE_COLOR)
+        .encode(
+            x=alt.X("utcyearmonthdate(bucket):T", title="Day (UTC)"),
+            y=alt.Y("traces:Q", title="Traces"),
+            tooltip=[
+                alt.Tooltip("utcyearmonthdate(bucket):T", title="Day", format="%a %d %b %Y"),
+                alt.Tooltip("traces:Q", title="Traces", format=","),
+                alt.Tooltip("users_active:Q", title="Active users", format=","),
+            ],
+        )
+        .add_params(brush)
+        .properties(height=160)
+    )
