@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import analytics_audit, analytics_sections, quality_view
-from ui.cache import cached_query
+from ui import analytics_audit, analytics_sections, block_view, quality_view
 from ui.filters import current_view
 from ui.header import filter_summary
 
@@ -14,22 +13,25 @@ view = current_view()
 filters = view.filters
 version = view.data_version
 
-
-def load(function, **options):
-    return cached_query(function, filters, version, **options)
-
-
 st.title("Analytics")
 st.caption(filter_summary(filters))
 actor = analytics_audit.audit_actor(view.allowed_teams, st.session_state.get("username"))
+source = block_view.page_source(filters, version)
+
+
+def load(function, **options):
+    """A cached query of the page's filters (for the Quality tab, which has no block specs)."""
+    return source.run(function, filters, **options)
+
+
 SECTIONS = {
-    "Trends": lambda: analytics_sections.trends(load, filters, version),
-    "Runs": lambda: analytics_sections.runs(load, filters, version),
-    "Models": lambda: analytics_sections.model_runs(load, filters, version),
+    "Trends": lambda: analytics_sections.trends(source, version),
+    "Runs": lambda: analytics_sections.runs(source, version),
+    "Models": lambda: analytics_sections.model_runs(source, version),
     "Quality": lambda: quality_view.quality_tab(load, filters, version),
-    "Peak usage": lambda: analytics_sections.peak_usage(load, filters, version),
-    "Code & outcomes": lambda: analytics_audit.code_and_outcomes(load, filters),
-    "Audit": lambda: analytics_audit.audit(load, filters, actor),
+    "Peak usage": lambda: analytics_sections.peak_usage(source, version),
+    "Code & outcomes": lambda: analytics_audit.code_and_outcomes(source),
+    "Audit": lambda: analytics_audit.audit(source, actor),
 }
 # Kept in the URL (?section=...), and only the open tab runs its queries.
 tabs = st.tabs(list(SECTIONS), key="section", bind="query-params")

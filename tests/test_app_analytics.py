@@ -125,7 +125,7 @@ def test_admin_page_draws_every_section_with_all_teams(app_env):
     assert cards["Completion rate"] == "90.9%"  # 10 ok of 11 finished
     assert cards["Tool calls per run"] == "0.25"  # 3 tool calls / 12 runs
     assert cards["Logins"] == "2"  # root and mia
-    agents = frame_with(frames, "p95_response_s").set_index("agent")
+    agents = frame_with(frames, "p95_response_ms").set_index("agent")
     assert agents.loc["atlas-agent", "runs"] == 5 and agents.loc["borealis-bot", "runs"] == 7
     tools = frame_with(frames, "tool").set_index("tool")
     assert tools.loc[FORMULA_TOOL, "success_rate"] == 0.0
@@ -156,7 +156,7 @@ def test_manager_sees_own_team_figures_and_only_own_audit_events(app_env):
     at = open_page("mia")
     cards = {metric.label: metric.value for metric in at.metric}
     assert cards["Runs"] == "5" and cards["Active users"] == "2"
-    agents = frame_with(open_tab(at, "Runs"), "p95_response_s")
+    agents = frame_with(open_tab(at, "Runs"), "p95_response_ms")
     assert agents["agent"].tolist() == ["atlas-agent"]
     open_tab(at, "Audit")
     assert frame_with(at, "account")["account"].tolist() == ["mia"]

@@ -101,3 +101,16 @@ def test_empty_period_has_no_audit_rows(engine, trail):
     assert audit_accounts(engine, empty).empty
     found = audit_events(engine, empty)
     assert found.events.empty and found.total == 0
+
+
+def test_an_audit_target_that_is_a_user_id_reads_as_the_users_name(engine, trail):
+    from tests.factories import Dataset
+
+    Dataset(engine).user("usr_9afb083724", name="Grace Costa")
+    _event(engine, "root", "user.viewed", datetime(2026, 3, 5, 10), target="usr_9afb083724")
+    rows = audit_events(engine, WEEK).events.set_index("what")
+    viewed = rows.loc["user.viewed"]
+    assert (viewed["target"], viewed["target_name"]) == ("usr_9afb083724", "Grace Costa")
+    assert pd.isna(viewed["details"])  # "{}": nothing to show, a dash on the page
+    price = rows.loc["price.set"]
+    assert (price["target"], price["target_name"]) == ("gpt-4o", "gpt-4o")  # not a user

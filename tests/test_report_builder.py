@@ -322,7 +322,7 @@ def test_a_hostile_user_name_flows_through_unchanged(engine):
         "t", user="u1", start=datetime(2026, 3, 10, 9), spans=[root(), generation(cost_usd=1.0)]
     )
     found = built(engine, LAST_30_DAYS, ["users.table", "billing.by_user", "billing.top_users"])
-    assert found["users.table"].block.frame["name"].tolist() == [HOSTILE]
+    assert found["users.table"].block.frame["label"].tolist() == [HOSTILE]
     assert found["billing.by_user"].block.frame["label"].tolist() == [HOSTILE]
     chart = found["billing.top_users"].block
     assert isinstance(chart, ChartBlock)

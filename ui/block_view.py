@@ -18,7 +18,6 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from telemetry import format as fmt
 from telemetry import kpi_text
 from telemetry.blocks.formats import MISSING, Format
 from telemetry.blocks.model import BlockSpec, Chart, Column, Figure, Figures, Source, Table
@@ -108,7 +107,7 @@ def card(figure: Figure) -> None:
     if figure.change is not None:
         new = figure.change == kpi_text.NEW
         options = {
-            "delta": 0 if figure.change in fmt.NO_CHANGE else figure.change,
+            "delta": 0 if figure.flat else figure.change,
             "delta_color": "off" if new else figure.tone,
             "delta_arrow": "off" if new else "auto",
         }
@@ -131,7 +130,14 @@ def chart(
     with st.container(key=block_key(spec)):
         heading(spec, title)
         caption(block.caption)
-        shown = st.altair_chart(block.chart, width="stretch", **options)
+        if block.panels:
+            columns = st.columns(block.columns)
+            for index, panel in enumerate(block.panels):
+                with columns[index % block.columns]:
+                    st.altair_chart(panel, width="stretch", **options)
+            shown = None
+        else:
+            shown = st.altair_chart(block.chart, width="stretch", **options)
         caption(hint)
     return shown
 

@@ -42,6 +42,7 @@ def kpi_figure(
         help=kpi_text.help_text(kpi, previous_span),
         change=change,
         tone="off" if change == kpi_text.NEW else tone,
+        flat=kpi.change == 0 or change in fmt.NO_CHANGE,
         **extra,
     )
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+import altair as alt
 import pandas as pd
 from sqlalchemy import Engine
 
@@ -100,6 +101,8 @@ class Figure:
     note: str = ""
     short: str = ""
     tone: str = "normal"
+    # The change rounds to nothing in its unit ("+0.0 pp", "+0 ms"): a grey zero on the page.
+    flat: bool = False
 
     @property
     def card_label(self) -> str:
@@ -121,10 +124,22 @@ class Figures:
 
 @dataclass(frozen=True)
 class Chart:
-    """An Altair chart and the sentence that says what it shows."""
+    """An Altair chart and the sentence that says what it shows.
+
+    A chart of several ``panels`` (one per figure) lays them out ``columns`` to a row:
+    the page puts each in a column of its own, a report draws them as one chart.
+    """
 
     chart: Any
     caption: str = ""
+    panels: tuple[Any, ...] = ()
+    columns: int = 1
+
+    def combined(self) -> Any:
+        """The chart as one Vega-Lite view: the panels concatenated, ``columns`` to a row."""
+        if not self.panels:
+            return self.chart
+        return alt.concat(*self.panels, columns=self.columns)
 
 
 @dataclass(frozen=True)
@@ -208,7 +223,8 @@ class BlockSpec:
     mapping, or a function of the source for options that depend on it), or a
     function of the source for blocks that read elsewhere. ``caption(source, data)``
     says what the block shows. Tables: ``columns`` and ``rows(data)``; charts:
-    ``chart(source, data)``; KPI figures: ``figures(source, data)`` and ``card_rows``.
+    ``chart(source, data)`` (a list of charts: panels, ``panel_columns`` to a row);
+    KPI figures: ``figures(source, data)`` and ``card_rows``.
     ``limit``: how many rows a "top N" block keeps. ``lists_users``: a list of users,
     whose report item states its snapshot (complete, N of M).
     """
@@ -225,6 +241,7 @@ class BlockSpec:
     chart: Callable[[Source, Any], Any] | None = None
     figures: Callable[[Source, Any], tuple[Figure, ...]] | None = None
     card_rows: tuple[int, ...] = ()
+    panel_columns: int = 1
     limit: int | None = None
     lists_users: bool = False
     fidelity: Callable[[Source], Fidelity] = _exact
@@ -259,5 +276,8 @@ class BlockSpec:
             snapshot = Snapshot(len(rows), data.matched) if self.lists_users else None
             return Table(rows, self.columns, caption, snapshot)
         if self.kind == "chart":
-            return Chart(self.chart(source, data), caption)
+            drawn = self.chart(source, data)
+            if isinstance(drawn, list | tuple):
+                return Chart(None, caption, panels=tuple(drawn), columns=self.panel_columns)
+            return Chart(drawn, caption)
         return Figures(self.figures(source, data), caption, self.card_rows)

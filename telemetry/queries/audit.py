@@ -22,14 +22,14 @@ from sqlalchemy import ColumnElement, Engine, and_, func, or_, select, true
 
 from telemetry.filters import Filters
 from telemetry.logins import LOGIN, LOGIN_FAILED
-from telemetry.models import AuditEvent
+from telemetry.models import AuditEvent, User
 from telemetry.queries.scope import count_if, resolve_scope
 from telemetry.timeutil import from_us
 
 FAILED_LOGIN_ACTIONS = (LOGIN_FAILED,)
 DEFAULT_EVENT_LIMIT = 500
 ACCOUNT_COLUMNS = ["account", "logins", "failed_logins", "days_active", "events", "last_seen"]
-EVENT_COLUMNS = ["when", "who", "what", "target", "details"]
+EVENT_COLUMNS = ["when", "who", "what", "target", "target_name", "details"]
 
 
 def _where(org_pk: int, filters: Filters, actor: str | None) -> ColumnElement[bool]:
@@ -98,7 +98,9 @@ def audit_events(
 
     ``search`` keeps events whose account, action, target or details contain
     it (case-insensitive, plain text: ``%`` and ``_`` match themselves).
-    ``when`` is naive UTC; ``details`` the stored JSON text. At most ``limit`` rows.
+    ``when`` is naive UTC; ``target_name`` is the name of the end user whose id the
+    target is (the target itself otherwise); ``details`` the stored JSON text, ``None``
+    when empty. At most ``limit`` rows.
     """
     with engine.connect() as conn:
         scope = resolve_scope(conn, filters)
@@ -110,13 +112,21 @@ def audit_events(
                 AuditEvent.actor,
                 AuditEvent.action,
                 AuditEvent.target,
+                func.coalesce(func.nullif(User.name, ""), AuditEvent.target),
                 AuditEvent.details,
+            )
+            .select_from(AuditEvent)
+            .outerjoin(
+                User, and_(User.org_id == scope.org_id, User.external_id == AuditEvent.target)
             )
             .where(where)
             .order_by(AuditEvent.ts_us.desc(), AuditEvent.id.desc())
             .limit(max(limit, 0))
         ).all()
-    records = [(_naive(ts), who, what, target, details) for ts, who, what, target, details in rows]
+    records = [
+        (_naive(ts), who, what, target, name, None if details in ("", "{}") else details)
+        for ts, who, what, target, name, details in rows
+    ]
     return AuditEvents(events=pd.DataFrame(records, columns=EVENT_COLUMNS), total=int(total))
 
 

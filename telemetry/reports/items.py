@@ -71,7 +71,7 @@ def report_block(block: Block) -> ReportBlock:
         )
         return KpiBlock(lines, block.caption)
     if isinstance(block, Chart):
-        return ChartBlock(block.chart.to_dict(), block.caption)
+        return ChartBlock(block.combined().to_dict(), block.caption)
     if isinstance(block, Table):
         headings = {column.field: column.title for column in block.columns}
         return TableBlock(block.cells(), headings, block.caption, block.snapshot)
