@@ -19,16 +19,11 @@ actor = analytics_audit.audit_actor(view.allowed_teams, st.session_state.get("us
 source = block_view.page_source(filters, version)
 
 
-def load(function, **options):
-    """A cached query of the page's filters (for the Quality tab, which has no block specs)."""
-    return source.run(function, filters, **options)
-
-
 SECTIONS = {
     "Trends": lambda: analytics_sections.trends(source, version),
     "Runs": lambda: analytics_sections.runs(source, version),
     "Models": lambda: analytics_sections.model_runs(source, version),
-    "Quality": lambda: quality_view.quality_tab(load, filters, version),
+    "Quality": lambda: quality_view.quality_tab(source, version),
     "Peak usage": lambda: analytics_sections.peak_usage(source, version),
     "Code & outcomes": lambda: analytics_audit.code_and_outcomes(source),
     "Audit": lambda: analytics_audit.audit(source, actor),

@@ -27,11 +27,6 @@ month = billing_view.month_selector(months, today)
 source = block_view.page_source(filters, view.data_version, today=today, billing_month=month)
 
 
-def load(function, **options):
-    """A cached query of the page's filters (for the page-only quality table)."""
-    return source.run(function, filters, **options)
-
-
 found_month = billing.MONTH.load(source)
 block_view.figures(billing.MONTH, billing.MONTH.build(source, found_month))
 billing_view.unpriced_warning(found_month.calls, found_month.priced_calls, "The month's cost")
@@ -64,7 +59,7 @@ else:
         block_view.table(billing.BY_USER, billing.BY_USER.build(source), filters, title=False)
     # Read only when asked for: rated runs per model join their LLM calls.
     if st.toggle("Cost per good run by model", key="billing-good-runs"):
-        quality_view.quality_table(load, filters, "model")
+        quality_view.quality_table(source, "model")
 
 unpriced = billing.UNPRICED.build(source, models)
 if unpriced.rows.empty:

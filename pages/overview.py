@@ -54,7 +54,7 @@ if not next(kpi.value for kpi in kpis if kpi.key == "traces"):
     empty_state()
     st.stop()
 traces_link("See failing runs (status error) and why they failed", status="error")
-quality_kpi(load)
+quality_kpi(source)
 
 left, right = st.columns([3, 2], gap="large")
 with left:

@@ -17,11 +17,6 @@ filters = view.filters
 source = block_view.page_source(filters, view.data_version)
 
 
-def load(function, **options):
-    """A cached query of the page's filters (for the page-only quality table)."""
-    return source.run(function, filters, **options)
-
-
 st.title("Users")
 st.caption(filter_summary(filters))
 block_view.figures(users.HEADER, users.HEADER.build(source))
@@ -45,7 +40,7 @@ users_view.rollup_line(table, controls.rollup)
 users_view.users_table(table, source, filters)
 users_view.detail_picker(table)
 if st.toggle("Quality per user: feedback coverage, positive rate, cost per good run"):
-    quality_view.quality_table(load, filters, "user")
+    quality_view.quality_table(source, "user")
 
 chosen = st.session_state.get(users_view.DETAIL_KEY)
 if chosen is not None:

@@ -247,7 +247,7 @@ def test_the_report_item_lists_an_admins_view_or_only_the_managers_own_events(st
 
     from telemetry.filters import Filters
     from telemetry.logins import record_auth_event
-    from telemetry.reports.items_audit import events as audit_item
+    from telemetry.reports.catalog import item
     from telemetry.reports.model import ReportFormat, ReportRequest
     from telemetry.timeutil import now_us
 
@@ -258,7 +258,7 @@ def test_the_report_item_lists_an_admins_view_or_only_the_managers_own_events(st
     def rows(teams, by):
         filters = Filters(start=today, end=today, org="default", teams=teams)
         request = ReportRequest(filters, ReportFormat.HTML, ("audit.events",), by, now_us())
-        block, _ = audit_item(store, request)
+        block, _ = item("audit.events").build(store, request)
         return sorted(block.frame["who"])
 
     assert rows(None, "root") == ["mia", "root"]

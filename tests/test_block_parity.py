@@ -15,9 +15,17 @@ from datetime import datetime
 
 import pytest
 
+from telemetry.alerts.access import cli_account
+from telemetry.alerts.budgets import BudgetSpec, set_budget
+from telemetry.alerts.evaluate import evaluate_now
+from telemetry.alerts.rules import RuleSpec, save_rule
+from telemetry.ingest.scores import ScoreItem
+from telemetry.ingest.writer import SpanWriter
+from telemetry.logins import record_auth_event
 from telemetry.reports.builder import build_report
 from telemetry.reports.catalog import CATALOG
 from telemetry.reports.model import KpiBlock, ReportFormat, ReportRequest, TableBlock
+from telemetry.scores import finish_score
 from telemetry.timeutil import to_us
 from tests.app_support import at_noon, build_two_teams, shown, signed_in_app
 from tests.factories import generation, root, tool
@@ -28,6 +36,12 @@ PAGES = {
     "analytics": (
         "../pages/analytics.py",
         [{"section": tab} for tab in ("Trends", "Runs", "Models", "Peak usage", "Code & outcomes")],
+    ),
+    "alerts": ("../pages/alerts.py", [{}]),
+    "audit": ("../pages/audit.py", [{}]),
+    "quality": (
+        "../pages/analytics.py",
+        [{"section": "Quality"}, {"section": "Quality", "button_group:quality-dimension": "model"}],
     ),
     "billing": ("../pages/billing.py", [{}]),
     "overview": ("../pages/overview.py", [{}]),
@@ -47,8 +61,14 @@ class PageBlock:
 
 
 def drawn_blocks(page: str, query: dict) -> tuple[dict[str, PageBlock], object]:
+    """The blocks ``page`` draws with URL ``query``; its "button_group:<key>" entries are set on
+    the page's segmented controls after it opens."""
+    controls = {k.split(":", 1)[1]: v for k, v in query.items() if k.startswith("button_group:")}
+    query = {k: v for k, v in query.items() if not k.startswith("button_group:")}
     at = signed_in_app("root", query=query).run()
     at.switch_page(page).run()
+    for key, value in controls.items():
+        at.button_group(key=key).set_value(value).run()
     assert not at.exception, at.exception
     found = {}
     for spec in CATALOG:
@@ -81,8 +101,9 @@ def report_of(engine, filters, keys):
 
 
 def build_store(engine, today):
-    """Two teams (tests/app_support.py), and a run with a tool call, generated code and an
-    outcome, so that every block has something to show."""
+    """Two teams (tests/app_support.py), a run with a tool call, generated code and an
+    outcome, a feedback score, an alert rule that fires and a budget, so that every block has
+    something to show."""
     ds = build_two_teams(engine, today)
     ds.trace(
         "coded",
@@ -96,6 +117,27 @@ def build_store(engine, today):
             tool("search"),
         ],
     )
+    score = {
+        "trace_id": "coded",
+        "span_id": "",
+        "session_key": "",
+        "name": "user_feedback",
+        "value": None,
+        "label": "up",
+        "comment": "",
+        "source": "api",
+        "author": "test",
+        "time_us": to_us(at_noon(today)),
+    }
+    SpanWriter(engine, ds.org_id, source="test").write(
+        scores=[ScoreItem("score 0", finish_score(score, "s0"))]
+    )
+    record_auth_event(engine, "login", "root")
+    admin = cli_account("root")
+    rule = RuleSpec(org="default", name="Busy", metric="runs", window="mtd", threshold=1)
+    save_rule(engine, admin, rule)
+    set_budget(engine, admin, BudgetSpec("default", "org", "", monthly_usd=5))
+    evaluate_now(engine)
     return ds
 
 

@@ -10,25 +10,16 @@ from sqlalchemy import Engine
 
 from telemetry.accounts import Account
 from telemetry.alerts.access import AccessDenied
-from telemetry.alerts.history import alert_history
-from telemetry.alerts.messages import scope_text, value_text
+from telemetry.alerts.messages import value_text
 from telemetry.alerts.overview import RuleView, rules_with_states
 from telemetry.alerts.rules import delete_rule, set_rule_switches
-from telemetry.alerts.windows import WINDOW_LABELS
-from telemetry.filters import Filters
+from telemetry.blocks import alerts
+from telemetry.blocks.formats import MISSING
+from telemetry.blocks.model import Source
 from telemetry.timeutil import US_PER_HOUR, from_us, now_us
-from ui import plain
+from ui import block_view, plain
 from ui.alert_form import rule_form
 
-STATE_ICONS = {
-    "ALERT": "🔴 ALERT",
-    "WARNING": "🟠 WARNING",
-    "OK": "🟢 OK",
-    "NO_DATA": "⚪ NO DATA",
-    "MUTED": "🔕 MUTED",
-    "OFF": "⏸ OFF",
-    "PENDING_FIRST_RUN": "… not evaluated yet",
-}
 MUTE_CHOICES = {"1 hour": 1, "8 hours": 8, "24 hours": 24, "7 days": 24 * 7}
 
 
@@ -36,49 +27,18 @@ def _when(us: int | None) -> pd.Timestamp | None:
     return None if us is None else pd.Timestamp(us, unit="us")
 
 
-def rules_table(views: list[RuleView]) -> None:
-    rows = []
-    for view in views:
-        spec = view.rule.spec
-        values = [g.value for g in view.groups if g.value is not None]
-        spark = [p[1] for p in view.groups[0].recent if p[1] is not None] if view.groups else []
-        rows.append(
-            {
-                "id": view.rule.id,
-                "state": STATE_ICONS.get(view.state, view.state),
-                "name": spec.name,
-                "condition": f"{spec.metric} {spec.direction} "
-                f"{value_text(spec.metric, spec.threshold)} over "
-                f"{WINDOW_LABELS[spec.window]}",
-                "scope": scope_text(spec.describe_scope()),
-                "value": ", ".join(value_text(spec.metric, v) for v in values[:3]) or "–",
-                "last_24h": spark,
-                "evaluated": _when(view.rule.last_evaluated_us),
-                "problem": view.rule.last_error,
-            }
-        )
-    st.dataframe(
-        pd.DataFrame(rows),
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "id": st.column_config.NumberColumn("Id", width="small"),
-            "state": st.column_config.TextColumn("State"),
-            "name": st.column_config.TextColumn("Rule"),
-            "condition": st.column_config.TextColumn("Condition", width="medium"),
-            "scope": st.column_config.TextColumn("Scope"),
-            "value": st.column_config.TextColumn("Last value"),
-            "last_24h": st.column_config.LineChartColumn("Last 24 h"),
-            "evaluated": st.column_config.DatetimeColumn("Evaluated (UTC)", format="D MMM, HH:mm"),
-            "problem": st.column_config.TextColumn("Evaluation error"),
-        },
-    )
-
-
-def rules_tab(engine: Engine, account: Account, org: str) -> None:
+def rules_tab(source: Source) -> None:
+    engine, account, org = source.engine, source.account, source.filters.org
     views = rules_with_states(engine, account, org)
     if views:
-        rules_table(views)
+        rules = alerts.STATES.build(source)
+        sparkline = block_view.Extra(
+            "last_24h",
+            rules.rows["last_24h"].tolist(),
+            st.column_config.LineChartColumn("Last 24 h"),
+            after="value",
+        )
+        block_view.table(alerts.STATES, rules, source.filters, title=False, extras=[sparkline])
     else:
         st.info(
             "No alert rules yet. Add one below; it is evaluated every minute.",
@@ -128,7 +88,7 @@ def rule_actions(engine: Engine, account: Account, org: str, views: list[RuleVie
             [
                 {
                     "group": g.group or "(whole scope)",
-                    "state": STATE_ICONS.get(g.state, g.state),
+                    "state": alerts.state_text(g.state),
                     "since": _when(g.since_us),
                     "value": value_text(spec.metric, g.value),
                     "runs": g.runs,
@@ -136,7 +96,7 @@ def rule_actions(engine: Engine, account: Account, org: str, views: list[RuleVie
                 for g in view.groups
             ]
         )
-        st.dataframe(groups, hide_index=True, width="stretch")
+        st.dataframe(groups, hide_index=True, width="stretch", placeholder=MISSING)
 
 
 def relative(url: str) -> str:
@@ -145,43 +105,22 @@ def relative(url: str) -> str:
     return f"{parts.path.lstrip('/')}?{parts.query}" if parts.query else parts.path.lstrip("/")
 
 
-def history_tab(engine: Engine, account: Account, filters: Filters) -> None:
-    entries = alert_history(
-        engine, account, filters.org, since_us=filters.start_us, until_us=filters.end_us
-    )
-    if not entries:
+def history_tab(source: Source) -> None:
+    history = alerts.HISTORY.build(source)
+    if history.rows.empty:
         st.info("No change of state in the selected period.", icon=":material/info:")
         return
-    frame = pd.DataFrame(
-        [
-            {
-                "at": _when(entry.at_us),
-                "state": STATE_ICONS.get(entry.state, entry.state),
-                "rule": entry.name + (f" ({entry.group})" if entry.group else ""),
-                "value": value_text(entry.metric, entry.value),
-                "threshold": value_text(entry.metric, entry.threshold),
-                "message": entry.message,
-                "runs": relative(entry.url) if entry.url else None,
-                "sent": "; ".join(
-                    f"{c}: {s}" + (f" ({e})" if e else "") for c, s, e in entry.deliveries
-                )
-                or "not sent (no channel)",
-            }
-            for entry in entries
-        ]
+    runs = block_view.Extra(
+        "runs",
+        [relative(url) if url else None for url in history.rows["url"]],
+        st.column_config.LinkColumn("Runs", display_text="Open"),
+        after="threshold",
     )
-    st.caption(
-        "Every change of state in the period, newest first: the value and threshold at that "
-        "moment, a link to the runs behind it, and where it was sent."
-    )
-    st.dataframe(
-        frame,
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "at": st.column_config.DatetimeColumn("At (UTC)", format="D MMM YYYY, HH:mm"),
-            "runs": st.column_config.LinkColumn("Runs", display_text="Open"),
-            "message": st.column_config.TextColumn("What happened", width="large"),
-            "sent": st.column_config.TextColumn("Deliveries"),
-        },
+    block_view.table(
+        alerts.HISTORY,
+        history,
+        source.filters,
+        title=False,
+        extras=[runs],
+        csv_name="alert-history",
     )

@@ -9,9 +9,12 @@ from sqlalchemy import Engine
 from telemetry import audit_log
 from telemetry.accounts import Account
 from telemetry.audit import verify_chain
+from telemetry.blocks import audit_log as audit_blocks
+from telemetry.blocks.model import Source
 from telemetry.csvsafe import to_safe_csv
 from telemetry.filters import Filters
-from ui import plain
+from telemetry.timeutil import from_us, now_us
+from ui import block_view, plain
 
 EVERYONE = "(every account)"
 ANY_KIND = "(every kind)"
@@ -51,26 +54,18 @@ def query_for(account: Account, filters: Filters, actors: list[str]) -> audit_lo
 def draw(engine: Engine, account: Account, filters: Filters) -> None:
     query = query_for(account, filters, audit_log.actors(engine) if account.is_admin else [])
     found = audit_log.list_audit(engine, query)
-    more = f" (the newest {len(found.events):,} of {found.total:,})" if found.truncated else ""
-    st.caption(f"{found.total:,} events, newest first{more}. Times in UTC.")
+    spec = audit_blocks.EVENTS
+    block = spec.build(Source(filters, None, from_us(now_us()).date()), found)
     if found.events.empty:
+        block_view.empty(spec, block, title=False)
         st.info("No audit event matches.", icon=":material/info:")
     else:
-        st.dataframe(
-            found.events.drop(columns=["details"]),
-            hide_index=True,
-            width="stretch",
-            column_config={
-                "when": st.column_config.DatetimeColumn("When (UTC)"),
-                "changes": st.column_config.TextColumn("Details (before → after)", width="large"),
-                "seq": st.column_config.NumberColumn("Chain #", format="%d"),
-            },
-        )
+        block_view.table(spec, block, filters, title=False, csv_name="")
         name = f"audit_{filters.org}_{filters.start}_{filters.end}"
         left, right = st.columns(2)
         left.download_button(
             "Download CSV",
-            to_safe_csv(found.events),
+            to_safe_csv(block.csv_frame()),
             file_name=f"{name}.csv",
             mime="text/csv",
             icon=":material/download:",

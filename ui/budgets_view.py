@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
 
@@ -19,41 +18,18 @@ from telemetry.alerts.budgets import (
     set_budget,
 )
 from telemetry.alerts.rules import number
+from telemetry.blocks import alerts
+from telemetry.blocks.model import Source
 from telemetry.charts.alerts import burn_down_chart
-from ui import plain
-from ui.periods import utc_today
-
-COLUMNS = ["scope", "budget_usd", "spent_usd", "remaining_usd", "used_share"]
-COLUMNS += ["forecast_usd", "run_out_date", "state"]
+from ui import block_view, plain
 
 
-def budgets_tab(engine: Engine, account: Account, org: str) -> None:
-    today = utc_today()
+def budgets_tab(source: Source) -> None:
+    engine, account, org, today = source.engine, source.account, source.filters.org, source.today
     found = list_budgets(engine, account, org, today)
-    st.caption(
-        f"This month ({today:%B %Y}) so far. Forecast = month to date ÷ {today.day} elapsed "
-        "day(s) × days in the month; the run-out date is when that daily rate reaches the "
-        "budget (none when it does not this month)."
-    )
     if found:
-        frame = pd.DataFrame([status.as_json() for status in found])
-        st.dataframe(
-            frame[COLUMNS].assign(used_share=frame["used_share"].clip(upper=1.0)),
-            hide_index=True,
-            width="stretch",
-            column_config={
-                "scope": "Scope",
-                "budget_usd": st.column_config.NumberColumn("Budget", format="dollar"),
-                "spent_usd": st.column_config.NumberColumn("Spent", format="dollar"),
-                "remaining_usd": st.column_config.NumberColumn("Remaining", format="dollar"),
-                "used_share": st.column_config.ProgressColumn("Used", min_value=0, max_value=1),
-                "forecast_usd": st.column_config.NumberColumn(
-                    "Month-end forecast", format="dollar"
-                ),
-                "run_out_date": st.column_config.TextColumn("Runs out"),
-                "state": "State",
-            },
-        )
+        block = alerts.BUDGETS.build(source, alerts.budget_rows(found))
+        block_view.table(alerts.BUDGETS, block, source.filters, title=False, csv_name="budgets")
         chosen = st.selectbox(
             "Burn-down of", range(len(found)), format_func=lambda i: found[i].spec.scope
         )

@@ -1,4 +1,5 @@
-"""The audit trail's blocks (Analytics, Audit tab): page-only, never in a report.
+"""The audit trail's blocks on Analytics' Audit tab: page-only (the report's audit item is the
+Audit log page's block, telemetry/blocks/audit_log.py).
 
 Audit events are about dashboard accounts, not telemetry, and who may read which
 depends on the viewer: the page passes ``actor`` (``None`` for an admin, else the
@@ -17,7 +18,7 @@ def _whose(actor: str | None) -> str:
 
 
 ACCOUNTS = BlockSpec(
-    "audit.accounts",
+    "analytics.audit_accounts",
     "Dashboard accounts",
     "table",
     "Logins and days active per dashboard account.",
@@ -36,7 +37,7 @@ ACCOUNTS = BlockSpec(
     ),
 )
 EVENTS = BlockSpec(
-    "audit.events",
+    "analytics.audit_events",
     "Audit events",
     "table",
     "The period's audit events, newest first.",

@@ -1,36 +1,19 @@
 """Every item a report can hold, per module, in the order the pages show them.
 
-An item key is ``"module.item"`` (``"overview.kpis"``). Each item is built by
-its module's ``items_*.py`` from the query layer and the shared chart builders,
-so a report's numbers are the pages' numbers.
+An item key is ``"module.item"`` (``"overview.kpis"``), a command-line interface
+(``report --items``). Each item is a page block (telemetry/blocks) written for a
+report (:mod:`telemetry.reports.items`), so a report reads as the pages do.
 """
 
 from __future__ import annotations
 
-from telemetry.reports import (
-    items_alerts,
-    items_analytics,
-    items_audit,
-    items_billing,
-    items_overview,
-    items_quality,
-    items_users,
-)
+from telemetry.blocks.catalog import MODULE_TITLES, REPORT_BLOCKS
+from telemetry.reports.items import item as report_item
 from telemetry.reports.model import ItemSpec
 
-_MODULES = (
-    items_overview,
-    items_analytics,
-    items_users,
-    items_billing,
-    items_quality,
-    items_alerts,
-    items_audit,
-)
-
 # Module key -> title, in report order.
-MODULES: dict[str, str] = {module.MODULE: module.TITLE for module in _MODULES}
-CATALOG: tuple[ItemSpec, ...] = tuple(spec for module in _MODULES for spec in module.ITEMS)
+MODULES: dict[str, str] = dict(MODULE_TITLES)
+CATALOG: tuple[ItemSpec, ...] = tuple(report_item(spec) for spec in REPORT_BLOCKS)
 DEFAULT_ITEMS: tuple[str, ...] = tuple(spec.key for spec in CATALOG)
 _BY_KEY = {spec.key: spec for spec in CATALOG}
 

@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from telemetry import format as fmt
+from telemetry.blocks.catalog import MODULE_TITLES
 from telemetry.reports.model import (
     ChartBlock,
     ItemResult,
@@ -27,12 +28,6 @@ from telemetry.timeutil import from_us, month_number, month_start
 # Charts without a width of their own get this one, in CSS pixels (fits A4 portrait).
 CHART_WIDTH = 620
 BILLING_MODULE = "billing"
-_MODULE_TITLES = {
-    "overview": "Overview",
-    "analytics": "Analytics",
-    "users": "Users",
-    "billing": "Billing",
-}
 
 
 @dataclass(frozen=True)
@@ -102,7 +97,7 @@ def sections(report: Report) -> list[Section]:
     return [
         Section(
             module=module,
-            title=_MODULE_TITLES.get(module, module.replace("_", " ").title()),
+            title=MODULE_TITLES.get(module, module.replace("_", " ").title()),
             results=tuple(result for result in report.results if result.module == module),
         )
         for module in order
