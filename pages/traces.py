@@ -6,8 +6,9 @@ import importlib
 
 import streamlit as st
 
+from telemetry.blocks import drilldown
 from telemetry.queries.traces import TraceSearch, trace_list
-from ui import links, pager, plain, traces_list
+from ui import block_view, links, pager, plain, traces_list
 from ui.cache import cached_query
 from ui.header import page_header
 
@@ -58,20 +59,14 @@ if trace_id:
     show_one(trace_id)
     st.stop()
 
-st.caption(
-    "Every run that started in the period, newest first. Search by the start of a trace id or "
-    "part of its name, or narrow by exact user id, status, agent, model (runs with an LLM call "
-    "to it) or tool (runs that called it). Click a trace id to open its steps; the Error column "
-    "shows the first failing step and why."
-)
+st.caption(drilldown.TRACES_CAPTION)
 search, sort, descending = traces_list.search_controls()
 found = traces_list.load_page(load, search, sort, descending)
 if found.rows.empty:
     traces_list.empty_note(search, filters)
     st.stop()
-traces_list.traces_table(found)
+traces_list.traces_table(found, block_view.page_source(filters, view.data_version))
 pager.draw(
     traces_list.PAGER, pages=found.pages, total=found.total, capped=found.total_capped, noun="trace"
 )
 traces_list.trace_picker(found)
-traces_list.download(found, filters)

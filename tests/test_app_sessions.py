@@ -56,7 +56,8 @@ def test_admin_lists_both_teams_sessions_newest_first(app_env):
     assert rows.loc["s-a1", "traces"] == 2
     assert rows.loc["s-a1", "errors"] == 1
     assert rows.loc["s-a1", "cost_usd"] == pytest.approx(0.25)
-    assert rows.loc["s-a1", "duration_s"] == pytest.approx(5 * 60 + 60)  # a2 ends 6 min in
+    # a2 ends 6 min in; shown as a duration ("6 minutes"), not a count of seconds
+    assert rows.loc["s-a1", "duration_s"].total_seconds() == pytest.approx(5 * 60 + 60)
     assert rows.loc["s-b3", "user"] == "bruno"
 
 

@@ -151,4 +151,4 @@ def test_count_is_capped_beyond_the_cap(store, monkeypatch):
     monkeypatch.setattr(traces, "COUNT_CAP", 5)
     page = trace_list(store, MARCH, page_size=2)
     assert (page.total, page.total_capped, page.total_text) == (5, True, "5+")
-    assert COUNT_CAP == 10_000
+    assert COUNT_CAP == 100_000

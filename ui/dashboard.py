@@ -32,6 +32,12 @@ st.set_page_config(
     initial_sidebar_state="expanded",
 )
 
+# Streamlit leaves ~6rem above the first element for its header bar; the header here
+# holds only the menu at the far right, so the page title can sit near the top.
+LAYOUT_CSS = """<style>
+[data-testid="stMainBlockContainer"] { padding-top: 2.5rem; }
+</style>"""
+
 
 def show_login_only(authenticator, config, problem: str) -> None:
     forget_view()
@@ -76,6 +82,7 @@ def main() -> None:
         show_login_only(authenticator, config, "")
         return
     page = st.navigation(navigation.pages_for(account))
+    st.html(LAYOUT_CSS)
     sidebar_filters(account)
     how_to_use()
     auth.account_box(account)

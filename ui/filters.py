@@ -213,9 +213,9 @@ def _period_selector(notices: list[str]) -> tuple[Filters, str]:
     )
     if preset == CUSTOM:
         today = day_of_number(day_of_us(now))
-        left, right = st.columns(2)
-        start = left.date_input("From", value=today - timedelta(days=29), key="from", bind=BOUND)
-        end = right.date_input("To", value=today, key="to", bind=BOUND)
+        # One under the other: side by side, the sidebar's half width clips the day.
+        start = st.date_input("From", value=today - timedelta(days=29), key="from", bind=BOUND)
+        end = st.date_input("To", value=today, key="to", bind=BOUND)
         if end < start:
             notices.append("The period ended before it started; the dates were swapped.")
             start, end = end, start

@@ -20,6 +20,7 @@ TRACES_PATH = "traces"
 __all__ = [
     "filter_params",
     "link_column",
+    "trace_links",
     "trace_url",
     "traces_link",
     "traces_params",
@@ -46,6 +47,11 @@ def traces_link(label: str, *, icon: str = ":material/manage_search:", **search:
 def link_column(label: str, help: str, pattern: str | None = None):
     """A table column of such URLs; ``pattern`` picks the shown text out of the URL."""
     return st.column_config.LinkColumn(label, help=help, display_text=pattern)
+
+
+def trace_links(rows: pd.DataFrame) -> list[str]:
+    """The trace view URL of each row's ``trace_id``."""
+    return [trace_url(trace_id) for trace_id in rows["trace_id"]]
 
 
 def with_trace_links(rows: pd.DataFrame) -> pd.DataFrame:

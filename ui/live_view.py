@@ -7,13 +7,14 @@ query is not cached: "elapsed" is computed against the moment of each refresh.
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
+from telemetry.blocks import drilldown
+from telemetry.blocks.model import Source
 from telemetry.filters import Filters
 from telemetry.queries.live import LIVE_WINDOW_US, live_runs
 from telemetry.timeutil import US_PER_HOUR, from_us, now_us
-from ui import plain
+from ui import block_view, plain
 from ui.cache import get_engine
 from ui.trace_links import TRACE_PARAM, TRACES_PAGE, filter_params, trace_url
 
@@ -26,15 +27,9 @@ EMPTY = (
     "root span is still open: agents that export spans as they finish (the OpenTelemetry "
     "SDK's batch processor) send the steps first and the root span last."
 )
-_COLUMNS = {
-    "Run": st.column_config.LinkColumn(
-        "Run", display_text=r"trace=([^&]+)", help="Opens the trace (in a new tab)"
-    ),
-    "Elapsed": st.column_config.TextColumn("Elapsed", help="Now minus the run's start"),
-    "Started (UTC)": st.column_config.DatetimeColumn("Started (UTC)", format="HH:mm:ss, D MMM"),
-    "Tokens so far": st.column_config.NumberColumn("Tokens so far", format="localized"),
-    "Cost so far (USD)": st.column_config.NumberColumn("Cost so far (USD)", format="dollar"),
-}
+RUN_LINK = st.column_config.LinkColumn(
+    "Run", display_text=r"trace=([^&]{1,12})", help="Opens the trace (in a new tab)"
+)
 
 
 def show_live_runs(filters: Filters) -> None:
@@ -62,11 +57,15 @@ def live_table(filters: Filters) -> None:
         return
     if len(runs) == LIVE_LIMIT:
         st.caption(f"Showing the {LIVE_LIMIT} most recent running runs.")
-    picked = st.dataframe(
-        live_frame(runs),
-        hide_index=True,
-        width="stretch",
-        column_config=_COLUMNS,
+    block = drilldown.LIVE.build(Source(filters, None, from_us(moment).date()), runs)
+    link = block_view.Extra("run", [trace_url(trace_id) for trace_id in runs["trace_id"]], RUN_LINK)
+    picked = block_view.table(
+        drilldown.LIVE,
+        block,
+        filters,
+        title=False,
+        extras=[link],
+        csv_name="",
         on_select="rerun",
         selection_mode="single-row",
         key=TABLE_KEY,
@@ -83,36 +82,3 @@ def open_trace(trace_id: str) -> None:
         st.switch_page(TRACES_PAGE, query_params={TRACE_PARAM: trace_id, **filter_params()})
     except st.errors.StreamlitAPIException:
         st.markdown(f"[Open trace {plain.text(trace_id)}]({trace_url(trace_id)})")
-
-
-def live_frame(runs: pd.DataFrame) -> pd.DataFrame:
-    """The table as shown: a link per run, the elapsed time as people read it."""
-    return pd.DataFrame(
-        {
-            "Run": [trace_url(trace_id) for trace_id in runs["trace_id"]],
-            "Name": runs["name"],
-            "Agent": runs["agent"],
-            "User": runs["user"],
-            "Team": runs["team"],
-            "Status": runs["status"],
-            "Started (UTC)": pd.to_datetime(runs["start_us"], unit="us"),
-            "Elapsed": [elapsed_text(ms) for ms in runs["elapsed_ms"]],
-            "Tool calls so far": runs["tool_calls"],
-            "Tool errors": runs["tool_errors"],
-            "LLM calls so far": runs["generations"],
-            "Tokens so far": runs["tokens"],
-            "Cost so far (USD)": runs["cost_usd"],
-        }
-    )
-
-
-def elapsed_text(milliseconds: float) -> str:
-    """``"2 h 05 min"``, ``"3 min 07 s"``, ``"12 s"``: a clock that reads at a glance."""
-    seconds = max(0, int(milliseconds // 1000))
-    hours, rest = divmod(seconds, 3600)
-    minutes, seconds = divmod(rest, 60)
-    if hours:
-        return f"{hours} h {minutes:02d} min"
-    if minutes:
-        return f"{minutes} min {seconds:02d} s"
-    return f"{seconds} s"

@@ -19,6 +19,8 @@ from telemetry.accounts import ADMIN, MANAGER, Account
 APP_ROOT = Path(__file__).resolve().parent.parent
 EVERYONE = frozenset({ADMIN, MANAGER})
 ADMINS = frozenset({ADMIN})
+# The default page's own url_path (it is served at "/"): its stem stays free for the alias.
+DEFAULT_PREFIX = "home-"
 
 
 @dataclass(frozen=True)
@@ -60,11 +62,29 @@ def page_specs_for(role: str, root: Path = APP_ROOT) -> list[PageSpec]:
 def pages_for(account: Account) -> dict[str, list[st.Page]]:
     """``st.navigation`` input for ``account``: sections of ``st.Page``, first page default."""
     sections: dict[str, list[st.Page]] = {}
-    for index, spec in enumerate(page_specs_for(account.role)):
+    specs = page_specs_for(account.role)
+    for index, spec in enumerate(specs):
+        # The default page is served at "/" and named after a path nobody types, so that
+        # its own stem (/overview, a bookmark or a shared link) can be a hidden alias.
+        url_path = f"{DEFAULT_PREFIX}{spec.url_path}" if index == 0 else None
         page = st.Page(
-            str(APP_ROOT / spec.path), title=spec.title, icon=spec.icon, default=index == 0
+            str(APP_ROOT / spec.path),
+            title=spec.title,
+            icon=spec.icon,
+            default=index == 0,
+            url_path=url_path,
         )
         sections.setdefault(spec.section, []).append(page)
+    if specs:
+        first = specs[0]
+        alias = st.Page(
+            str(APP_ROOT / first.path),
+            title=first.title,
+            icon=first.icon,
+            url_path=first.url_path,
+            visibility="hidden",
+        )
+        sections[first.section].append(alias)
     return sections
 
 

@@ -54,8 +54,15 @@ def draw(prefix: str, *, pages: int, total: int, capped: bool, noun: str) -> Non
     page = page_col.number_input(
         "Page", min_value=1, max_value=max(pages, 1), step=1, key=f"{prefix}_page"
     )
-    count = f"{total:,}+" if capped else f"{total:,}"
-    text_col.caption(f"Page {page:,} of {pages:,} · {count} {noun}{'s' * (total != 1 or capped)}")
+    text_col.caption(f"Page {page:,} of {pages:,} · {count_text(total, capped, noun)}")
+
+
+def count_text(total: int, capped: bool, noun: str) -> str:
+    """ "10,579 traces", or past the count's cap "more than 100,000 traces (counted up to
+    100,000)" (the cap is the query's, telemetry.queries.traces.COUNT_CAP)."""
+    if capped:
+        return f"more than {total:,} {noun}s (counted up to {total:,})"
+    return f"{total:,} {noun}{'s' * (total != 1)}"
 
 
 class _Paged(Protocol):

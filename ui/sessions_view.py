@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from functools import partial
 
 import streamlit as st
 
 from telemetry import format as fmt
+from telemetry.blocks import drilldown
+from telemetry.blocks.model import Source
 from telemetry.filters import Filters
 from telemetry.queries.sessions import SessionDetail, SessionPage, SessionSearch, session_list
 from telemetry.queries.traces import STATUSES
-from ui import links, pager, plain
+from ui import block_view, links, pager, plain
 from ui.list_picker import open_picker, open_selected
 
 BOUND = "query-params"
@@ -20,26 +23,9 @@ OPEN_KEY = "sessions_open"
 _TABLE_NONCE = "sessions_table_nonce"
 ANY = ""
 
-_LIST_COLUMNS = {
-    "session": st.column_config.TextColumn("Session"),
-    "user": st.column_config.TextColumn("User"),
-    "team": st.column_config.TextColumn("Team"),
-    "started": st.column_config.DatetimeColumn("Started (UTC)", format="D MMM YYYY, HH:mm"),
-    "duration_s": st.column_config.NumberColumn("Duration (s)", format="%.1f"),
-    "traces": st.column_config.NumberColumn("Traces", format="localized"),
-    "cost_usd": st.column_config.NumberColumn("Cost (USD)", format="dollar"),
-    "errors": st.column_config.NumberColumn("Errors", format="localized"),
-}
-_TRACE_COLUMNS = {
-    "link": links.link_column("Trace", "Open the trace's steps.", r"trace=([^&]+)"),
-    "name": st.column_config.TextColumn("Name"),
-    "first_message": st.column_config.TextColumn("First user message", width="large"),
-    "agent": st.column_config.TextColumn("Agent"),
-    "status": st.column_config.TextColumn("Status"),
-    "started": st.column_config.DatetimeColumn("Started (UTC)", format="D MMM YYYY, HH:mm:ss"),
-    "duration_s": st.column_config.NumberColumn("Duration (s)", format="%.2f"),
-    "cost_usd": st.column_config.NumberColumn("Cost (USD)", format="dollar"),
-}
+# The URL parameter of the open session: /sessions?session=<key> opens it (a link to share).
+SESSION_PARAM = "session"
+TRACE_LINK = links.link_column("Trace", "Open the trace's steps.", r"trace=([^&]{1,12})")
 
 
 def search_controls(environments: list[str]) -> SessionSearch:
@@ -89,7 +75,15 @@ def search_controls(environments: list[str]) -> SessionSearch:
 
 def _reset() -> None:
     pager.first_page(PAGER)
-    st.session_state.pop(OPEN_KEY, None)
+    close_session()
+
+
+def opened_session() -> str | None:
+    """The session to show: one just picked (it goes into the URL), else the URL's."""
+    picked = st.session_state.pop(OPEN_KEY, None)
+    if picked:
+        st.query_params[SESSION_PARAM] = picked
+    return (st.query_params.get(SESSION_PARAM) or "").strip() or None
 
 
 def load_page(load: Callable[..., SessionPage], search: SessionSearch) -> SessionPage:
@@ -99,21 +93,25 @@ def load_page(load: Callable[..., SessionPage], search: SessionSearch) -> Sessio
     )
 
 
-def sessions_table(found: SessionPage) -> None:
-    """The page's sessions; selecting a row opens the session below."""
+def sessions_table(found: SessionPage, source: Source) -> None:
+    """The count and the page's sessions; selecting a row opens the session at the top."""
+    st.markdown(f"**{pager.count_text(found.total, found.total_capped, 'session')}**")
     nonce = st.session_state.get(_TABLE_NONCE, 0)
     key = f"sessions_table_{nonce}"
-    st.dataframe(
-        found.rows,
-        hide_index=True,
-        width="stretch",
+    block = drilldown.SESSIONS.build(source, found)
+    block_view.table(
+        drilldown.SESSIONS,
+        block,
+        source.filters,
+        title=False,
+        csv_name="",
         key=key,
         on_select=partial(
             open_selected, key, tuple(found.rows["session"].tolist()), OPEN_KEY, _TABLE_NONCE
         ),
         selection_mode="single-row",
-        column_config=_LIST_COLUMNS,
     )
+    pager.download_page(PAGER, block.csv_frame(), source.filters, found.page)
 
 
 def session_picker(found: SessionPage) -> None:
@@ -140,13 +138,12 @@ def _open(session: str) -> None:
     st.session_state[OPEN_KEY] = session
 
 
-def download(found: SessionPage, filters: Filters) -> None:
-    pager.download_page(PAGER, found.rows, filters, found.page)
-
-
-def session_detail(detail: SessionDetail | None, session: str, show_content: bool) -> None:
+def session_detail(
+    detail: SessionDetail | None, session: str, show_content: bool, source: Source
+) -> None:
     """One session's traces in start order, each linking to its trace view."""
     st.subheader(f"Session {plain.text(session)}")
+    st.button("Close session", key="sessions_close", on_click=close_session)
     if detail is None:
         st.warning(
             f"Session {plain.code(session)} has no traces in the selected period, teams and "
@@ -159,15 +156,19 @@ def session_detail(detail: SessionDetail | None, session: str, show_content: boo
         f"{'s' * (detail.traces != 1)} in the period · total cost "
         f"{fmt.dollars(detail.total_cost_usd)} (its LLM calls). Click a trace id to see its steps."
     )
-    rows = links.with_trace_links(detail.rows)
-    if not show_content:
-        rows = rows.drop(columns=["first_message"])
-    st.dataframe(rows, hide_index=True, width="stretch", column_config=_TRACE_COLUMNS)
-    st.button("Close session", key="sessions_close", on_click=close_session)
+    spec = drilldown.SESSION_TRACES
+    block = spec.build(source, detail)
+    if not show_content:  # raw content is for admins: not even an empty column
+        block = replace(
+            block, columns=tuple(c for c in block.columns if c.field != "first_message")
+        )
+    link = block_view.Extra("link", links.trace_links(detail.rows), TRACE_LINK)
+    block_view.table(spec, block, source.filters, title=False, extras=[link], csv_name="")
 
 
 def close_session() -> None:
     st.session_state.pop(OPEN_KEY, None)
+    st.query_params.pop(SESSION_PARAM, None)
 
 
 def empty_note(search: SessionSearch, filters: Filters) -> None:

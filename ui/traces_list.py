@@ -11,9 +11,11 @@ from collections.abc import Callable
 
 import streamlit as st
 
+from telemetry.blocks import drilldown
+from telemetry.blocks.model import Source
 from telemetry.filters import Filters
 from telemetry.queries.traces import STATUSES, TracePage, TraceSearch, trace_list
-from ui import links, pager
+from ui import block_view, links, pager
 from ui.list_picker import open_picker
 
 BOUND = "query-params"
@@ -30,20 +32,9 @@ SORTS = {
 }
 STATUS_LABELS = {ANY: "Any status", **{status: status for status in STATUSES}}
 
-_COLUMNS = {
-    "link": links.link_column("Trace", "Open the trace's steps.", r"trace=([^&]+)"),
-    "name": st.column_config.TextColumn("Name"),
-    "user": st.column_config.TextColumn("User"),
-    "team": st.column_config.TextColumn("Team"),
-    "agent": st.column_config.TextColumn("Agent"),
-    "status": st.column_config.TextColumn("Status"),
-    "started": st.column_config.DatetimeColumn("Started (UTC)", format="D MMM YYYY, HH:mm:ss"),
-    "duration_s": st.column_config.NumberColumn("Duration (s)", format="%.2f"),
-    "cost_usd": st.column_config.NumberColumn("Cost (USD)", format="dollar"),
-    "tokens": st.column_config.NumberColumn("Tokens", format="localized"),
-    "failed_step": st.column_config.TextColumn("Failed step"),
-    "error": st.column_config.TextColumn("Error", width="large"),
-}
+# The trace link shows the id's first 12 characters (enough to tell runs apart; the
+# whole id is the last column and in the CSV), so the key columns stay in view.
+TRACE_LINK = links.link_column("Trace", "Open the trace's steps.", r"trace=([^&]{1,12})")
 
 
 def search_controls() -> tuple[TraceSearch, str, bool]:
@@ -88,10 +79,14 @@ def load_page(load: Callable[..., TracePage], search: TraceSearch, sort: str, de
     )
 
 
-def traces_table(found: TracePage) -> None:
-    st.dataframe(
-        links.with_trace_links(found.rows), hide_index=True, width="stretch", column_config=_COLUMNS
-    )
+def traces_table(found: TracePage, source: Source) -> None:
+    """The count, the page's traces (the spec's columns after a link per trace), its CSV."""
+    st.markdown(f"**{pager.count_text(found.total, found.total_capped, 'trace')}**")
+    block = drilldown.TRACES.build(source, found)
+    link = block_view.Extra("link", links.trace_links(found.rows), TRACE_LINK)
+    spec = drilldown.TRACES
+    block_view.table(spec, block, source.filters, title=False, extras=[link], csv_name="")
+    pager.download_page(PAGER, block.csv_frame(), source.filters, found.page)
 
 
 def trace_picker(found: TracePage) -> None:
@@ -116,11 +111,6 @@ def trace_picker(found: TracePage) -> None:
 
 def _open_trace(trace_id: str) -> None:
     st.query_params["trace"] = trace_id
-
-
-def download(found: TracePage, filters: Filters) -> None:
-    """The shown page as CSV (formula-like cells neutralised)."""
-    pager.download_page(PAGER, found.rows, filters, found.page)
 
 
 def empty_note(search: TraceSearch, filters: Filters) -> None:

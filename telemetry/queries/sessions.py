@@ -41,6 +41,7 @@ FIRST_MESSAGE_CHARS = 120
 SESSION_COLUMNS = [
     "session",
     "user",
+    "user_name",
     "team",
     "started",
     "duration_s",
@@ -96,7 +97,8 @@ class SessionPage(ListPage):
     (naive UTC); ``duration_s`` = latest trace end − earliest trace start (the
     session time of docs/metrics.md; traces still running have no end);
     ``traces``; ``cost_usd`` = cost of those traces' LLM calls; ``errors`` = traces
-    with status ``error``. ``user`` / ``team`` are those of the session's traces.
+    with status ``error``. ``user`` / ``team`` are those of the session's traces
+    (``user_name``: the user's directory name, "" when none).
     """
 
 
@@ -257,7 +259,13 @@ def _page_rows(conn: Connection, scope: Scope, session_pks: list[int]) -> list:
         .subquery("grouped")
     )
     rows = conn.execute(
-        select(Session.session_key, User.external_id, Team.name.label("team"), grouped)
+        select(
+            Session.session_key,
+            User.external_id,
+            User.name.label("user_name"),
+            Team.name.label("team"),
+            grouped,
+        )
         .select_from(grouped)
         .join(Session, Session.id == grouped.c.session_pk)
         .outerjoin(User, User.id == grouped.c.user_pk)
@@ -360,6 +368,7 @@ def _session_frame(rows: list) -> pd.DataFrame:
         {
             "session": row.session_key,
             "user": row.external_id or "",
+            "user_name": row.user_name or "",
             "team": row.team or "",
             "started": pd.Timestamp(int(row.started), unit="us"),
             "duration_s": _duration_s(row.started, row.ended),

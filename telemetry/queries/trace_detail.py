@@ -65,6 +65,7 @@ class TraceSummary:
     tool_errors: int
     error_type: str
     error_message: str
+    user_name: str = ""  # the user's directory name ("" when none); ``user`` is the id
 
     @property
     def tokens(self) -> int:
@@ -165,6 +166,7 @@ def _trace_row(conn: Connection, scope: Scope, trace_id: str) -> tuple[int, Trac
         select(
             *_TRACE_COLUMNS,
             func.coalesce(User.external_id, "").label("user"),
+            func.coalesce(User.name, "").label("user_name"),
             func.coalesce(Team.name, "").label("team"),
             func.coalesce(Session.session_key, "").label("session"),
         )
@@ -185,7 +187,7 @@ _TRACE_COLUMNS = (
     *(
         getattr(Trace, name)
         for name in TraceSummary.__dataclass_fields__
-        if name not in ("user", "team", "session")
+        if name not in ("user", "user_name", "team", "session")
     ),
 )
 

@@ -3,7 +3,7 @@
 Rows are the traces of the scope (:func:`telemetry.queries.scope.trace_where`):
 started in the period, in the selected teams and environments. Search fields
 narrow them; only one page of rows ever leaves the database, and the total is
-counted up to :data:`COUNT_CAP` (beyond it the pager says "10,000+").
+counted up to :data:`COUNT_CAP` (beyond it the pager says "more than 100,000").
 """
 
 from __future__ import annotations
@@ -35,7 +35,9 @@ from telemetry.queries.listing import (
 )
 from telemetry.queries.scope import Scope, resolve_scope, trace_where
 
-COUNT_CAP = 10_000
+# Lists count their matches exactly up to here (an indexed count of 100k rows is quick);
+# beyond it the pager says "more than 100,000".
+COUNT_CAP = 100_000
 MAX_PAGE_SIZE = 500
 STATUSES = tuple(status.value for status in TraceStatus)
 # The sortable columns, by the name a page or URL uses; anything else is refused.
@@ -45,6 +47,7 @@ TRACE_COLUMNS = [
     "trace_id",
     "name",
     "user",
+    "user_name",
     "team",
     "agent",
     "status",
@@ -88,6 +91,7 @@ class TraceSearch:
 class TracePage(ListPage):
     """One page of matching traces (columns :data:`TRACE_COLUMNS`) and how many match.
 
+    ``user`` is the user's id, ``user_name`` their directory name ("" when none);
     ``started`` is naive UTC; ``duration_s`` is empty for running traces;
     ``cost_usd`` and ``tokens`` (input + output) are the trace's LLM calls;
     ``failed_step`` / ``error`` name the first observation with status ERROR
@@ -204,6 +208,7 @@ def _page_rows(chosen, sort: str, descending: bool):
             Trace.trace_id,
             Trace.name,
             User.external_id.label("user"),
+            User.name.label("user_name"),
             Team.name.label("team"),
             Trace.agent,
             Trace.status,
@@ -235,6 +240,7 @@ def _frame(rows: list) -> pd.DataFrame:
             "trace_id": row.trace_id,
             "name": row.name,
             "user": row.user or "",
+            "user_name": row.user_name or "",
             "team": row.team or "",
             "agent": row.agent,
             "status": row.status,
