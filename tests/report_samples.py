@@ -101,3 +101,27 @@ def sample_report(fmt: ReportFormat = ReportFormat.HTML, *, users_total: int = 5
 
 CHART_COUNT = 2
 GENERATED_AT = datetime(2026, 3, 9, 7, 30, tzinfo=UTC)
+
+
+# Words a report must never break: a model name, an e-mail address, a team, a user id.
+LONG_TOKENS = (
+    "anthropic/claude-sonnet-4-5-20250929",
+    "maximilian.oberhausen-schmidt@customer-success.example.com",
+    "usr_9afb083724c1d2e3",
+)
+LONG_TEAM = "Customer Support"
+
+
+def long_names_report(fmt: ReportFormat) -> Report:
+    """One users table as wide as the Users page's (16 columns) holding :data:`LONG_TOKENS`."""
+    headings = ["User", "Team", "Model", "Email", "User id", "Traces", "Cost (USD)"]
+    headings += ["Errored sessions", "Sessions", "Errored session rate", "Tokens"]
+    headings += ["Active days", "Priced share", "Status", "First seen", "Last seen"]
+    model, email, user_id = LONG_TOKENS
+    row = ["Maximilian Oberhausen-Schmidt", LONG_TEAM, model, email, user_id, "1,234"]
+    row += ["$50.99", "3", "41", "7.3%", "7,529,843", "27", "96.0%", "active"]
+    row += ["6 Nov 2026, 09:14", "5 Dec 2026, 17:02"]
+    frame = pd.DataFrame([row, row], columns=[f"c{index}" for index in range(len(row))])
+    table = TableBlock(frame, dict(zip(frame.columns, headings, strict=True)), "Users.")
+    result = ItemResult("users.table", "users", "Users", ItemStatus.OK, table)
+    return Report(sample_request(("users.table",), fmt), (result,))

@@ -13,7 +13,7 @@ import vl_convert
 from xhtml2pdf import pisa
 from xhtml2pdf.config.resources import ResourceAccessPolicy
 
-from telemetry.reports import document
+from telemetry.reports import document, widths
 from telemetry.reports.model import ChartBlock, ItemResult, KpiBlock, Report, TableBlock
 
 # Pixels per CSS pixel in the PNGs: sharp when printed, still small.
@@ -49,7 +49,8 @@ table.data { font-size: 7.5pt; }
 table.data th { background-color: #f3f4f6; font-weight: bold; text-align: left;
   border-bottom: 0.5pt solid #9ca3af; padding: 2pt 2pt 1pt 2pt; }
 /* No cell borders: each one is four drawing commands per cell, a quarter of a big table's time. */
-table.data td { padding: 2pt 2pt 1pt 2pt; vertical-align: top; -pdf-word-wrap: CJK; }
+/* Cells wrap at spaces only: the columns are sized so that every word fits (widths.py). */
+table.data td { padding: 2pt 2pt 1pt 2pt; vertical-align: top; }
 #page-footer { font-size: 7.5pt; color: #6b7280; }
 """
 
@@ -173,8 +174,14 @@ def _png_size(png: bytes) -> tuple[int, int]:
 
 
 def _table(block: TableBlock) -> str:
-    head, body = document.table_html(block)
+    headings, rows = document.table_cells(block)
+    sized = widths.layout(headings, rows, _TEXT_WIDTH_PT)
+    head = "".join(
+        f'<th width="{width:.1f}pt">{escape(heading)}</th>'
+        for heading, width in zip(headings, sized.widths, strict=True)
+    )
+    _, body = document.table_html(block)
     return (
-        f'<table class="data" repeat="1"><tr>{head}</tr>{body}</table>'
-        f"{document.caption_html(block.caption)}"
+        f'<table class="data" repeat="1" style="font-size: {sized.font_size:.2f}pt">'
+        f"<tr>{head}</tr>{body}</table>{document.caption_html(block.caption)}"
     )
