@@ -35,7 +35,7 @@ st.set_page_config(
 # Streamlit leaves ~6rem above the first element for its header bar; the header here
 # holds only the menu at the far right, so the page title can sit near the top.
 LAYOUT_CSS = """<style>
-[data-testid="stMainBlockContainer"] { padding-top: 2.5rem; }
+[data-testid="stMainBlockContainer"] { padding-top: 1rem; }
 </style>"""
 
 

@@ -126,3 +126,5 @@ LIVE = BlockSpec(
         elapsed_s=(runs["elapsed_ms"] // 1000).astype("int64"),
     ),
 )
+
+PAGE_BLOCKS = (TRACES, SESSIONS, SESSION_TRACES, LIVE)
