@@ -5,7 +5,7 @@ Usage: .venv/bin/python scripts/screenshots.py OUT_DIR [--root CHECKOUT] [--home
   password is "shots-pass-123" (made with `telemetry demo` and `users add shots
   --role admin --password-stdin`); --root: the checkout whose app.py is served
   (default: this one), e.g. an exported older commit for "before" pictures.
-Each page is saved twice: what fits the 1440x900 window, and the whole page.
+Each page is saved twice: what fits the 1440x900 window, and (``-full``) a 1440x3200 one.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 USER, PASSWORD = "shots", "shots-pass-123"
+TALL = 3200  # pixels: the window height of the whole-page shots
 # (file name, URL path and query): every page, Analytics' tabs, an opened session and trace.
 SHOTS = [
     ("overview", "/overview"),
@@ -62,7 +63,12 @@ def settle(page) -> None:
 def shoot(page, out: Path, name: str) -> None:
     settle(page)
     page.screenshot(path=str(out / f"{name}.png"))
-    page.screenshot(path=str(out / f"{name}-full.png"), full_page=True)
+    # Streamlit scrolls inside its main section, so a "full page" shot is the window again:
+    # a tall window shows the rest (the layout is still 1440 px wide).
+    page.set_viewport_size({"width": 1440, "height": TALL})
+    settle(page)
+    page.screenshot(path=str(out / f"{name}-full.png"))
+    page.set_viewport_size({"width": 1440, "height": 900})
 
 
 def main() -> None:

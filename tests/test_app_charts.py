@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from telemetry.charts.base import activity_chart
+from telemetry.charts.billing import model_cost_chart
 from telemetry.filters import Grouping
 
 
@@ -39,4 +40,27 @@ def test_week_ticks_are_the_mondays_that_start_the_weeks():
     assert [(tick["year"], tick["month"], tick["date"]) for tick in ticks] == [
         (2026, 8, 24),
         (2026, 8, 31),
+    ]
+
+
+def test_every_cost_bar_is_labelled_with_a_whole_unambiguous_model_name():
+    models = pd.DataFrame(
+        {
+            "provider": ["anthropic", "anthropic", "openai", "azure"],
+            "model": ["claude-sonnet-4-5-20250929", "claude-opus-4-1", "gpt-4o", "gpt-4o"],
+            "cost_usd": [3.0, 2.0, 1.0, 0.5],
+            "calls": [3, 2, 1, 1],
+            "unpriced_calls": [0, 0, 0, 0],
+        }
+    )
+    spec = model_cost_chart(models).to_dict()
+    axis = spec["encoding"]["y"]["axis"]
+    assert axis["labelOverlap"] is False and axis["labelLimit"] >= 300
+    labels = [row["label"] for row in spec["datasets"][spec["data"]["name"]]]
+    # The same model name from two providers says which is which; the others stand alone.
+    assert labels == [
+        "claude-sonnet-4-5-20250929",
+        "claude-opus-4-1",
+        "gpt-4o (openai)",
+        "gpt-4o (azure)",
     ]

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from telemetry.filters import Grouping
-from telemetry.queries import breakdown_timeline, code_and_outcomes, peak_usage
+from telemetry.queries import breakdown, breakdown_timeline, code_and_outcomes, peak_usage
 from telemetry.queries.breakdown import OTHER
 from tests.analytics_week import build_analytics_week, week
 
@@ -38,9 +38,10 @@ def test_runs_by_team_keep_the_top_values_and_sum_the_rest(engine, ds):
     assert alpha == [2, 1, 1, 0, 0, 1, 0]  # t1 t2 | t3 | t4 | - | - | t7 | -
 
 
-def test_runs_by_user_are_labelled_with_the_user_id(engine, ds):
+def test_runs_by_user_are_labelled_with_the_user_name(engine, ds):
     frame = breakdown_timeline(engine, week(), dimension="user", measure="runs", top=5)
-    assert _totals(frame) == {"ana": 3, "bob": 2, "eve": 2, "(no user)": 1}
+    # The factory names a user after their id, capitalised ("ana" is Ana).
+    assert _totals(frame) == {"Ana": 3, "Bob": 2, "Eve": 2, "(no user)": 1}
 
 
 def test_errors_by_agent_count_error_traces_only(engine, ds):
@@ -70,7 +71,7 @@ def test_tool_breakdown_counts_calls_and_has_no_tokens(engine, ds):
 
 def test_breakdown_respects_the_team_filter_and_empty_periods(engine, ds):
     frame = breakdown_timeline(engine, week(teams=("beta",)), dimension="user", measure="runs")
-    assert _totals(frame) == {"eve": 2}
+    assert _totals(frame) == {"Eve": 2}
     assert breakdown_timeline(engine, week(**EMPTY), dimension="team", measure="runs").empty
 
 
@@ -84,7 +85,7 @@ def test_breakdown_totals_are_the_same_whatever_the_grouping(engine, ds, groupin
         )
 
     assert totals("team", "runs", top=1) == {"alpha": 5, OTHER: 3}
-    assert totals("user", "runs") == {"ana": 3, "bob": 2, "eve": 2, "(no user)": 1}
+    assert totals("user", "runs") == {"Ana": 3, "Bob": 2, "Eve": 2, "(no user)": 1}
     assert totals("agent", "errors") == {"coder": 1}
     assert totals("module", "tokens") == {"ide": 4200 + 430, "chat": 900 + 130}
     assert totals("model", "runs") == {"gpt-4o": 4, "claude-sonnet-4-5": 3}
@@ -153,3 +154,13 @@ def test_generated_code_and_outcomes_by_agent_and_team(engine, ds):
 def test_code_and_outcomes_are_empty_when_nobody_reports_them(engine, ds):
     assert code_and_outcomes(engine, week(teams=("beta",))).empty
     assert code_and_outcomes(engine, week(**EMPTY), by="team").empty
+
+
+def test_users_sharing_a_name_keep_their_ids_and_unnamed_users_show_their_id():
+    rows = [(1, "Ana Lima", "usr_1"), (2, "Ana Lima", "usr_2"), (3, "", "usr_3"), (4, "Bo", "b")]
+    assert breakdown._user_labels(rows) == {
+        1: "Ana Lima (usr_1)",
+        2: "Ana Lima (usr_2)",
+        3: "usr_3",
+        4: "Bo",
+    }

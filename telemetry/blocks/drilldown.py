@@ -123,7 +123,8 @@ LIVE = BlockSpec(
     ),
     rows=lambda runs: with_user_label(runs).assign(
         started=pd.to_datetime(runs["start_us"], unit="us"),
-        elapsed_s=(runs["elapsed_ms"] // 1000).astype("int64"),
+        # A clock that lags the agent's can put a start in the future: never a negative time.
+        elapsed_s=(runs["elapsed_ms"].clip(lower=0) // 1000).astype("int64"),
     ),
 )
 

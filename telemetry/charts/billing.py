@@ -8,6 +8,8 @@ import pandas as pd
 from telemetry.charts.base import TRACE_COLOR
 from telemetry.filters import SUB_DAY_GROUPINGS, Grouping
 
+LABEL_LIMIT = 320  # pixels: the longest model or user name in full
+BAR_STEP = 28  # pixels per bar: room for each label's line
 TOKEN_KINDS = {
     "input_tokens": "Input (cached included)",
     "output_tokens": "Output",
@@ -20,10 +22,18 @@ def _model_label(models: pd.DataFrame) -> pd.Series:
     return models["provider"].where(models["provider"] != "", "?") + " / " + models["model"]
 
 
+def _bar_label(models: pd.DataFrame) -> pd.Series:
+    """The model's own name on its bar ("anthropic / claud…" cut labels looked alike): with its
+    provider after it only where two providers serve a model of the same name."""
+    shared = models["model"].duplicated(keep=False)
+    provider = models["provider"].where(models["provider"] != "", "?")
+    return models["model"].where(~shared, models["model"] + " (" + provider + ")")
+
+
 def model_cost_chart(models: pd.DataFrame) -> alt.Chart:
     """Cost per provider and model, costliest first; calls and unpriced calls in the tooltip."""
-    frame = models.assign(label=_model_label(models))
-    return _cost_bars(frame, [alt.Tooltip("label:N", title="Model")])
+    frame = models.assign(label=_bar_label(models), full=_model_label(models))
+    return _cost_bars(frame, [alt.Tooltip("full:N", title="Model")])
 
 
 def top_users_chart(users: pd.DataFrame) -> alt.Chart:
@@ -41,7 +51,13 @@ def _cost_bars(frame: pd.DataFrame, who: list[alt.Tooltip]) -> alt.Chart:
         .mark_bar(color=TRACE_COLOR)
         .encode(
             x=alt.X("cost_usd:Q", title="Cost (USD)", axis=alt.Axis(format="$,.2f")),
-            y=alt.Y("label:N", title=None, sort="-x"),
+            # Every bar labelled, in full: no label dropped for overlap, none cut short.
+            y=alt.Y(
+                "label:N",
+                title=None,
+                sort="-x",
+                axis=alt.Axis(labelOverlap=False, labelLimit=LABEL_LIMIT),
+            ),
             tooltip=[
                 *who,
                 alt.Tooltip("cost_usd:Q", title="Cost", format="$,.4f"),
@@ -49,7 +65,7 @@ def _cost_bars(frame: pd.DataFrame, who: list[alt.Tooltip]) -> alt.Chart:
                 alt.Tooltip("unpriced_calls:Q", title="Unpriced calls", format=","),
             ],
         )
-        .properties(height=max(120, 26 * len(frame)))
+        .properties(height=max(120, BAR_STEP * len(frame)))
     )
 
 

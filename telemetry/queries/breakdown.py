@@ -179,7 +179,8 @@ def _daily_source(scope: Scope, dimension: str, measure: str) -> _Source:
 
 
 def _labels(conn: Connection, scope: Scope, dimension: str, keys: list) -> list[str]:
-    """Readable series names: team names and user ids instead of row ids."""
+    """Readable series names: team names, and user names (their id where the directory has
+    no name, or beside it when two chosen users share a name) instead of row ids."""
     missing = _MISSING[dimension]
     if dimension == "team":
         names = dict(
@@ -187,7 +188,21 @@ def _labels(conn: Connection, scope: Scope, dimension: str, keys: list) -> list[
         )
     elif dimension == "user":
         ids = [key for key in keys if key is not None]
-        names = dict(conn.execute(select(User.id, User.external_id).where(User.id.in_(ids))).all())
+        names = _user_labels(
+            conn.execute(select(User.id, User.name, User.external_id).where(User.id.in_(ids)))
+        )
     else:
         names = {}
     return [missing if key in (None, "") else str(names.get(key, key)) for key in keys]
+
+
+def _user_labels(rows) -> dict[int, str]:
+    """User row id -> name, or id where unnamed; "Name (id)" where two share a name."""
+    found = [(pk, (name or "").strip(), external_id) for pk, name, external_id in rows]
+    counts: dict[str, int] = {}
+    for _, name, _ in found:
+        counts[name] = counts.get(name, 0) + 1
+    return {
+        pk: external_id if not name else f"{name} ({external_id})" if counts[name] > 1 else name
+        for pk, name, external_id in found
+    }
