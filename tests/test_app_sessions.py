@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from tests.app_support import TEAM_B_NAMES, all_text, build_two_teams, signed_in_app
+from tests.app_support import TEAM_B_NAMES, all_text, build_two_teams, shown, signed_in_app
 
 
 def sessions_page(username: str):
@@ -93,3 +93,25 @@ def test_manager_session_view_has_no_content_column(app_env):
     assert "first_message" not in frame.columns
     assert frame["name"].tolist() == ["run"]
     assert_no_team_b(all_text(at))
+
+
+def test_a_session_url_opens_it_at_the_top_naming_its_user(app_env):
+    build_two_teams(app_env.engine, app_env.today)
+    at = signed_in_app("root", query={"session": "s-a1"}).run()
+    at.switch_page("../pages/sessions.py").run()
+    assert not at.exception, at.exception
+    assert shown(at.subheader[0].value) == "Session s-a1"
+    frames = [element.value for element in at.dataframe]
+    assert "link" in frames[0].columns and "session" in frames[1].columns  # before the list
+    (line,) = [c.value for c in at.caption if c.value.startswith("User ")]
+    assert line.startswith("User Ana (") and "ana" in line  # the name, the id beside it
+
+
+def test_opening_a_session_puts_it_in_the_url_and_closing_removes_it(app_env):
+    build_two_teams(app_env.engine, app_env.today)
+    at = sessions_page("root")
+    open_session(at, "s-a2")
+    assert at.query_params["session"] in ("s-a2", ["s-a2"])
+    at.button(key="sessions_close").click().run()
+    assert "session" not in at.query_params
+    assert not [s for s in at.subheader if s.value.startswith("Session ")]

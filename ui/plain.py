@@ -72,3 +72,12 @@ def _inert(line: str) -> str:
 def _visible_controls(value: str) -> str:
     value = _BIDI_CONTROLS.sub(lambda found: f"[U+{ord(found[0]):04X}]", value)
     return _CONTROLS.sub(lambda found: _CONTROL_PICTURES[found[0]], value)
+
+
+def user(name: str, user_id: str, *, missing: str = "–") -> str:
+    """A user for Markdown: "Ana Lima (`usr_9afb…`)", the id alone when unnamed, or ``missing``."""
+    if not user_id:
+        return missing
+    if name and name != user_id:
+        return f"{text(name)} ({code(user_id)})"
+    return code(user_id)

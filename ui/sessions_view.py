@@ -152,7 +152,8 @@ def session_detail(
         )
         return
     st.caption(
-        f"User {plain.text(detail.user or '(none)')} · {detail.traces:,} trace"
+        f"User {plain.user(detail.user_name, detail.user, missing='(none)')} · "
+        f"{detail.traces:,} trace"
         f"{'s' * (detail.traces != 1)} in the period · total cost "
         f"{fmt.dollars(detail.total_cost_usd)} (its LLM calls). Click a trace id to see its steps."
     )

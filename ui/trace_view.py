@@ -91,7 +91,7 @@ def _header(detail: TraceDetail) -> None:
     parts = [
         f"trace {plain.code(trace.trace_id)}",
         f"started {from_us(trace.start_us):%d %b %Y %H:%M:%S} UTC",
-        f"user {_user_text(trace.user_name, trace.user)}",
+        f"user {plain.user(trace.user_name, trace.user)}",
         f"team {plain.text(trace.team or fmt.MISSING)}",
         f"agent {plain.text(trace.agent or fmt.MISSING)}",
         f"module {plain.text(trace.module or fmt.MISSING)}",
@@ -100,15 +100,6 @@ def _header(detail: TraceDetail) -> None:
     if trace.session:
         parts.append(f"session {plain.code(trace.session)}")
     st.caption(" · ".join(parts))
-
-
-def _user_text(name: str, user_id: str) -> str:
-    """The user's name with their id after it ("Ana Lima (usr_9afb…)"), or the id alone."""
-    if not user_id:
-        return fmt.MISSING
-    if name and name != user_id:
-        return f"{plain.text(name)} ({plain.code(user_id)})"
-    return plain.code(user_id)
 
 
 def _outcome(detail: TraceDetail) -> None:

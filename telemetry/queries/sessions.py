@@ -116,6 +116,7 @@ class SessionDetail:
     user: str
     rows: pd.DataFrame
     total_cost_usd: float
+    user_name: str = ""  # the user's directory name ("" when none); ``user`` is the id
 
     @property
     def traces(self) -> int:
@@ -313,10 +314,12 @@ def session_traces(
         if not rows:
             return None
         user = _trace_user(conn, rows) or session.external_id
+        name = _user_name(conn, scope, user) if user else ""
     frame = _trace_frame(rows, include_content)
     return SessionDetail(
         session=session_key,
         user=user or "",
+        user_name=name,
         rows=frame,
         total_cost_usd=float(sum(float(row.cost_usd) for row in rows)),
     )
@@ -355,6 +358,13 @@ def _trace_user(conn: Connection, rows: list) -> str:
     if user_pk is None:
         return ""
     return conn.execute(select(User.external_id).where(User.id == user_pk)).scalar_one_or_none()
+
+
+def _user_name(conn: Connection, scope: Scope, external_id: str) -> str:
+    found = conn.execute(
+        select(User.name).where(User.org_id == scope.org_id, User.external_id == external_id)
+    ).scalar_one_or_none()
+    return found or ""
 
 
 def _duration_s(started_us, ended_us) -> float | None:
