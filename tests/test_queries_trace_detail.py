@@ -362,3 +362,12 @@ def test_the_waterfall_draws_at_most_its_row_cap(engine, monkeypatch):
     detail = trace_detail(engine, _filters(), "t-wide", include_content=False)
     (values,) = waterfall_chart(detail).to_dict()["datasets"].values()
     assert [v["name"] for v in values] == ["run", "s-1", "s-2", "s-3"]
+
+
+def test_a_step_reads_ok_error_or_running_never_unset():
+    rows = [_row("unset", "", 0), _row("failed", "", 1), _row("open", "", 2)]
+    rows[1] = {**rows[1], "status": "error"}
+    rows[2] = {**rows[2], "end_us": None, "duration_ms": None}
+    nodes, _ = build_tree(rows, START_US, include_content=False)
+    shown = {node.span_id: node.status_text for node in nodes}
+    assert shown == {"unset": "ok", "failed": "error", "open": "running"}

@@ -74,7 +74,7 @@ def _timing(node: ObservationNode) -> str:
     duration = "still running" if node.duration_ms is None else f"{node.duration_ms:,.0f} ms"
     parts = [
         f"**{plain.text(node.kind)}**",
-        f"status {plain.text(node.status)}",
+        f"status {node.status_text}",
         f"starts {node.offset_ms:,.0f} ms after the trace",
         f"duration {duration}",
         f"span {plain.code(node.span_id)}",

@@ -184,7 +184,7 @@ def steps_frame(detail: TraceDetail) -> pd.DataFrame:
                 "Step": node.step,
                 "Name": label,
                 "Kind": node.kind,
-                "Status": "running" if node.running else node.status,
+                "Status": node.status_text,
                 "Starts at (ms)": node.offset_ms,
                 "Duration (ms)": node.duration_ms,
                 "Model / tool": detail_text,

@@ -70,7 +70,7 @@ def waterfall_frame(detail: TraceDetail, *, now_us: int | None = None) -> pd.Dat
                 "name": node.name,
                 "kind": node.kind,
                 "colour": ERROR_KEY if node.is_error else node.kind,
-                "status": node.status,
+                "status": node.status_text,
                 "state": "running" if node.running else "ended",
                 "start_ms": node.offset_ms,
                 "end_ms": (end_us - trace.start_us) / 1000,

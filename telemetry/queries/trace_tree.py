@@ -72,6 +72,14 @@ class ObservationNode:
         return self.end_us is None
 
     @property
+    def status_text(self) -> str:
+        """How the step ended, for people: "running", "error", or "ok" (OpenTelemetry's
+        "unset" means no error was reported, which reads as ok)."""
+        if self.running:
+            return "running"
+        return "error" if self.is_error else "ok"
+
+    @property
     def is_llm_call(self) -> bool:
         return self.kind in LLM_CALL_KINDS
 
