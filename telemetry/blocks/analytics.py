@@ -74,6 +74,7 @@ def _run_figures(source: Source, stats: RunStatistics) -> tuple[Figure, ...]:
             "Average duration",
             fmt.duration(average),
             "Average duration = mean duration of the finished runs.",
+            short="Avg duration",  # six cards to a row: the full label would be cut
         ),
         Figure(
             "completion_rate",
@@ -93,6 +94,7 @@ def _run_figures(source: Source, stats: RunStatistics) -> tuple[Figure, ...]:
             decimal(stats.tool_calls_per_run, 2),
             f"Tool calls per run = tool calls started in the period ({stats.tool_calls:,}) ÷ "
             f"runs ({stats.traces:,}).",
+            short="Tool calls/run",
         ),
         Figure(
             "tokens_per_run",
