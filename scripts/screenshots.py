@@ -54,6 +54,7 @@ def settle(page) -> None:
     quiet = 0
     for _ in range(120):
         running = page.locator('[data-testid="stStatusWidget"]').count()
+        running += page.locator('[data-testid="stSkeleton"]').count()  # widgets still coming
         quiet = quiet + 1 if not running else 0
         if quiet >= 3:
             return

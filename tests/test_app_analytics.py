@@ -123,7 +123,7 @@ def test_admin_page_draws_every_section_with_all_teams(app_env):
     assert set(SECTIONS) <= headers
     assert cards["Runs"] == "12" and cards["Errors"] == "1" and cards["Timeouts"] == "0"
     assert cards["Completion rate"] == "90.9%"  # 10 ok of 11 finished
-    assert cards["Tool calls per run"] == "0.25"  # 3 tool calls / 12 runs
+    assert cards["Tool calls/run"] == "0.25"  # 3 tool calls / 12 runs
     assert cards["Logins"] == "2"  # root and mia
     agents = frame_with(frames, "p95_response_ms").set_index("agent")
     assert agents.loc["atlas-agent", "runs"] == 5 and agents.loc["borealis-bot", "runs"] == 7

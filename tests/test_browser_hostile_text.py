@@ -231,7 +231,8 @@ def test_sessions_and_a_session(role, server):
     choose(page, "Open a session", "[session](javascript")
     page.get_by_role("button", name="Open session").click()
     settle(page)
-    assert_shown_literally(page, f"Session {hostile.SESSION}", f"User {hostile.USER_ID}")
+    user = f"User {hostile.USER_NAME} ({hostile.USER_ID})"  # the name, the id beside it
+    assert_shown_literally(page, f"Session {hostile.SESSION}", user)
     screenshot(page, name, "session")
     assert_inert(page, watch, "Sessions, one session")
 
