@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from telemetry.charts.base import activity_chart
-from telemetry.charts.billing import model_cost_chart
+from telemetry.charts.billing import TOKEN_KINDS, model_cost_chart, tokens_chart
 from telemetry.filters import Grouping
 
 
@@ -64,3 +64,17 @@ def test_every_cost_bar_is_labelled_with_a_whole_unambiguous_model_name():
         "gpt-4o (openai)",
         "gpt-4o (azure)",
     ]
+
+
+def test_tokens_per_model_names_each_model_in_full():
+    models = pd.DataFrame(
+        {
+            "provider": ["anthropic", "anthropic"],
+            "model": ["claude-sonnet-4-5-20250929", "claude-3-5-haiku-latest"],
+            **{kind: [10, 20] for kind in TOKEN_KINDS},
+        }
+    )
+    spec = tokens_chart(models).to_dict()
+    assert spec["encoding"]["y"]["axis"]["labelLimit"] >= 300
+    labels = {row["label"] for row in spec["datasets"][spec["data"]["name"]]}
+    assert labels == {"claude-sonnet-4-5-20250929", "claude-3-5-haiku-latest"}

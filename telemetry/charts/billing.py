@@ -71,15 +71,18 @@ def _cost_bars(frame: pd.DataFrame, who: list[alt.Tooltip]) -> alt.Chart:
 
 def tokens_chart(models: pd.DataFrame) -> alt.Chart:
     """Tokens per model, one bar per kind side by side (cache read/write are part of input)."""
-    frame = models.assign(label=_model_label(models)).melt(
-        id_vars=["label"], value_vars=list(TOKEN_KINDS), var_name="kind", value_name="tokens"
+    frame = models.assign(label=_bar_label(models), full=_model_label(models)).melt(
+        id_vars=["label", "full"],
+        value_vars=list(TOKEN_KINDS),
+        var_name="kind",
+        value_name="tokens",
     )
     frame["kind"] = frame["kind"].map(TOKEN_KINDS)
     return (
         alt.Chart(frame)
         .mark_bar()
         .encode(
-            y=alt.Y("label:N", title=None),
+            y=alt.Y("label:N", title=None, axis=alt.Axis(labelLimit=LABEL_LIMIT)),
             x=alt.X("tokens:Q", title="Tokens", axis=alt.Axis(format="~s")),
             yOffset=alt.YOffset("kind:N", sort=list(TOKEN_KINDS.values())),
             color=alt.Color(
@@ -89,7 +92,7 @@ def tokens_chart(models: pd.DataFrame) -> alt.Chart:
                 legend=alt.Legend(orient="top"),
             ),
             tooltip=[
-                alt.Tooltip("label:N", title="Model"),
+                alt.Tooltip("full:N", title="Model"),
                 alt.Tooltip("kind:N", title="Kind"),
                 alt.Tooltip("tokens:Q", title="Tokens", format=","),
             ],
