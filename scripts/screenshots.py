@@ -39,6 +39,7 @@ SHOTS = [
     ("traces", "/traces"),
     ("alerts", "/alerts"),
     ("reports", "/reports"),
+    ("custom-period", "/overview?period=Custom+range&from=2026-11-01&to=2026-11-30"),
 ]
 
 

@@ -145,3 +145,13 @@ def test_key_columns_in_view_and_no_raw_cells(server, page, path):
         checked.append(spec.key)
     if expects_table:
         assert checked, f"{path}: no block table found"
+
+
+def test_custom_period_dates_are_shown_whole(server, page):
+    page.goto(server.url + "/overview?period=Custom+range&from=2026-11-01&to=2026-11-30")
+    page.get_by_test_id("stMetric").first.wait_for()
+    fields = page.get_by_test_id("stSidebar").get_by_test_id("stDateInput")
+    fields.first.wait_for()
+    # Side by side they were ~110 px wide and clipped the day ("2026/11/0"): now full width.
+    widths = [box["width"] for box in (field.bounding_box() for field in fields.all())]
+    assert len(widths) == 2 and min(widths) >= 200, widths
