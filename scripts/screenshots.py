@@ -38,7 +38,10 @@ SHOTS = [
     ("sessions", "/sessions"),
     ("traces", "/traces"),
     ("alerts", "/alerts"),
+    ("analytics-quality", "/analytics?section=Quality"),
+    ("review", "/review"),
     ("reports", "/reports"),
+    ("export", "/export"),
     ("custom-period", "/overview?period=Custom+range&from=2026-11-01&to=2026-11-30"),
 ]
 

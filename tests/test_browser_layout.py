@@ -44,9 +44,14 @@ PAGES = [
     "/sessions",
     "/traces",
     "/alerts",
+    "/analytics?section=Quality",
+    "/review",
+    "/export",
 ]
-# Pages without a table in the demo data (Live runs: only while runs are open).
-NO_TABLE = {"/overview", "/alerts", "/analytics?section=Trends", PEAK, "/live"}
+# Pages without a block's table in the demo data (Live runs: only while runs are open; the
+# Review queue and Export are page-only tables, checked for raw cells only).
+NO_TABLE = {"/overview", "/alerts", "/analytics?section=Trends", PEAK, "/live", "/export"}
+NO_TABLE |= {"/review"}
 RAW = {"None", "nan", "NaN", "unset", "{}", "null", "undefined"}
 SPECS = {
     block_key(spec): spec

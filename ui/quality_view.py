@@ -10,10 +10,12 @@ import streamlit as st
 
 from telemetry import format as fmt
 from telemetry.blocks import quality as blocks_quality
+from telemetry.blocks.formats import MISSING
 from telemetry.blocks.model import Source
 from telemetry.queries import quality
 from ui import analytics_blocks as blocks
 from ui import block_view
+from ui.downloads import csv_download
 
 HOW_QUALITY_WORKS = (
     "A run's verdict is its latest `user_feedback` or `review` score (an organization may "
@@ -87,9 +89,9 @@ def score_tables(source: Source) -> None:
         st.caption("Mean of each numeric score per agent.")
         pivot = means.pivot_table(index="agent", columns="name", values="mean").reset_index()
         pivot.columns = [str(column) for column in pivot.columns]
-        blocks.table_with_download(
-            pivot.round(3), source.filters, name="score-means-by-agent", column_config={}
-        )
+        st.dataframe(pivot.round(3), hide_index=True, width="stretch", placeholder=MISSING)
+        name = "score-means-by-agent"
+        csv_download(pivot.round(3), source.filters, name, key=f"download-{name}")
 
 
 _SPECS = {"agent": blocks_quality.BY_AGENT, "model": blocks_quality.BY_MODEL}

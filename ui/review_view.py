@@ -14,7 +14,6 @@ import streamlit as st
 from telemetry import format as fmt
 from telemetry.queries.review import review_queue
 from telemetry.timeutil import from_us
-from ui import analytics_blocks as blocks
 from ui import plain
 from ui.cache import get_engine
 from ui.filters import View
@@ -91,7 +90,7 @@ def navigation(queue: pd.DataFrame, at: int) -> None:
         hide_index=True,
         width="stretch",
         height=240,
-        column_config={"cost_usd": blocks.dollar_column("Cost")},
+        column_config={"cost_usd": st.column_config.NumberColumn("Cost", format="dollar")},
     )
 
 
