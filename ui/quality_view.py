@@ -47,7 +47,6 @@ def quality_tab(source: Source, version: int) -> None:
     """The Analytics Quality tab: headline, trend, quality per dimension, score names."""
     filters = source.filters
     totals = blocks_quality.HEADLINE.load(source)
-    st.caption(HOW_QUALITY_WORKS)
     headline = blocks_quality.HEADLINE.build(source, totals)
     block_view.figures(blocks_quality.HEADLINE, headline)
     if not totals.runs:

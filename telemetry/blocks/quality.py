@@ -60,8 +60,9 @@ HEADLINE = BlockSpec(
     "Feedback coverage, positive rate, cost per run and per good run.",
     query=_totals,
     caption=lambda source, totals: (
-        "A run's verdict is its latest user_feedback or review score; positive = label "
-        "up/good/yes/true/pass or value > 0."
+        "A run's verdict is its latest user_feedback or review score (an organization may name "
+        "more); positive = label up/good/yes/true/pass or value > 0. Scores arrive as OTLP "
+        "gen_ai.evaluation.result events, POST /api/scores, JSONL or a rating on the trace page."
     ),
     figures=_headline,
 )
