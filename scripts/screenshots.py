@@ -42,6 +42,8 @@ SHOTS = [
     ("review", "/review"),
     ("reports", "/reports"),
     ("export", "/export"),
+    ("settings", "/settings"),
+    ("audit", "/audit"),
     ("custom-period", "/overview?period=Custom+range&from=2026-11-01&to=2026-11-30"),
 ]
 

@@ -64,8 +64,9 @@ def test_manager_never_receives_other_team_names_or_numbers(app_env, csv_downloa
     assert agents["agent"].tolist() == ["atlas-agent"]
     assert agents["traces"].tolist() == [4]
     assert csv_downloads == [  # the safe CSV of telemetry/csvsafe.py: CRLF rows
-        "agent,traces,users_active,error_rate,cost_usd\r\n"
-        "atlas-agent,4,2,0.3333333333333333,0.375\r\n"
+        # Headers are the column titles; 1 error of 3 finished runs, rounded to 1e-4.
+        "Agent,Runs,Error rate,Cost (USD),Active users\r\n"
+        "atlas-agent,4,0.3333,0.375,2\r\n"
     ]
 
 

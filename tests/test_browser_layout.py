@@ -47,11 +47,13 @@ PAGES = [
     "/analytics?section=Quality",
     "/review",
     "/export",
+    "/settings",
+    "/audit",
 ]
 # Pages without a block's table in the demo data (Live runs: only while runs are open; the
 # Review queue and Export are page-only tables, checked for raw cells only).
 NO_TABLE = {"/overview", "/alerts", "/analytics?section=Trends", PEAK, "/live", "/export"}
-NO_TABLE |= {"/review"}
+NO_TABLE |= {"/review", "/settings"}
 RAW = {"None", "nan", "NaN", "unset", "{}", "null", "undefined"}
 SPECS = {
     block_key(spec): spec
