@@ -65,8 +65,7 @@ def test_manager_never_receives_other_team_names_or_numbers(app_env, csv_downloa
     assert agents["traces"].tolist() == [4]
     assert csv_downloads == [  # the safe CSV of telemetry/csvsafe.py: CRLF rows
         # Headers are the column titles; 1 error of 3 finished runs, rounded to 1e-4.
-        "Agent,Runs,Error rate,Cost (USD),Active users\r\n"
-        "atlas-agent,4,0.3333,0.375,2\r\n"
+        "Agent,Runs,Error rate,Cost (USD),Active users\r\natlas-agent,4,0.3333,0.375,2\r\n"
     ]
 
 
