@@ -25,6 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, and_, delete, or_, select, update
+from sqlalchemy.exc import OperationalError
 
 from telemetry.models import LoginThrottle
 from telemetry.store import insert_ignoring_duplicates
@@ -57,6 +58,23 @@ class Refusal:
         return max(1, -(-self.wait_us // US_PER_SECOND))
 
 
+def _retrying_deadlocks(function):
+    """Run ``function`` again when PostgreSQL breaks a deadlock between concurrent attempts
+    (their row inserts and locks can cross); it gives up after three tries."""
+
+    def run(*args, **kwargs):
+        for attempt in range(3):
+            try:
+                return function(*args, **kwargs)
+            except OperationalError as error:
+                if "deadlock" not in str(error).lower() or attempt == 2:
+                    raise
+        return None
+
+    return run
+
+
+@_retrying_deadlocks
 def check_attempt(
     engine: Engine, name: str, address: str, *, at_us: int | None = None
 ) -> Refusal | None:
@@ -77,6 +95,7 @@ def check_attempt(
     return None
 
 
+@_retrying_deadlocks
 def record_failure(engine: Engine, name: str, address: str, *, at_us: int | None = None) -> None:
     """Count a wrong password for ``name`` from ``address`` and set the next delays."""
     at_us = now_us() if at_us is None else at_us
