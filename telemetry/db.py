@@ -493,3 +493,34 @@ def _rebuild_sqlite_audit_table(conn: Connection) -> None:
         text(f"INSERT INTO audit_event ({kept}, org_slug) SELECT {kept}, '' FROM audit_event_old")
     )
     conn.execute(text("DROP TABLE audit_event_old"))
+
+
+# Observation columns that copy their trace's references (telemetry.ingest.spans).
+_OBSERVATION_COPIED_REFERENCES = ("org_id", "user_id", "team_id", "session_id")
+
+
+@migrations
+def m022_postgres_observation_reference_checks(conn: Connection) -> None:
+    # On PostgreSQL every foreign key is a trigger that looks up the parent row for
+    # each inserted row: five lookups per stored span, measured at 40% of the server's
+    # CPU per span (bench/bench_ingest.py). Four of them check columns the writer
+    # copies from the span's trace row, whose own keys are checked when it is written
+    # (and kept equal by the writer, see `rollups check`). The key to the trace stays.
+    # SQLite's checks cost nothing measurable and stay, so the test suite's SQLite runs
+    # still catch a change that would leave an observation pointing nowhere.
+    if conn.dialect.name != "postgresql":
+        return
+    for name in observation_copied_reference_constraints(conn):
+        conn.execute(text(f'ALTER TABLE observation DROP CONSTRAINT "{name}"'))
+
+
+def observation_copied_reference_constraints(conn: Connection) -> list[str]:
+    """PostgreSQL: the foreign keys on observation's copies of its trace's references."""
+    rows = conn.execute(
+        text(
+            "SELECT c.conname, a.attname FROM pg_constraint c "
+            "JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = ANY (c.conkey) "
+            "WHERE c.conrelid = 'observation'::regclass AND c.contype = 'f'"
+        )
+    ).all()
+    return sorted({name for name, column in rows if column in _OBSERVATION_COPIED_REFERENCES})

@@ -81,7 +81,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Iterator, Sequence
 
-from sqlalchemy import Connection, and_, delete, insert, inspect, select
+from sqlalchemy import Connection, and_, delete, func, insert, inspect, select
 from sqlalchemy.exc import DBAPIError
 
 from telemetry.models import Observation, RetentionPolicy, Trace
@@ -204,7 +204,7 @@ def rollup_drift(conn: Connection, org_id: int, *, limit: int = 50) -> list[str]
     Days before the records horizon are not compared: retention deleted their base
     rows on purpose and kept the rollups (telemetry.retention).
     """
-    problems: list[str] = range_problems(conn, org_id)
+    problems: list[str] = range_problems(conn, org_id) + copied_reference_problems(conn, org_id)
     missing = 0
     horizon = records_horizon(conn, org_id)
     try:
@@ -222,6 +222,33 @@ def rollup_drift(conn: Connection, org_id: int, *, limit: int = 50) -> list[str]
         problems.append(f"the comparison failed: {error.orig}")
     if missing:
         problems.append(f"... and {missing} more differences")
+    return problems
+
+
+def copied_reference_problems(conn: Connection, org_id: int) -> list[str]:
+    """Observations of ``org_id`` whose organization, user, team or session is not
+    their trace's ([] = none).
+
+    The writer copies these from the trace row (telemetry.ingest.spans) and moves
+    them with it; on PostgreSQL no foreign key checks the copies (migration m022),
+    so this is where a copy that went astray shows.
+    """
+    trace, observation = Trace.__table__, Observation.__table__
+    problems = []
+    for name in ("org_id", "user_id", "team_id", "session_id"):
+        query = (
+            select(func.count(), func.min(trace.c.trace_id))
+            .select_from(observation.join(trace, trace.c.id == observation.c.trace_pk))
+            .where(
+                observation.c.org_id == org_id,
+                observation.c[name].is_distinct_from(trace.c[name]),
+            )
+        )
+        count, example = conn.execute(query).one()
+        if count:
+            problems.append(
+                f"{count} observations whose {name} is not their trace's (e.g. trace {example})"
+            )
     return problems
 
 

@@ -8,7 +8,7 @@ from collections import Counter
 from datetime import date, datetime
 
 import pytest
-from sqlalchemy import Engine, delete, event, insert, select, text, update
+from sqlalchemy import Engine, delete, event, insert, inspect, select, text, update
 
 from telemetry.cli import main
 from telemetry.db import init_store
@@ -25,6 +25,7 @@ from telemetry.models import (
     Trace,
     TraceDaily,
     TraceHourly,
+    User,
 )
 from telemetry.queries import (
     activity_timeline,
@@ -413,6 +414,35 @@ def test_drift_names_the_day_and_the_figure_until_a_rebuild(engine):
         assert drift[0].startswith("llm_daily day=2026-03-03 team_id=")
         assert "cost_usd is 0.0001, the base rows give 1.5" in drift[0]
         rebuild_rollups(conn, ds.org_id)
+        assert rollup_drift(conn, ds.org_id) == []
+
+
+def test_observations_keep_their_traces_references_and_the_check_says_when_not(engine):
+    ds = Dataset(engine)
+    write_month(ds, "forward")
+    checked = {
+        column
+        for key in inspect(engine).get_foreign_keys("observation")
+        for column in key["constrained_columns"]
+    }
+    if engine.dialect.name == "postgresql":  # m022: only the key to the trace is checked
+        assert checked == {"trace_pk"}
+    else:
+        assert checked == {"org_id", "trace_pk", "user_id", "team_id", "session_id"}
+    with engine.begin() as conn:
+        users = sorted(conn.execute(select(User.id).where(User.org_id == ds.org_id)).scalars())
+        first = conn.execute(
+            select(Observation.id, Observation.user_id)
+            .where(Observation.org_id == ds.org_id, Observation.user_id.is_not(None))
+            .order_by(Observation.id)
+        ).first()
+        other = next(user for user in users if user != first.user_id)
+        conn.execute(update(Observation).where(Observation.id == first.id).values(user_id=other))
+        drift = rollup_drift(conn, ds.org_id)
+        assert drift[0].startswith("1 observations whose user_id is not their trace's")
+        conn.execute(
+            update(Observation).where(Observation.id == first.id).values(user_id=first.user_id)
+        )
         assert rollup_drift(conn, ds.org_id) == []
 
 
