@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from telemetry.cli import main
 from telemetry.db import DATABASE_URL_ENV
 from telemetry.ingest import files as files_module
+from telemetry.ingest import parallel as parallel_module
 from telemetry.ingest import writer as writer_module
 from telemetry.ingest.files import FileImporter, import_files
 from telemetry.ingest.limits import Limits
@@ -298,6 +299,20 @@ def test_files_import_into_the_organization_given(engine, tmp_path):
         assert list(slugs) == ["acme"]
 
 
+def test_workers_read_the_same_numbered_lines_as_iterating_over_the_file(tmp_path):
+    """Chunks are byte ranges the workers read themselves: the same lines, numbers, bytes."""
+    path = tmp_path / "lines.jsonl"
+    path.write_bytes(b'{"a": 1}\n\r\n  \n{"b": "x\ry"}\r\n' + b"z" * 50 + b'\n\n{"c": 3}')
+    with path.open("rb") as handle:
+        expected = list(enumerate(handle, 1))
+    for size in (1, 7, 30, 10_000):
+        with path.open("rb") as handle:
+            found = list(parallel_module.chunks(enumerate(handle, 1), size))
+        lines = [line for chunk in found for line in parallel_module.read_chunk(str(path), chunk)]
+        assert lines == expected
+        assert sum(chunk.size for chunk in found) == path.stat().st_size
+
+
 @pytest.mark.parametrize("fmt", ["otlp-json", "jsonl"])
 def test_worker_processes_parse_a_large_file_as_the_importer_itself_would(
     engine, tmp_path, monkeypatch, fmt
@@ -320,6 +335,7 @@ def test_worker_processes_parse_a_large_file_as_the_importer_itself_would(
         ]  # fmt: skip
     path = write_lines(tmp_path / "big.jsonl", [*lines, "", *lines[:3]])
     monkeypatch.setattr(files_module, "PARALLEL_FROM_BYTES", 0)
+    monkeypatch.setattr(parallel_module, "_CHUNK_BYTES", 700)  # many chunks, not one
     writes: list[int] = []
     real_write = writer_module.SpanWriter.write
 

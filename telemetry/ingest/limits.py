@@ -26,7 +26,7 @@ class Limits:
     max_spans_per_request: int = 20_000
     content_max_chars: int = 4_000  # prompts, responses, tool arguments and results
     attribute_max_chars: int = 1_000  # any other attribute value
-    batch_spans: int = 5_000  # spans per write transaction
+    batch_spans: int = 10_000  # spans per write transaction
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Limits:
