@@ -42,9 +42,13 @@ def attributes_of(span: Mapping[str, Any]) -> dict[str, Any]:
     return raw if isinstance(raw, dict) else {}
 
 
-def _root(spans: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
-    roots = [s for s in spans if not s.get("parent_span_id")]
-    return min(roots, key=lambda s: (s["start_us"], s["span_id"])) if roots else None
+def _start_order(span: Mapping[str, Any]) -> tuple:
+    return span["start_us"], span["span_id"]
+
+
+def _root(ordered: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+    """The first span without a parent, of spans in :func:`_start_order`."""
+    return next((s for s in ordered if not s.get("parent_span_id")), None)
 
 
 def trace_status(root: Mapping[str, Any] | None) -> TraceStatus:
@@ -68,7 +72,7 @@ def summarize_trace(spans: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """The derived columns of a trace row from all of its observations (at least one)."""
     if not spans:
         raise ValueError("a trace needs at least one span")
-    ordered = sorted(spans, key=lambda s: (s["start_us"], s["span_id"]))
+    ordered = sorted(spans, key=_start_order)
     root = _root(ordered)
     status = trace_status(root)
     start_us = ordered[0]["start_us"]
@@ -92,9 +96,16 @@ def summarize_trace(spans: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         summary["error_type"] = root.get("error_type", "") or ""
         summary["error_message"] = root.get("status_message", "") or ""
 
-    candidates = [root, *ordered] if root else ordered
-    for field in _INHERITED:
-        summary[field] = next((value for s in candidates if (value := s.get(field))), None)
+    inherited = dict.fromkeys(_INHERITED)  # each from the first candidate that has one
+    missing = _INHERITED
+    for span in [root, *ordered] if root else ordered:
+        for field in missing:
+            if value := span.get(field):
+                inherited[field] = value
+        missing = [field for field in missing if inherited[field] is None]
+        if not missing:
+            break
+    summary.update(inherited)  # in _INHERITED order: writers rely on the order of the keys
     summary["environment"] = summary["environment"] or "production"
     summary["module"] = summary["module"] or ""
     summary["agent"] = summary["agent"] or ""
@@ -114,17 +125,21 @@ def summarize_trace(spans: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         elif kind == ObservationKind.TOOL:
             tool_calls += 1
             tool_errors += span.get("status") == SpanStatus.ERROR
-        attributes = attributes_of(span)
+        attributes = span.get("attributes")
+        if type(attributes) is not dict:  # stored spans read back hold JSON text
+            attributes = attributes_of(span)
         if not attributes:
             continue
         if not outcome and span is not root and attributes.get("task.outcome"):
             outcome = str(attributes["task.outcome"])[:32]
-        lines_added = _int_or_none(attributes.get("code.lines_added"))
-        lines_removed = _int_or_none(attributes.get("code.lines_removed"))
-        if lines_added is not None:
-            added = (added or 0) + lines_added
-        if lines_removed is not None:
-            removed = (removed or 0) + lines_removed
+        if "code.lines_added" in attributes:
+            lines_added = _int_or_none(attributes["code.lines_added"])
+            if lines_added is not None:
+                added = (added or 0) + lines_added
+        if "code.lines_removed" in attributes:
+            lines_removed = _int_or_none(attributes["code.lines_removed"])
+            if lines_removed is not None:
+                removed = (removed or 0) + lines_removed
     if root is not None:  # the root's outcome wins over its children's
         root_outcome = attributes_of(root).get("task.outcome")
         outcome = str(root_outcome)[:32] if root_outcome else outcome

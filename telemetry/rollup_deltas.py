@@ -7,6 +7,7 @@ changes, never to what their days already hold.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable
 from functools import cache
 
@@ -55,10 +56,10 @@ class RollupDelta:
                 current = sums.get(key)
                 if current is None:
                     sums[key] = [sign * share for share in shares]  # booleans become 0/1
-                elif sign > 0:
-                    sums[key] = [have + share for have, share in zip(current, shares, strict=True)]
-                else:
-                    sums[key] = [have - share for have, share in zip(current, shares, strict=True)]
+                else:  # as many shares as measures, always
+                    sums[key] = list(
+                        map(operator.add if sign > 0 else operator.sub, current, shares)
+                    )
             else:
                 groups = (self._arriving if sign > 0 else self._leaving)[rollup]
                 current = groups.get(key)
