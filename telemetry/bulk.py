@@ -74,24 +74,25 @@ def upsert_rows(
         sql = f'INSERT INTO "{table.name}" ({names}) VALUES ({values}) {on_conflict}'
         conn.exec_driver_sql(sql, list(rows))
         return
-    stage = _staging_table(conn, table, names)
-    conn.exec_driver_sql(f'DELETE FROM "{stage}"')  # in case of an earlier use in this transaction
+    stage = _empty_staging_table(conn, table, names)
     insert_rows(conn, stage, columns, rows)
     conn.exec_driver_sql(
         f'INSERT INTO "{table.name}" ({names}) SELECT {names} FROM "{stage}" {on_conflict}'
     )
 
 
-def _staging_table(conn: Connection, table: Table, names: str) -> str:
-    """A temporary table with columns ``names`` of ``table``, emptied at every commit.
+def _empty_staging_table(conn: Connection, table: Table, names: str) -> str:
+    """An empty temporary table with columns ``names`` of ``table``, emptied at every commit.
 
     Temporary tables belong to the database session (the pooled connection); created
-    at its first use, in the caller's transaction (so a rollback undoes that too).
+    at its first use, in the caller's transaction (so a rollback undoes that too), and
+    emptied in case of an earlier use in this transaction. Both statements go in one
+    round trip (no parameters: psycopg sends them as one simple query).
     """
     stage = f"stage_{table.name}"
     conn.exec_driver_sql(
         f'CREATE TEMPORARY TABLE IF NOT EXISTS "{stage}" ON COMMIT DELETE ROWS AS '
-        f'SELECT {names} FROM "{table.name}" WITH NO DATA'
+        f'SELECT {names} FROM "{table.name}" WITH NO DATA; DELETE FROM "{stage}"'
     )
     return stage
 
