@@ -11,11 +11,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
-from sqlalchemy import Boolean, ColumnElement, Connection, Row, any_, bindparam, select, update
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.visitors import InternalTraversal
+from sqlalchemy import BindParameter, Connection, Row, bindparam, select, update
 
 from telemetry.models import Session, Team, User, UserStatus
 from telemetry.store import insert_ignoring_duplicates
@@ -30,41 +28,15 @@ def chunks(values: Sequence, size: int = _IN_CHUNK) -> Iterator[Sequence]:
         yield values[start : start + size]
 
 
-class _InListed(ColumnElement[bool]):
-    """``column`` is one of the values :func:`rows_in` passes (see :func:`in_listed`)."""
-
-    inherit_cache = True
-    _traverse_internals: ClassVar = [("column", InternalTraversal.dp_clauseelement)]
-    type = Boolean()
-
-    def __init__(self, column: ColumnElement) -> None:
-        self.column = column
-
-
-def in_listed(column: ColumnElement) -> ColumnElement[bool]:
-    """``column IN (values)`` for queries run by :func:`rows_in`.
-
-    SQLite: an expanding parameter, rendered at execution (a literal list would have
-    SQLAlchemy coerce every value into its own bind object: slow for 500 ids).
-    PostgreSQL: ``column = ANY(one array)``, so the statement text is the same for
-    any number of values, and the server parses one parameter instead of hundreds
-    (the writer's lookups cost a tenth of a 512-span request as IN lists).
-    """
-    return _InListed(column)
-
-
-@compiles(_InListed)
-def _in_list(element: _InListed, compiler, **kw) -> str:
-    return compiler.process(element.column.in_(bindparam("values", expanding=True)), **kw)
-
-
-@compiles(_InListed, "postgresql")
-def _in_array(element: _InListed, compiler, **kw) -> str:
-    return compiler.process(element.column == any_(bindparam("values")), **kw)
+def listed() -> BindParameter:
+    """The list parameter of ``column.in_(listed())`` queries run by :func:`rows_in`."""
+    # An expanding parameter is rendered at execution; a literal list would have
+    # SQLAlchemy coerce every value into its own bind object (slow for 500 ids).
+    return bindparam("values", expanding=True)
 
 
 def rows_in(conn: Connection, query, values: Sequence) -> Iterator[Row]:
-    """Rows of ``query`` (filtering on :func:`in_listed`) for all ``values``, chunk by chunk."""
+    """Rows of ``query`` (filtering on ``listed()``) for all ``values``, chunk by chunk."""
     for part in chunks(values):
         yield from conn.execute(query, {"values": list(part)})
 
@@ -116,14 +88,16 @@ class Identities:
         return len(to_create)
 
     def _load_teams(self, conn: Connection, names: Sequence[str]) -> None:
-        query = select(Team.name, Team.id).where(Team.org_id == self.org_id, in_listed(Team.name))
+        query = select(Team.name, Team.id).where(
+            Team.org_id == self.org_id, Team.name.in_(listed())
+        )
         self.teams.update(tuple(row) for row in rows_in(conn, query, names))
 
     # --- users ----------------------------------------------------------------
 
     def load_users(self, conn: Connection, keys: Sequence[str]) -> None:
         columns = (User.external_id, User.id, User.team_id, User.name, User.email)
-        query = select(*columns).where(User.org_id == self.org_id, in_listed(User.external_id))
+        query = select(*columns).where(User.org_id == self.org_id, User.external_id.in_(listed()))
         for key, user_id, team_id, name, email in rows_in(conn, query, keys):
             self.users[key] = KnownUser(user_id, team_id, name or "", email or "")
 
@@ -214,7 +188,7 @@ class Identities:
 
     def _load_sessions(self, conn: Connection, keys: Sequence[str]) -> None:
         query = select(Session.session_key, Session.id).where(
-            Session.org_id == self.org_id, in_listed(Session.session_key)
+            Session.org_id == self.org_id, Session.session_key.in_(listed())
         )
         self.sessions.update(tuple(row) for row in rows_in(conn, query, keys))
 

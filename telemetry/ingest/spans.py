@@ -26,7 +26,7 @@ from sqlalchemy import Connection, select
 from telemetry.bulk import insert_rows, is_postgresql, rows_source, run_for_rows
 from telemetry.derive import summarize_trace
 from telemetry.duplicates import mark_duplicates
-from telemetry.ingest.identities import Identities, in_listed, rows_in
+from telemetry.ingest.identities import Identities, listed, rows_in
 from telemetry.ingest.report import IngestCounts
 from telemetry.ingest.statements import (
     TRACE_DIMENSIONS,
@@ -144,7 +144,7 @@ class SpanStore:
 
     def _trace_pks(self, conn: Connection, trace_ids: Sequence[str]) -> dict[str, int]:
         query = select(Trace.trace_id, Trace.id).where(
-            Trace.org_id == self.org_id, in_listed(Trace.trace_id)
+            Trace.org_id == self.org_id, Trace.trace_id.in_(listed())
         )
         return {trace_id: pk for trace_id, pk in rows_in(conn, query, trace_ids)}
 
@@ -206,12 +206,12 @@ class SpanStore:
         return updates, moved, remarked
 
     def _stored_traces(self, conn: Connection, pks: Sequence[int]) -> list[dict]:
-        query = select(Trace).where(in_listed(Trace.id))
+        query = select(Trace).where(Trace.id.in_(listed()))
         return [row._asdict() for row in rows_in(conn, query, pks)]
 
     def _stored_spans(self, conn: Connection, pks: Sequence[int]) -> dict[int, list[dict]]:
         spans: dict[int, list[dict]] = {}
-        query = select(*_STORED_SPAN_COLUMNS).where(in_listed(Observation.trace_pk))
+        query = select(*_STORED_SPAN_COLUMNS).where(Observation.trace_pk.in_(listed()))
         for row in rows_in(conn, query, pks):
             span = row._asdict()
             spans.setdefault(span["trace_pk"], []).append(span)
