@@ -53,8 +53,9 @@ if priced is not None and priced < 1:
 if not next(kpi.value for kpi in kpis if kpi.key == "traces"):
     empty_state()
     st.stop()
+with st.columns(5)[0]:  # the size of the cards above
+    quality_kpi(source)
 traces_link("See failing runs (status error) and why they failed", status="error")
-quality_kpi(source)
 
 left, right = st.columns([3, 2], gap="large")
 with left:

@@ -70,7 +70,7 @@ def test_admin_sees_every_team(app_env):
         "Cost": "$9.38",
         "Priced share": "88.9%",
         "Tokens": "16,550",
-        "Positive rate (rated runs)": "no ratings",
+        "Positive rate": "no ratings",
     }
     assert at.multiselect(key="team").options == [TEAM_A, TEAM_B]
     assert at.multiselect(key="env").options == ["borealis-staging", "production"]

@@ -36,7 +36,7 @@ AVALON_CARDS = {
     "Cost": "$0.375",
     "Priced share": "66.7%",
     "Tokens": "2,150",
-    "Positive rate (rated runs)": "no ratings",
+    "Positive rate": "no ratings",
 }
 
 

@@ -50,10 +50,10 @@ CARD_KEYS = {
     "Cost": "cost_usd",
     "Priced share": "priced_share",
     "Tokens": "tokens",
-    "Positive rate (rated runs)": "positive_rate",
+    "Positive rate": "positive_rate",
 }
 # What a card shows when its figure is null (nothing to divide by).
-NULL_TEXT = {"Positive rate (rated runs)": "no ratings"}
+NULL_TEXT = {"Positive rate": "no ratings"}
 OWN_TEAM = "Engineering"
 OTHER_TEAM = "Customer Support"
 

@@ -12,6 +12,7 @@ from telemetry import format as fmt
 from telemetry.blocks import quality as blocks_quality
 from telemetry.blocks.formats import MISSING
 from telemetry.blocks.model import Source
+from telemetry.charts.analytics import quality_trend_chart
 from telemetry.queries import quality
 from ui import analytics_blocks as blocks
 from ui import block_view
@@ -36,9 +37,13 @@ def quality_kpi(source: Source) -> None:
         f"cost per good run {fmt.dollars(totals.cost_per_good_run)}. {HOW_QUALITY_WORKS}"
     )
     st.metric(
-        "Positive rate (rated runs)",
+        "Positive rate",
         fmt.percent(totals.positive_rate) if totals.rated else "no ratings",
-        help=help_text,
+        # the coverage under the value, as the other cards show their change there
+        delta=f"{fmt.percent(totals.feedback_coverage)} of runs rated",
+        delta_color="off",
+        delta_arrow="off",
+        help=f"Positive rate (rated runs). {help_text}",
         border=True,
     )
 
@@ -61,7 +66,7 @@ def quality_tab(source: Source, version: int) -> None:
     trend = source.run(quality.quality_trend, filters)
     st.subheader("Trend")
     st.caption(f"Positive rate and feedback coverage per {filters.grouping.value}, UTC.")
-    st.line_chart(trend.set_index("bucket")[["positive_rate", "feedback_coverage"]], height=220)
+    st.altair_chart(quality_trend_chart(trend, filters.grouping), width="stretch")
     quality_table(source, st.segmented_control(
         "Per", list(blocks_quality.DIMENSION_TITLES), default="agent", key="quality-dimension",
         format_func=blocks_quality.DIMENSION_TITLES.get, bind="query-params",

@@ -62,7 +62,7 @@ def show_trace(view: View, trace_id: str, *, in_review: bool = False) -> None:
         return
     _header(detail)
     _outcome(detail)
-    _key_figures(detail)
+    _key_figures(detail, per_row=3 if in_review else 5)  # Review: a narrower column
     if detail.truncated:
         st.info(
             f"This trace has {fmt.count(detail.total_observations)} steps; the first "
@@ -132,9 +132,9 @@ def _outcome(detail: TraceDetail) -> None:
         )
 
 
-def _key_figures(detail: TraceDetail) -> None:
+def _key_figures(detail: TraceDetail, *, per_row: int = 5) -> None:
     trace = detail.trace
-    cards = st.columns(5)
+    cards = [*st.columns(per_row), *(st.columns(per_row) if per_row < 5 else ())]
     cards[0].metric("Duration", duration_text(trace.duration_ms))
     cards[1].metric(
         "Tokens",

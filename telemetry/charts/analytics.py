@@ -103,3 +103,37 @@ def heatmap(peaks: pd.DataFrame, value: str, label: str) -> alt.Chart:
         )
         .properties(height=220)
     )
+
+
+QUALITY_SERIES = {"positive_rate": "Positive rate", "feedback_coverage": "Feedback coverage"}
+
+
+def quality_trend_chart(trend: pd.DataFrame, grouping: Grouping) -> alt.Chart:
+    """Positive rate and feedback coverage per bucket, as percentages (a bucket without
+    rated runs has no positive rate: a gap in that line, not a zero)."""
+    frame = trend.melt(
+        id_vars=["bucket"], value_vars=list(QUALITY_SERIES), var_name="key", value_name="value"
+    )
+    frame["series"] = frame["key"].map(QUALITY_SERIES)
+    frame["value"] = pd.to_numeric(frame["value"], errors="coerce")
+    return (
+        alt.Chart(frame)
+        .mark_line(point=len(trend) <= 62, strokeWidth=2)
+        .encode(
+            x=alt.X("bucket:T", title=None),
+            y=alt.Y("value:Q", title=None, axis=alt.Axis(format=".0%")),
+            color=alt.Color(
+                "series:N",
+                title=None,
+                sort=list(QUALITY_SERIES.values()),
+                scale=alt.Scale(range=[TRACE_COLOR, PREVIOUS_COLOR]),
+                legend=alt.Legend(orient="top"),
+            ),
+            tooltip=[
+                alt.Tooltip("bucket:T", title="Bucket (UTC)", format=BUCKET_FORMAT[grouping]),
+                alt.Tooltip("series:N", title="Figure"),
+                alt.Tooltip("value:Q", title="Value", format=".1%"),
+            ],
+        )
+        .properties(height=220)
+    )

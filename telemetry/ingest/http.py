@@ -89,6 +89,10 @@ class TraceEndpoint:
         # organization's lock), so no request needs to read them first.
         self._pricers: dict[tuple[int, int], Pricer] = {}
         self._cache_lock = threading.Lock()
+        # Decoding and mapping are Python work under the GIL: two requests decoding at
+        # once take as long as one after the other, plus the cost of passing the GIL
+        # back and forth (with the writer, too, which retakes it for every row it stores).
+        self._decoding = threading.Lock()
 
     def _identities_of(self, engine: Engine, org_id: int) -> Identities:
         with self._cache_lock:
@@ -161,6 +165,24 @@ class TraceEndpoint:
             chunks.append(chunk)
         return b"".join(chunks)
 
+    def _decoded(
+        self, body: bytes, content_type: str, context: MappingContext
+    ) -> tuple[list[dict], list[Rejection]]:
+        """The request's records and rejected spans (OtlpDecodeError: not a request at all)."""
+        if content_type == PROTOBUF:
+            raws, rejections = decode_protobuf(body)
+        else:
+            raws, rejections = decode_json_text(body)
+        if len(raws) + len(rejections) > self.limits.max_spans_per_request:
+            raise Refused(
+                413,
+                f"{len(raws) + len(rejections)} spans in one request, more than the limit of "
+                f"{self.limits.max_spans_per_request}; send smaller batches "
+                "(OTEL_BSP_MAX_EXPORT_BATCH_SIZE)",
+            )
+        records, unmapped = map_spans(raws, context)
+        return records, rejections + unmapped
+
     def _ingest(
         self, caller: Caller, body: bytes, encoding: str, content_type: str
     ) -> IngestReport:
@@ -178,23 +200,12 @@ class TraceEndpoint:
         if encoding == "gzip":
             body = gunzip_capped(body, self.limits.max_body_bytes)
         try:
-            if content_type == PROTOBUF:
-                raws, rejections = decode_protobuf(body)
-            else:
-                raws, rejections = decode_json_text(body)
+            with self._decoding:
+                records, rejections = self._decoded(body, content_type, context)
         except OtlpDecodeError as error:
             writer.write(rejections=[Rejection("request body", str(error), _body_text(body))])
             raise Refused(400, str(error)) from None
-        if len(raws) + len(rejections) > self.limits.max_spans_per_request:
-            raise Refused(
-                413,
-                f"{len(raws) + len(rejections)} spans in one request, more than the limit of "
-                f"{self.limits.max_spans_per_request}; send smaller batches "
-                "(OTEL_BSP_MAX_EXPORT_BATCH_SIZE)",
-            )
-        records, unmapped = map_spans(raws, context)
         report = IngestReport()
-        rejections = rejections + unmapped
         size = self.limits.batch_spans
         for start in range(0, max(len(records), 1), size):
             chunk = records[start : start + size]
