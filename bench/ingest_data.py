@@ -28,17 +28,18 @@ MODELS = (("gpt-4o", "openai"), ("claude-3-5-sonnet", "anthropic"), ("gpt-4o-min
 
 
 def agent_runs(
-    count: int, days: int, seed: int = 7, *, first_day: int = 0
+    count: int, days: int, seed: int = 7, *, first_day: int = 0, first_run: int = 0
 ) -> Iterator[tuple[str, list[tuple]]]:
     """(module, spans) per run, runs spread evenly over ``days`` days from T0 + ``first_day``.
 
     A span is (trace, span, parent, name, start, end, status code, attributes). Runs of
-    another ``first_day`` get other trace ids.
+    another ``first_day`` get other trace ids; so do runs numbered from another
+    ``first_run`` (below 10,000,000), for more runs on a day that already has some.
     """
     rng = random.Random(seed)
     step_ns = days * DAY_NS // count
     for number in range(count):
-        run = number + first_day * 10_000_000
+        run = first_run + number + first_day * 10_000_000
         trace = f"{run + 1:032x}"
         start = T0_NS + first_day * DAY_NS + number * step_ns
         module = MODULES[run % len(MODULES)]
