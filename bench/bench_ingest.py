@@ -39,44 +39,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import (
-    CACHE,
-    cpu_seconds,
-    fresh_postgres_database,
-    postgres,
-    product_server,
-)
+from bench.common import CACHE, Store, backend_stores, cpu_seconds, product_server
 from bench.ingest_data import HTTP_BATCH, SPANS_PER_RUN, otlp_json_file, protobuf_requests
 from telemetry.apikeys import create_key
-from telemetry.db import init_store, make_engine
+from telemetry.db import make_engine
 from telemetry.ingest.files import import_files
 
 TARGETS = {"file": 30_000, 1: 10_000, 4: 15_000}
-
-
-class Store:
-    """A fresh store per run on one backend."""
-
-    def __init__(self, backend: str, admin_url: str | None, postmaster: int | None) -> None:
-        self.backend = backend
-        self.admin_url = admin_url
-        self.postmaster = postmaster
-
-    def fresh(self, name: str) -> str:
-        if self.backend == "postgresql":
-            url = fresh_postgres_database(self.admin_url, name)
-        else:
-            path = CACHE / f"{name}.db"
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{path}{suffix}").unlink(missing_ok=True)
-            url = f"sqlite:///{path}"
-        engine = make_engine(url)
-        init_store(engine)
-        engine.dispose()
-        return url
-
-    def server_cpu(self) -> float:
-        return cpu_seconds(self.postmaster) if self.postmaster else 0.0
 
 
 def bench_file(store: Store, spans: int, repeat: int, days: int) -> float:
@@ -176,12 +145,8 @@ def main() -> int:
     args = parser.parse_args()
     CACHE.mkdir(exist_ok=True)
     results = []
-    for backend in args.backend.split(","):
-        if backend == "postgresql":
-            with postgres(args.postgres_url) as (admin_url, postmaster):
-                results += _bench_backend(Store(backend, admin_url, postmaster), args)
-        else:
-            results += _bench_backend(Store(backend, None, None), args)
+    for store in backend_stores(args.backend, args.postgres_url):
+        results += _bench_backend(store, args)
     print("\nmedians:")
     for line in results:
         print(line)

@@ -36,8 +36,7 @@ from sqlalchemy import func, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.bench_ingest import Store
-from bench.common import CACHE, postgres, product_server
+from bench.common import CACHE, Store, backend_stores, product_server
 from bench.ingest_data import agent_runs
 from telemetry.apikeys import create_key
 from telemetry.db import make_engine
@@ -218,12 +217,8 @@ def main() -> int:
     parser.add_argument("--postgres-url", help="a maintenance database URL (default: throwaway)")
     args = parser.parse_args()
     CACHE.mkdir(exist_ok=True)
-    for backend in args.backend.split(","):
-        if backend == "postgresql":
-            with postgres(args.postgres_url) as (admin_url, postmaster):
-                _bench_backend(Store(backend, admin_url, postmaster), args)
-        else:
-            _bench_backend(Store(backend, None, None), args)
+    for store in backend_stores(args.backend, args.postgres_url):
+        _bench_backend(store, args)
     return 0
 
 

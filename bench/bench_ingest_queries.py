@@ -34,10 +34,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.bench_ingest import Store
 from bench.bench_ingest_day import day_records
 from bench.bench_queries import overview_query_set
-from bench.common import CACHE, postgres, product_server
+from bench.common import CACHE, Store, backend_stores, product_server
 from bench.ingest_data import DAY_NS, HTTP_BATCH, T0_NS, agent_runs, encode_requests
 from telemetry.apikeys import create_key
 from telemetry.db import make_engine
@@ -167,12 +166,8 @@ def main() -> int:
     args = parser.parse_args()
     CACHE.mkdir(exist_ok=True)
     results = []
-    for backend in args.backend.split(","):
-        if backend == "postgresql":
-            with postgres(args.postgres_url) as (admin_url, postmaster):
-                results += bench(Store(backend, admin_url, postmaster), args)
-        else:
-            results += bench(Store(backend, None, None), args)
+    for store in backend_stores(args.backend, args.postgres_url):
+        results += bench(store, args)
     print("\nmedians:")
     print("\n".join(results))
     return 0

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import threading
@@ -21,6 +20,7 @@ from sqlalchemy import Engine, create_engine, func, select, text
 from telemetry.db import init_store, make_engine
 from telemetry.models import Observation, Organization, Trace, TraceDaily
 from telemetry.rollups import rebuild_rollups
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = Path(__file__).resolve().parent / ".cache"
@@ -94,12 +94,6 @@ def median_seconds(run: Callable[[], object], *, repeat: int) -> float:
 
 
 # --- the product's server, started as its README says ------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @dataclass
@@ -225,3 +219,42 @@ def fresh_postgres_database(admin_url: str, name: str) -> str:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
     return admin_url.rsplit("/", 1)[0] + f"/{name}"
+
+
+# --- a fresh store per run, on each backend asked for ----------------------------------
+
+
+class Store:
+    """A fresh store per run on one backend."""
+
+    def __init__(self, backend: str, admin_url: str | None, postmaster: int | None) -> None:
+        self.backend = backend
+        self.admin_url = admin_url
+        self.postmaster = postmaster
+
+    def fresh(self, name: str) -> str:
+        if self.backend == "postgresql":
+            url = fresh_postgres_database(self.admin_url, name)
+        else:
+            path = CACHE / f"{name}.db"
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+            url = f"sqlite:///{path}"
+        engine = make_engine(url)
+        init_store(engine)
+        engine.dispose()
+        return url
+
+    def server_cpu(self) -> float:
+        return cpu_seconds(self.postmaster) if self.postmaster else 0.0
+
+
+def backend_stores(backends: str, postgres_url: str | None) -> Iterator[Store]:
+    """A :class:`Store` per comma-separated backend; PostgreSQL's server (a throwaway one
+    unless ``postgres_url``) runs until the caller moves on to the next backend."""
+    for backend in backends.split(","):
+        if backend == "postgresql":
+            with postgres(postgres_url) as (admin_url, postmaster):
+                yield Store(backend, admin_url, postmaster)
+        else:
+            yield Store(backend, None, None)
