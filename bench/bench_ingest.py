@@ -39,7 +39,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import CACHE, Store, backend_stores, cpu_seconds, product_server
+from bench.common import (
+    Store,
+    add_backend_options,
+    cpu_seconds,
+    product_server,
+    run_on_backends,
+)
 from bench.ingest_data import HTTP_BATCH, SPANS_PER_RUN, otlp_json_file, protobuf_requests
 from telemetry.apikeys import create_key
 from telemetry.db import make_engine
@@ -128,7 +134,7 @@ def bench_http(store: Store, spans: int, repeat: int, clients: int, days: int) -
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--backend", default="sqlite,postgresql", help="comma-separated")
+    add_backend_options(parser)
     parser.add_argument("--spans", type=int, default=1_000_000, help="spans in the file")
     parser.add_argument("--http-spans", type=int, default=200_000, help="spans sent over HTTP")
     parser.add_argument("--clients", default="1,4", help="concurrent exporters, comma-separated")
@@ -141,16 +147,7 @@ def main() -> int:
     )
     parser.add_argument("--skip-file", action="store_true")
     parser.add_argument("--skip-http", action="store_true")
-    parser.add_argument("--postgres-url", help="a maintenance database URL (default: throwaway)")
-    args = parser.parse_args()
-    CACHE.mkdir(exist_ok=True)
-    results = []
-    for store in backend_stores(args.backend, args.postgres_url):
-        results += _bench_backend(store, args)
-    print("\nmedians:")
-    for line in results:
-        print(line)
-    return 0
+    return run_on_backends(parser.parse_args(), _bench_backend)
 
 
 def _bench_backend(store: Store, args) -> list[str]:

@@ -36,7 +36,7 @@ from sqlalchemy import func, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import CACHE, Store, backend_stores, product_server
+from bench.common import CACHE, Store, add_backend_options, backend_stores, product_server
 from bench.ingest_data import agent_runs
 from telemetry.apikeys import create_key
 from telemetry.db import make_engine
@@ -208,13 +208,12 @@ def bench_exporters(store: Store, prefill: int, exporters: int) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--backend", default="sqlite,postgresql", help="comma-separated")
+    add_backend_options(parser)
     parser.add_argument("--batches", type=int, default=200)
     parser.add_argument("--prefill", type=int, default=40_000, help="traces already on the day")
     parser.add_argument("--exporters", type=int, default=10)
     parser.add_argument("--skip-flat", action="store_true")
     parser.add_argument("--skip-exporters", action="store_true")
-    parser.add_argument("--postgres-url", help="a maintenance database URL (default: throwaway)")
     args = parser.parse_args()
     CACHE.mkdir(exist_ok=True)
     for store in backend_stores(args.backend, args.postgres_url):

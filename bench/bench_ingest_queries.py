@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.bench_ingest_day import day_records
 from bench.bench_queries import overview_query_set
-from bench.common import CACHE, Store, backend_stores, product_server
+from bench.common import Store, add_backend_options, product_server, run_on_backends
 from bench.ingest_data import DAY_NS, HTTP_BATCH, T0_NS, agent_runs, encode_requests
 from telemetry.apikeys import create_key
 from telemetry.db import make_engine
@@ -157,20 +157,12 @@ def bench(store: Store, args) -> list[str]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--backend", default="sqlite,postgresql", help="comma-separated")
+    add_backend_options(parser)
     parser.add_argument("--days", type=int, default=30, help="days stored, today the last")
     parser.add_argument("--runs-per-day", type=int, default=2_000)
     parser.add_argument("--rate", type=float, default=2_000, help="spans per second sent")
     parser.add_argument("--repeat", type=int, default=15)
-    parser.add_argument("--postgres-url", help="a maintenance database URL (default: throwaway)")
-    args = parser.parse_args()
-    CACHE.mkdir(exist_ok=True)
-    results = []
-    for store in backend_stores(args.backend, args.postgres_url):
-        results += bench(store, args)
-    print("\nmedians:")
-    print("\n".join(results))
-    return 0
+    return run_on_backends(parser.parse_args(), bench)
 
 
 if __name__ == "__main__":

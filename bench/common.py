@@ -258,3 +258,20 @@ def backend_stores(backends: str, postgres_url: str | None) -> Iterator[Store]:
                 yield Store(backend, admin_url, postmaster)
         else:
             yield Store(backend, None, None)
+
+
+def add_backend_options(parser) -> None:
+    """--backend and --postgres-url, as every bench that runs on both backends takes them."""
+    parser.add_argument("--backend", default="sqlite,postgresql", help="comma-separated")
+    parser.add_argument("--postgres-url", help="a maintenance database URL (default: throwaway)")
+
+
+def run_on_backends(args, bench_one: Callable[[Store, object], list[str]]) -> int:
+    """``bench_one(store, args)`` on each backend asked for; then the lines it returned."""
+    CACHE.mkdir(exist_ok=True)
+    results = []
+    for store in backend_stores(args.backend, args.postgres_url):
+        results += bench_one(store, args)
+    print("\nmedians:")
+    print("\n".join(results))
+    return 0
