@@ -17,9 +17,10 @@ from telemetry.ingest import parallel as parallel_module
 from telemetry.ingest import writer as writer_module
 from telemetry.ingest.files import FileImporter, import_files
 from telemetry.ingest.limits import Limits
-from telemetry.models import IngestError, Organization, Trace
+from telemetry.models import IngestError, Organization, Trace, User
 from telemetry.store import ensure_org
 from tests.ingest_support import (
+    T0_NS,
     counts,
     observation_rows,
     otlp_request,
@@ -378,3 +379,24 @@ def test_worker_processes_parse_a_large_file_as_the_importer_itself_would(
     assert parallel_runs == [2]  # only the second import used worker processes
     assert results["2"] == results["0"]
     assert results["0"][3], "the file has a bad line"
+
+
+def test_users_first_and_last_run_widen_batch_by_batch(engine, tmp_path):
+    """Each batch widens its users' first/last run start (one statement per batch on
+    PostgreSQL): runs arriving middle, earliest, latest, and another user's in between."""
+    starts = {"ann": [100.0, 20.0, 300.0], "bob": [50.0]}  # seconds after T0, in file order
+    lines = []
+    for number, (user, start) in enumerate(
+        [("ann", 100.0), ("ann", 20.0), ("bob", 50.0), ("ann", 300.0)], start=1
+    ):
+        span = otlp_span(number, 1, start_s=start, end_s=start + 1, attrs={"enduser.id": user})
+        lines.append(request_line([span]))
+    path = write_lines(tmp_path / "users.jsonl", lines)
+    import_files(engine, [path], limits=Limits(batch_spans=1))  # one run per transaction
+    with engine.connect() as conn:
+        rows = conn.execute(select(User.external_id, User.first_trace_us, User.last_trace_us)).all()
+    expected = {
+        user: (T0_NS // 1000 + int(min(s) * 1e6), T0_NS // 1000 + int(max(s) * 1e6))
+        for user, s in starts.items()
+    }
+    assert {external: (first, last) for external, first, last in rows} == expected
