@@ -69,8 +69,9 @@ def _lock_key(name: str) -> int:
 
 
 @contextmanager
-def _advisory_lock(engine: Engine, name: str):
-    """Yield True when this process holds the job's lock (always True on SQLite)."""
+def job_lock(engine: Engine, name: str):
+    """Yield True when this process holds job ``name``'s lock (always True on SQLite, where
+    writers take turns anyway); a CLI pass of a job takes it too."""
     if engine.dialect.name != "postgresql":
         yield True
         return
@@ -131,7 +132,7 @@ def _finish(engine: Engine, job: Job, *, error: str = "") -> None:
 def run_tick(engine: Engine, job: Job, tick_us: int, *, at_us: int | None = None) -> bool | None:
     """Run ``job`` for ``tick_us`` if no one has; True when it ran, None when it failed."""
     at_us = now_us() if at_us is None else at_us
-    with _advisory_lock(engine, job.name) as got:
+    with job_lock(engine, job.name) as got:
         if not got:
             return False
         if not _claim(engine, job, tick_us, at_us):

@@ -82,6 +82,16 @@ def engine(request, tmp_path) -> Iterator[Engine]:
 
 
 @pytest.fixture
+def postgresql_engine(postgres_admin_url, postgres_template) -> Iterator[Engine]:
+    """A fresh PostgreSQL store, for tests about PostgreSQL-only behaviour (locks)."""
+    store, drop = _fresh_postgres_engine(postgres_admin_url, postgres_template)
+    try:
+        yield store
+    finally:
+        drop()
+
+
+@pytest.fixture
 def sqlite_engine(tmp_path) -> Iterator[Engine]:
     """A fresh SQLite store, for tests about SQLite-only behaviour or the UI."""
     store = make_engine(f"sqlite:///{tmp_path / 'telemetry.db'}")

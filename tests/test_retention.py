@@ -190,6 +190,23 @@ def test_cli_set_and_dry_run(sqlite_engine, monkeypatch, capsys):
     assert set(result["counts"].values()) == {0}
 
 
+def test_cli_run_waits_for_no_other_pass_on_postgresql(postgresql_engine, monkeypatch, capsys):
+    """A CLI pass and a server's daily pass never delete at once (they could deadlock on
+    PostgreSQL; SQLite's writers take turns anyway)."""
+    from telemetry.jobs import job_lock
+
+    engine = postgresql_engine
+    monkeypatch.setenv("TELEMETRY_DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    set_policy(engine, "default", content_days=7, record_days=30)
+    with job_lock(engine, "retention") as got:  # as the server's job holds it while it runs
+        assert got
+        assert cli_main(["retention", "run"]) == 1
+        assert "retention is running in another process" in capsys.readouterr().err
+        assert cli_main(["retention", "run", "--dry-run"]) == 0  # reads only: no lock
+    assert cli_main(["retention", "run"]) == 0
+    assert "default: deleted" in capsys.readouterr().out
+
+
 def test_the_server_runs_retention_daily_as_a_job(sqlite_engine):
     from telemetry.jobs import run_tick
     from telemetry.server import server_jobs

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 from telemetry.cli.common import open_store
 from telemetry.db import DEFAULT_ORG
-from telemetry.retention import get_policy, parse_days, run_retention, set_policy
+from telemetry.jobs import job_lock
+from telemetry.retention import RETENTION_JOB, get_policy, parse_days, run_retention, set_policy
 from telemetry.store import org_id
 
 
@@ -38,7 +40,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     run = commands.add_parser(
         "run",
-        help="purge what is past each organization's retention (or count it with --dry-run)",
+        help="purge what is past each organization's retention (or count it with --dry-run); "
+        "on PostgreSQL, exits 1 while a server's daily pass is running",
     )
     run.add_argument(
         "--org", default=None, metavar="SLUG", help="one organization (default: all with a policy)"
@@ -60,7 +63,21 @@ def run_set(args: argparse.Namespace) -> int:
 
 
 def run_run(args: argparse.Namespace) -> int:
-    results = run_retention(open_store(), args.org, dry_run=args.dry_run)
+    engine = open_store()
+    if args.dry_run:
+        results = run_retention(engine, args.org, dry_run=True)
+    else:
+        # Not at the same time as a server's daily pass: two passes deleting the same rows
+        # on PostgreSQL can deadlock, and one of them would fail.
+        with job_lock(engine, RETENTION_JOB.name) as got:
+            if not got:
+                print(
+                    "retention is running in another process right now (a server's daily "
+                    "pass); run this again when it has finished (python -m telemetry jobs)",
+                    file=sys.stderr,
+                )
+                return 1
+            results = run_retention(engine, args.org, dry_run=False)
     if args.json:
         print(json.dumps([result.as_dict() for result in results], indent=2))
         return 0
