@@ -17,7 +17,7 @@ from telemetry.ingest import parallel as parallel_module
 from telemetry.ingest import writer as writer_module
 from telemetry.ingest.files import FileImporter, import_files
 from telemetry.ingest.limits import Limits
-from telemetry.models import IngestError, Organization, Trace, User
+from telemetry.models import IngestError, Observation, Organization, Trace, User
 from telemetry.store import ensure_org
 from tests.ingest_support import (
     T0_NS,
@@ -400,3 +400,37 @@ def test_users_first_and_last_run_widen_batch_by_batch(engine, tmp_path):
         for user, s in starts.items()
     }
     assert {external: (first, last) for external, first, last in rows} == expected
+
+
+def test_new_traces_stored_by_copy_or_by_insert_are_the_same(engine, tmp_path, monkeypatch):
+    """PostgreSQL stores a batch's new traces by COPY from a threshold on, else by one
+    INSERT: both give the same trace rows, with each span under its own trace."""
+    from telemetry.ingest import spans as spans_module
+
+    path = write_lines(
+        tmp_path / "traces.jsonl",
+        [request_line([s for n in range(k, k + 5) for s in small_trace(n, user=f"u-{n % 4}")])
+         for k in range(1, 31, 5)],
+    )  # fmt: skip
+    stored = {}
+    for org, threshold in (("by-copy", 1), ("by-insert", 10**9)):
+        monkeypatch.setattr(spans_module, "_COPY_TRACES_FROM", threshold)
+        with engine.begin() as conn:
+            ensure_org(conn, org)
+        assert import_files(engine, [path], org=org).spans_stored == 60
+        with engine.connect() as conn:
+            org_pk = conn.execute(select(Organization.id).where(Organization.slug == org)).scalar()
+            traces = conn.execute(select(Trace).where(Trace.org_id == org_pk)).mappings().all()
+            spans = conn.execute(
+                select(Trace.trace_id, Observation.span_id, Observation.input_tokens)
+                .join(Trace, Trace.id == Observation.trace_pk)
+                .where(Observation.org_id == org_pk)
+            ).all()
+        ignored = ("id", "org_id", "user_id", "team_id", "session_id")
+        stored[org] = (
+            sorted(tuple(v for k, v in row.items() if k not in ignored) for row in traces),
+            sorted(spans),
+        )
+        assert rollup_drift_of(engine, org) == []
+    assert stored["by-copy"] == stored["by-insert"]
+    assert len(stored["by-copy"][0]) == 30 and len(stored["by-copy"][1]) == 60
