@@ -227,3 +227,25 @@ def metric_values(at: AppTest) -> dict[str, str]:
 
 def metric_labels(at: AppTest) -> list[str]:
     return [metric.label for metric in at.metric]
+
+
+def _trace_page_script() -> None:
+    import streamlit as st
+
+    from telemetry import accounts
+    from ui.filters import sidebar_filters
+    from ui.trace_view import show_trace
+
+    account = accounts.find_account(accounts.load_config(), st.session_state["username"])
+    show_trace(sidebar_filters(account), st.query_params["trace"])
+
+
+def open_trace(username: str, trace_id: str) -> AppTest:
+    """The trace view of ``trace_id`` as ``username`` sees it (the Traces page's detail)."""
+    at = AppTest.from_function(_trace_page_script, default_timeout=TIMEOUT)
+    at.session_state["authentication_status"] = True
+    at.session_state["username"] = username
+    at.query_params["trace"] = trace_id
+    at.run()
+    assert not at.exception, at.exception
+    return at

@@ -75,6 +75,16 @@ class Server:
 
 
 @contextmanager
+def demo_server(home: Path) -> Iterator[Server]:
+    """The product with its demo data, once its first start has printed the admin password
+    (skipped, or failed on CI, without Chromium)."""
+    need_chromium()
+    with running_server(home, demo=True) as running:
+        running.wait_for(r"password: (\S+)", START_TIMEOUT)
+        yield running
+
+
+@contextmanager
 def running_server(home: Path, *, demo: bool = True, env: dict | None = None) -> Iterator[Server]:
     """The product on a free port, its store and accounts file in ``home``."""
     environment = {

@@ -3,34 +3,11 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from streamlit.testing.v1 import AppTest
 
 from telemetry.models import AuditEvent, Score
-from tests import app_support
-from tests.app_support import build_two_teams, signed_in_app
+from tests.app_support import build_two_teams, open_trace, signed_in_app
 
 HOSTILE_COMMENT = "![x](https://tracker.example/p.png) **wrong** total"
-
-
-def trace_page_script() -> None:
-    import streamlit as st
-
-    from telemetry import accounts
-    from ui.filters import sidebar_filters
-    from ui.trace_view import show_trace
-
-    account = accounts.find_account(accounts.load_config(), st.session_state["username"])
-    show_trace(sidebar_filters(account), st.query_params["trace"])
-
-
-def open_trace(username: str, trace_id: str) -> AppTest:
-    at = AppTest.from_function(trace_page_script, default_timeout=app_support.TIMEOUT)
-    at.session_state["authentication_status"] = True
-    at.session_state["username"] = username
-    at.query_params["trace"] = trace_id
-    at.run()
-    assert not at.exception, at.exception
-    return at
 
 
 def _scores(engine) -> list[dict]:

@@ -21,6 +21,7 @@ from tests.app_support import (
     TEAM_B_NAMES,
     all_text,
     build_two_teams,
+    open_trace,
     shown,
     signed_in_app,
 )
@@ -78,27 +79,6 @@ def traces(app_env) -> Dataset:
             .values(input_content=SECRET_ARGUMENTS)
         )
     return ds
-
-
-def trace_page_script() -> None:
-    import streamlit as st
-
-    from telemetry import accounts
-    from ui.filters import sidebar_filters
-    from ui.trace_view import show_trace
-
-    account = accounts.find_account(accounts.load_config(), st.session_state["username"])
-    show_trace(sidebar_filters(account), st.query_params["trace"])
-
-
-def open_trace(username: str, trace_id: str) -> AppTest:
-    at = AppTest.from_function(trace_page_script, default_timeout=app_support.TIMEOUT)
-    at.session_state["authentication_status"] = True
-    at.session_state["username"] = username
-    at.query_params["trace"] = trace_id
-    at.run()
-    assert not at.exception, at.exception
-    return at
 
 
 def steps_table(at: AppTest):

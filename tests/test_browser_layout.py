@@ -18,12 +18,10 @@ import pytest
 from telemetry.blocks import audit, drilldown
 from telemetry.blocks.catalog import REPORT_BLOCKS
 from tests.browser_support import (
-    START_TIMEOUT,
     UI_TIMEOUT,
     Server,
     chromium_browser,
-    need_chromium,
-    running_server,
+    demo_server,
 )
 from ui.block_view import block_key
 
@@ -79,9 +77,7 @@ GRIDS = """() => [...document.querySelectorAll('[data-testid="stDataFrame"]')]
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory) -> Iterator[Server]:
-    need_chromium()
-    with running_server(tmp_path_factory.mktemp("layout"), demo=True) as running:
-        running.wait_for(r"password: (\S+)", START_TIMEOUT)
+    with demo_server(tmp_path_factory.mktemp("layout")) as running:
         yield running
 
 

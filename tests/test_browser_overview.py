@@ -28,12 +28,10 @@ from telemetry.demo.catalog import TEAMS
 from tests.browser_support import (
     ARTIFACTS,
     ROOT,
-    START_TIMEOUT,
     UI_TIMEOUT,
     Server,
     chromium_browser,
-    need_chromium,
-    running_server,
+    demo_server,
 )
 
 pytestmark = pytest.mark.browser
@@ -60,9 +58,7 @@ OTHER_TEAM = "Customer Support"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory) -> Iterator[Server]:
-    need_chromium()
-    with running_server(tmp_path_factory.mktemp("server"), demo=True) as running:
-        running.wait_for(r"password: (\S+)", START_TIMEOUT)
+    with demo_server(tmp_path_factory.mktemp("server")) as running:
         yield running
 
 
