@@ -140,18 +140,29 @@ def test_quality_totals_match_a_plain_computation(store):
         assert by_score[name]["mean"] == (None if mean is None else pytest.approx(mean))
 
 
-@pytest.mark.parametrize("dimension", ["agent", "model", "user"])
-def test_quality_per_dimension_matches_a_plain_computation(store, dimension):
+# A window with partial edge days (the report's "last 24 hours" kind of period): the
+# rollups are read as a derived table (telemetry.queries.rollup_scope). t1, t2 (2 March,
+# 10:00) and t6 (6 March, 10:00) fall outside it.
+WINDOW = Filters.window(to_us(datetime(2026, 3, 2, 11)), to_us(datetime(2026, 3, 6, 9)))
+IN_WINDOW = ("t3", "t4", "t5")
+
+
+@pytest.mark.parametrize("period", ["whole days", "window"])
+@pytest.mark.parametrize("dimension", ["agent", "model", "user", "team"])
+def test_quality_per_dimension_matches_a_plain_computation(store, dimension, period):
     verdicts = _expected_verdicts()
-    column = {"agent": 2, "user": 3, "model": 4}[dimension]
+    column = {"agent": 2, "user": 3, "model": 4, "team": 3}[dimension]
+    teams = {"ana": "alpha", "bo": "alpha", "cy": "beta"}
+    runs = _in_period() if period == "whole days" else [r for r in RUNS if r[0] in IN_WINDOW]
     expected = {}
-    for run in _in_period():
-        entry = expected.setdefault(run[column], [0, 0, 0, 0.0])
+    for run in runs:
+        key = teams[run[column]] if dimension == "team" else run[column]
+        entry = expected.setdefault(key, [0, 0, 0, 0.0])
         entry[0] += 1
         entry[1] += run[0] in verdicts
         entry[2] += verdicts.get(run[0], False)
         entry[3] += run[5]
-    frame = quality_by(store, PERIOD, dimension)
+    frame = quality_by(store, PERIOD if period == "whole days" else WINDOW, dimension)
     got = {
         getattr(row, dimension): [row.runs, row.rated, row.positive, row.cost_usd]
         for row in frame.itertuples()

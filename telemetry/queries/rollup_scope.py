@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, select, union_all
+from sqlalchemy import ColumnElement, Select, Subquery, and_, select, union_all
 
 from telemetry.filters import SUB_DAY_GROUPINGS
 from telemetry.queries.scope import Scope, subject_conditions, team_and_environment
@@ -35,9 +35,16 @@ class PartialDays:
     rollup table's.
     """
 
-    def __init__(self, table_name: str, columns: dict[str, ColumnElement]) -> None:
+    def __init__(self, table_name: str, derived: Subquery) -> None:
         self._table_name = table_name
-        self._columns = columns
+        self._derived = derived
+        names = [*_ROLLUP_OF[table_name].key_names, *_ROLLUP_OF[table_name].measure_names]
+        # Matched by position: a UNION takes its column names from its first SELECT.
+        self._columns = dict(zip(names, derived.c, strict=True))
+
+    def __clause_element__(self) -> Subquery:
+        """The derived table itself, for ``select_from`` and joins (as the model class is)."""
+        return self._derived
 
     def __getattr__(self, name: str) -> ColumnElement:
         try:
@@ -59,9 +66,7 @@ def rollup_rows(scope: Scope, model: Any) -> Any:
     derived = (parts[0] if len(parts) == 1 else union_all(*parts)).subquery(
         f"{rollup.table.name}_partial"
     )
-    names = [*rollup.key_names, *rollup.measure_names]
-    # Matched by position: a UNION takes its column names from its first SELECT.
-    return PartialDays(rollup.table.name, dict(zip(names, derived.c, strict=True)))
+    return PartialDays(rollup.table.name, derived)
 
 
 def _whole_days(scope: Scope) -> tuple[int, int]:
