@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, insert, select, text, update
 
-from telemetry.ingest.identities import UNASSIGNED_TEAM, Identities, listed, rows_in
+from telemetry.ingest.identities import UNASSIGNED_TEAM, Identities, one_of, rows_in
 from telemetry.models import User, UserStatus
 from telemetry.rollups import refresh_rollups, users_days
 from telemetry.timeutil import now_us
@@ -96,7 +96,7 @@ def apply_directory(
 
 
 def _stored_users(conn: Connection, org_id: int, keys: list[str]) -> dict[str, dict]:
-    query = select(*_USER_COLUMNS).where(User.org_id == org_id, User.external_id.in_(listed()))
+    query = select(*_USER_COLUMNS).where(User.org_id == org_id, one_of(User.external_id))
     return {row.external_id: row._asdict() for row in rows_in(conn, query, keys)}
 
 

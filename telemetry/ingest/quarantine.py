@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, select
 
 from telemetry.ingest.bounds import clean_text
-from telemetry.ingest.identities import listed, rows_in
+from telemetry.ingest.identities import one_of, rows_in
 from telemetry.ingest.limits import clip
 from telemetry.ingest.otlp import Rejection
 from telemetry.models import AuditEvent, IngestError, Organization
@@ -40,7 +40,7 @@ def quarantine(conn: Connection, org_id: int, source: str, rejections: Sequence[
     query = select(IngestError.location, IngestError.reason, IngestError.raw).where(
         IngestError.org_id == org_id,
         IngestError.source == source,
-        IngestError.location.in_(listed()),
+        one_of(IngestError.location),
     )
     for known in rows_in(conn, query, locations):
         rows.pop(tuple(known), None)
@@ -54,7 +54,7 @@ def store_audit_events(conn: Connection, org_id: int, audits: Sequence[dict[str,
     keys = ("ts_us", "actor", "action", "target")
     stamps = sorted({audit["ts_us"] for audit in audits})
     query = select(AuditEvent.ts_us, AuditEvent.actor, AuditEvent.action, AuditEvent.target).where(
-        AuditEvent.org_id == org_id, AuditEvent.ts_us.in_(listed())
+        AuditEvent.org_id == org_id, one_of(AuditEvent.ts_us)
     )
     known = {tuple(row) for row in rows_in(conn, query, stamps)}
     slug = conn.execute(select(Organization.slug).where(Organization.id == org_id)).scalar() or ""

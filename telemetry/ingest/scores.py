@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, insert, or_, select, text, update
 
-from telemetry.ingest.identities import listed, rows_in
+from telemetry.ingest.identities import one_of, rows_in
 from telemetry.ingest.otlp import Rejection
 from telemetry.models import Score, ScoreSource, Trace, TraceQuality
 from telemetry.scores import (
@@ -121,7 +121,7 @@ def store_scores(conn: Connection, org_id: int, items: Sequence[ScoreItem]) -> S
             outcome.duplicates += 1
         else:
             fresh[item.score["score_key"]] = item.score
-    query = select(Score.score_key).where(Score.org_id == org_id, Score.score_key.in_(listed()))
+    query = select(Score.score_key).where(Score.org_id == org_id, one_of(Score.score_key))
     for (key,) in rows_in(conn, query, list(fresh)):
         fresh.pop(key, None)
         outcome.duplicates += 1
@@ -148,13 +148,13 @@ def attach_scores(conn: Connection, org_id: int, trace_ids: Iterable[str]) -> No
     if not wanted:
         return
     query = select(TraceQuality.trace_id, TraceQuality.positive, TraceQuality.reviewed).where(
-        TraceQuality.org_id == org_id, TraceQuality.trace_id.in_(listed())
+        TraceQuality.org_id == org_id, one_of(TraceQuality.trace_id)
     )
     quality = {row[0]: (row[1], row[2] or None) for row in rows_in(conn, query, wanted)}
     if not quality:
         return
     query = select(Trace.id, Trace.trace_id, Trace.start_day, Trace.verdict, Trace.reviewed).where(
-        Trace.org_id == org_id, Trace.trace_id.in_(listed())
+        Trace.org_id == org_id, one_of(Trace.trace_id)
     )
     trace_rows, score_rows = [], []
     for pk, trace_id, day, verdict, reviewed in rows_in(conn, query, sorted(quality)):

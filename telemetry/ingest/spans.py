@@ -26,7 +26,7 @@ from sqlalchemy import Connection, select
 from telemetry.bulk import insert_rows, is_postgresql, rows_source, run_for_rows
 from telemetry.derive import summarize_trace
 from telemetry.duplicates import mark_duplicates
-from telemetry.ingest.identities import Identities, listed, rows_in
+from telemetry.ingest.identities import Identities, one_of, rows_in
 from telemetry.ingest.report import IngestCounts
 from telemetry.ingest.statements import (
     TRACE_DIMENSIONS,
@@ -99,6 +99,15 @@ _copied_values = operator.itemgetter(*_COPIED)
 # by COPY, four exporters' grouped requests 11.6k -> 12.7k and the file import 46 -> 38
 # us of CPU per span.
 _COPY_TRACES_FROM = 200
+# PostgreSQL: the ids of the batch's traces stored already, one probe of the unique
+# (org_id, trace_id) index per trace id whatever the statistics say. Before a growing
+# table is first analyzed, "trace_id = ANY(...)" was planned as a scan of all the
+# organization's traces (3.5 ms instead of 0.5 ms for 150 ids at 40k traces); the LIMIT
+# keeps the planner from turning the probes back into such a join.
+_TRACE_PKS_POSTGRESQL = (
+    "SELECT v.trace_id, t.id FROM unnest(%s::text[]) AS v(trace_id) CROSS JOIN LATERAL "
+    "(SELECT id FROM trace WHERE org_id = %s AND trace_id = v.trace_id LIMIT 1) AS t"
+)
 # PostgreSQL: ``n`` new trace ids (gaps are harmless: ids only need to be unique).
 _NEXT_TRACE_IDS = (
     "SELECT nextval(pg_get_serial_sequence('trace', 'id')) FROM generate_series(1, %s)"
@@ -153,8 +162,11 @@ class SpanStore:
         return {id(record) for _pk, _summary, record in pending}
 
     def _trace_pks(self, conn: Connection, trace_ids: Sequence[str]) -> dict[str, int]:
+        if is_postgresql(conn):
+            result = conn.exec_driver_sql(_TRACE_PKS_POSTGRESQL, (list(trace_ids), self.org_id))
+            return dict(result.all())
         query = select(Trace.trace_id, Trace.id).where(
-            Trace.org_id == self.org_id, Trace.trace_id.in_(listed())
+            Trace.org_id == self.org_id, one_of(Trace.trace_id)
         )
         return {trace_id: pk for trace_id, pk in rows_in(conn, query, trace_ids)}
 
@@ -226,12 +238,12 @@ class SpanStore:
         return updates, moved, remarked
 
     def _stored_traces(self, conn: Connection, pks: Sequence[int]) -> list[dict]:
-        query = select(Trace).where(Trace.id.in_(listed()))
+        query = select(Trace).where(one_of(Trace.id))
         return [row._asdict() for row in rows_in(conn, query, pks)]
 
     def _stored_spans(self, conn: Connection, pks: Sequence[int]) -> dict[int, list[dict]]:
         spans: dict[int, list[dict]] = {}
-        query = select(*_STORED_SPAN_COLUMNS).where(Observation.trace_pk.in_(listed()))
+        query = select(*_STORED_SPAN_COLUMNS).where(one_of(Observation.trace_pk))
         for row in rows_in(conn, query, pks):
             span = row._asdict()
             spans.setdefault(span["trace_pk"], []).append(span)
