@@ -40,3 +40,29 @@ def test_demo_can_be_turned_off(engine, demo_calls, monkeypatch):
     monkeypatch.setenv(startup.DEMO_ENV, "0")
     startup.prepare_server(engine, out=io.StringIO())
     assert demo_calls == []
+
+
+def test_server_lifespan_tunes_the_garbage_collector(engine, demo_calls, monkeypatch):
+    """Once the store is prepared, what exists is frozen and young collections are rarer."""
+    import asyncio
+    import gc
+
+    from telemetry import server
+
+    monkeypatch.setenv(startup.DEMO_ENV, "0")
+    before = gc.get_threshold()
+    gc.unfreeze()
+    lifespan = server.server_lifespan(lambda: engine, jobs=list)
+
+    async def during() -> tuple[tuple[int, int, int], int]:
+        async with lifespan(None):
+            return gc.get_threshold(), gc.get_freeze_count()
+
+    try:
+        thresholds, frozen = asyncio.run(during())
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
+    assert thresholds == server.GC_THRESHOLDS
+    assert thresholds[0] > before[0]
+    assert frozen > 1000  # the modules and objects of the prepared process
