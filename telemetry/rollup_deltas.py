@@ -13,7 +13,7 @@ from functools import cache
 
 from sqlalchemy import Connection, insert
 
-from telemetry.bulk import upsert_rows
+from telemetry.bulk import Upsert, upsert_rows
 from telemetry.rollup_tables import OBSERVATION_ROLLUPS, ROLLUPS, TRACE_ROLLUPS, Rollup, Row
 
 NO_ID = -1  # stands for a NULL team or user in the rollups' unique key indexes
@@ -68,12 +68,26 @@ class RollupDelta:
     def apply(self, conn: Connection, org_id: int) -> None:
         """Bring the stored rollups of ``org_id`` in line with the recorded changes."""
         mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        upserts: list[Upsert] = []
+        emptied: list[tuple[Rollup, list[tuple]]] = []
+        stale: list[tuple[Rollup, list[tuple]]] = []
         for rollup, sums in self._sums.items():
-            _apply_sums(conn, rollup, org_id, sums, mark)
+            changes, keys = _net_sums(org_id, sums)
+            upserts.append(_upsert(rollup, changes))
+            emptied.append((rollup, keys))
         for rollup in self._leaving:
-            _apply_extremes(
-                conn, rollup, org_id, self._leaving[rollup], self._arriving[rollup], mark
+            changes, keys = _extreme_changes(
+                rollup, org_id, self._leaving[rollup], self._arriving[rollup]
             )
+            upserts.append(_upsert(rollup, changes))
+            stale.append((rollup, keys))
+        # All upserts together (one round trip on PostgreSQL, see telemetry.bulk), then
+        # the keys no upsert touched: rows to delete, rows to recompute.
+        upsert_rows(conn, upserts)
+        for rollup, keys in emptied:
+            _delete_emptied(conn, rollup, org_id, keys, mark)
+        for rollup, keys in stale:
+            _recompute(conn, rollup, org_id, keys, mark)
 
 
 def _combined(rollup: Rollup, current: list, shares: list) -> list:
@@ -88,8 +102,9 @@ def _combined(rollup: Rollup, current: list, shares: list) -> list:
     return out
 
 
-def _apply_sums(conn: Connection, rollup: Rollup, org_id: int, sums: dict, mark: str) -> None:
-    """Add each key's net change; delete the rows whose count falls to zero."""
+def _net_sums(org_id: int, sums: dict) -> tuple[list[tuple], list[tuple]]:
+    """Each key's net change as a row to add, and the keys whose count falls (to zero,
+    if nothing else arrives for them: such rows are deleted)."""
     changes = []
     emptied = []
     for key, values in sums.items():
@@ -98,21 +113,24 @@ def _apply_sums(conn: Connection, rollup: Rollup, org_id: int, sums: dict, mark:
         changes.append((org_id, *key, *values))
         if values[0] < 0:
             emptied.append(key)
-    if changes:
-        _upsert(conn, rollup, changes)
-    if emptied:
+    return changes, emptied
+
+
+def _delete_emptied(conn: Connection, rollup: Rollup, org_id: int, keys: list, mark: str) -> None:
+    if keys:
         sql = key_delete_sql(rollup, mark) + f' AND "{rollup.measure_names[0]}" = 0'
-        conn.exec_driver_sql(sql, [_key_values(rollup, org_id, key) for key in emptied])
+        conn.exec_driver_sql(sql, [_key_values(rollup, org_id, key) for key in keys])
 
 
-def _apply_extremes(
-    conn: Connection, rollup: Rollup, org_id: int, leaving: dict, arriving: dict, mark: str
-) -> None:
+def _extreme_changes(
+    rollup: Rollup, org_id: int, leaving: dict, arriving: dict
+) -> tuple[list[tuple], list[tuple]]:
     """Rollups with MIN/MAX measures: a MIN or MAX cannot be taken back, only recomputed.
 
     A key only gaining rows, or whose leaving rows are replaced by rows that reach
-    at least as far (an earlier first start, a later last end), is upserted; any
-    other key is recomputed from its base rows (the few rows of one session and day).
+    at least as far (an earlier first start, a later last end), gets a row to upsert;
+    any other key is returned to be recomputed from its base rows (the few rows of
+    one session and day).
     """
     changes = []
     recompute = []
@@ -129,10 +147,12 @@ def _apply_extremes(
                 changes.append((org_id, *key, *counted))
         else:
             recompute.append(key)
-    if changes:
-        _upsert(conn, rollup, changes)
+    return changes, recompute
+
+
+def _recompute(conn: Connection, rollup: Rollup, org_id: int, keys: list, mark: str) -> None:
     columns = [*rollup.key_names, *rollup.measure_names]
-    for key in recompute:
+    for key in keys:
         conn.exec_driver_sql(key_delete_sql(rollup, mark), _key_values(rollup, org_id, key))
         conn.execute(insert(rollup.table).from_select(columns, rollup.aggregate_key(org_id, key)))
 
@@ -172,9 +192,9 @@ def unique_key_index_sql(rollup: Rollup) -> str:
     return f'CREATE UNIQUE INDEX IF NOT EXISTS "ux_{table}_key" ON "{table}" ({keys})'
 
 
-def _upsert(conn: Connection, rollup: Rollup, rows: list[tuple]) -> None:
+def _upsert(rollup: Rollup, rows: list[tuple]) -> Upsert:
     names = (*rollup.key_names, *rollup.measure_names)
-    upsert_rows(conn, rollup.table, names, _on_conflict_sql(rollup), rows)
+    return Upsert(rollup.table, names, _on_conflict_sql(rollup), rows)
 
 
 @cache
