@@ -24,6 +24,14 @@ from telemetry.store import insert_ignoring_duplicates
 from telemetry.timeutil import now_us
 
 UNASSIGNED_TEAM = "Unassigned"
+# PostgreSQL: create the sessions of keys (with their owners) that do not exist yet,
+# returning (key, id) of those created.
+_CREATE_SESSIONS_POSTGRESQL = (
+    "INSERT INTO session (org_id, session_key, user_id, created_us) "
+    "SELECT %s, v.session_key, v.user_id, %s "
+    "FROM unnest(%s::text[], %s::integer[]) AS v(session_key, user_id) "
+    "ON CONFLICT (org_id, session_key) DO NOTHING RETURNING session_key, id"
+)
 _IN_CHUNK = 500  # values per IN (...) list, well under every backend's parameter limit
 
 
@@ -199,6 +207,8 @@ class Identities:
         if not owners:
             return 0
         missing = list(owners)
+        if conn.dialect.name == "postgresql":
+            return self._create_sessions_postgresql(conn, owners)
         self._load_sessions(conn, missing)
         to_create = [key for key in missing if key not in self.sessions]
         if to_create:
@@ -216,6 +226,25 @@ class Identities:
             self.writes += 1
             self._load_sessions(conn, to_create)
         return len(to_create)
+
+    def _create_sessions_postgresql(self, conn: Connection, owners: dict[str, int | None]) -> int:
+        """One statement creates the missing sessions and returns their ids; a second
+        reads the ids of those that existed (none, usually: a session is mostly new
+        when a batch first names it). Before: look up, insert row by row, look up again."""
+        keys = list(owners)
+        created = dict(
+            conn.exec_driver_sql(
+                _CREATE_SESSIONS_POSTGRESQL,
+                (self.org_id, now_us(), keys, [owners[key] for key in keys]),
+            ).all()
+        )
+        if created:
+            self.sessions.update(created)
+            self.writes += 1
+        existing = [key for key in keys if key not in created]
+        if existing:
+            self._load_sessions(conn, existing)
+        return len(created)
 
     def _load_sessions(self, conn: Connection, keys: Sequence[str]) -> None:
         query = select(Session.session_key, Session.id).where(
