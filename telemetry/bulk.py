@@ -12,7 +12,7 @@ while COPY rows are formatted in C. Rows are tuples in ``columns`` order.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from functools import cache
 from typing import NamedTuple
 
@@ -35,7 +35,7 @@ def insert_rows(
     conn: Connection,
     table: str,
     columns: Sequence[str],
-    rows: Sequence[tuple],
+    rows: Iterable[tuple],
     *,
     ignore_duplicates: bool = False,
 ) -> None:
@@ -43,9 +43,10 @@ def insert_rows(
 
     On PostgreSQL ``COPY`` cannot skip such rows: callers pass rows they know are new
     (the writer holds the organization's lock and checked), and a duplicate fails
-    the whole transaction instead of being dropped silently.
+    the whole transaction instead of being dropped silently. ``rows`` may be an
+    iterator: COPY sends each row as it comes.
     """
-    if not rows:
+    if isinstance(rows, Sequence) and not rows:
         return
     names = ", ".join(f'"{c}"' for c in columns)
     if is_postgresql(conn):
@@ -60,7 +61,9 @@ def insert_rows(
         return
     values = ", ".join([mark(conn)] * len(columns))
     sql = f'INSERT INTO "{table}" ({names}) VALUES ({values})'
-    conn.exec_driver_sql(sql + (" ON CONFLICT DO NOTHING" if ignore_duplicates else ""), rows)
+    rows = list(rows)
+    if rows:
+        conn.exec_driver_sql(sql + (" ON CONFLICT DO NOTHING" if ignore_duplicates else ""), rows)
 
 
 class Upsert(NamedTuple):

@@ -19,7 +19,7 @@ the span's own when it names them, else the trace's.
 from __future__ import annotations
 
 import operator
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from sqlalchemy import Connection, select
 
@@ -272,26 +272,36 @@ class SpanStore:
     ) -> None:
         if not pending:
             return
+        insert_rows(
+            conn,
+            "observation",
+            _INSERTED_COLUMNS,
+            self._observation_rows(pending, rollups),
+            ignore_duplicates=True,
+        )
+
+    def _observation_rows(
+        self, pending: list[tuple[int, dict, dict]], rollups: RollupDelta
+    ) -> Iterator[tuple]:
+        """The rows to insert, each built as it is sent (on PostgreSQL the server stores
+        the first rows of a COPY while the next are built), and their rollup shares."""
         org = self.org_id
         copied = _copied_values
-        rows = []
         for pk, summary, record in pending:
             module = record["module"] or summary["module"]
             agent = record["agent"] or summary["agent"]
-            rows.append(
-                (
-                    org,
-                    pk,
-                    *copied(record),
-                    summary["user_id"],
-                    summary["team_id"],
-                    summary["session_id"],
-                    summary["environment"],
-                    module,
-                    agent,
-                    to_json(record["attributes"]),
-                    to_json(record["events"]) if record["events"] else "[]",
-                )
+            yield (
+                org,
+                pk,
+                *copied(record),
+                summary["user_id"],
+                summary["team_id"],
+                summary["session_id"],
+                summary["environment"],
+                module,
+                agent,
+                to_json(record["attributes"]),
+                to_json(record["events"]) if record["events"] else "[]",
             )
             if record["kind"] in ROLLED_UP_KINDS:  # the row as stored, for its rollup shares
                 rollups.add_observation(
@@ -304,7 +314,6 @@ class SpanStore:
                         agent=agent,
                     )
                 )
-        insert_rows(conn, "observation", _INSERTED_COLUMNS, rows, ignore_duplicates=True)
 
     def _update_traces(self, conn: Connection, updates: list[tuple[int, dict]]) -> None:
         if not updates:
