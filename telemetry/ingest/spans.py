@@ -114,6 +114,12 @@ _NEXT_TRACE_IDS = (
 )
 
 
+def _following_ids(conn: Connection, table: str, count: int) -> range:
+    """SQLite, under the write lock: ``count`` ids after the largest in ``table``."""
+    largest = conn.exec_driver_sql(f'SELECT max(id) FROM "{table}"').scalar()
+    return range((largest or 0) + 1, (largest or 0) + 1 + count)
+
+
 class SpanStore:
     """Writes span records into one organization, inside the caller's transaction."""
 
@@ -174,23 +180,30 @@ class SpanStore:
         if not summaries:
             return {}
         columns = ("org_id", "trace_id", *next(iter(summaries.values())))
-        if is_postgresql(conn) and len(summaries) >= _COPY_TRACES_FROM:
-            # Ids taken from the table's sequence in one round trip, then the rows by COPY
-            # (formatted in C; an INSERT ... RETURNING over arrays dumps every value in Python).
-            ids = conn.exec_driver_sql(_NEXT_TRACE_IDS, (len(summaries),)).scalars().all()
+        postgresql = is_postgresql(conn)
+        if not postgresql or len(summaries) >= _COPY_TRACES_FROM:
+            # The ids first, then the rows with them: nothing to read back.
+            #  PostgreSQL: taken from the table's sequence in one round trip; the rows go
+            # by COPY (formatted in C; an INSERT ... RETURNING over arrays dumps every value
+            # in Python).
+            #  SQLite: the writer holds the database's write lock, so the ids after the
+            # largest one are free (SQLite would pick the same ones).
+            ids = (
+                conn.exec_driver_sql(_NEXT_TRACE_IDS, (len(summaries),)).scalars().all()
+                if postgresql
+                else _following_ids(conn, "trace", len(summaries))
+            )
             rows = [
                 (pk, self.org_id, trace_id, *s.values())
                 for pk, (trace_id, s) in zip(ids, summaries.items(), strict=True)
             ]
             insert_rows(conn, "trace", ("id", *columns), rows)
             return dict(zip(summaries, ids, strict=True))
+        # PostgreSQL, a few traces: one statement, which gives the new ids back.
         rows = [(self.org_id, trace_id, *s.values()) for trace_id, s in summaries.items()]
         names = ", ".join(f'"{c}"' for c in columns)
         sql = f'INSERT INTO "trace" ({names}) {rows_source(conn, Trace.__table__, columns)}'
-        if is_postgresql(conn):  # one statement, which gives the new ids back
-            return dict(run_for_rows(conn, sql + " RETURNING trace_id, id", rows).all())
-        run_for_rows(conn, sql, rows)
-        return self._trace_pks(conn, list(summaries))
+        return dict(run_for_rows(conn, sql + " RETURNING trace_id, id", rows).all())
 
     def _merge_into_existing(self, conn, existing, by_trace, pending, rollups):
         """Recompute traces that already had spans; queue their new spans for insertion.
