@@ -83,6 +83,11 @@ class Upsert(NamedTuple):
 # values go as they are in memory instead of as text that PostgreSQL parses again.
 # Measured on a 300k-span file import: 3 us less CPU per span in the writer (psycopg's
 # row formatting), 1 us less in PostgreSQL.
+#  Beware: psycopg's binary int2/int4 dumpers wrap a value out of their range (2**31
+# is stored as -2**31) where text would be refused. The integer (int4) columns copied
+# this way hold ids from int4 sequences, day/hour/month numbers of bounds-checked times
+# and counts of one trace's spans or one batch's rows: far from 2**31. A column meant
+# for larger values must be bigint (int8 refuses what it cannot hold).
 _BINARY_TYPES = {
     "integer": "int4",
     "bigint": "int8",
@@ -98,7 +103,9 @@ def _binary_types(conn: Connection, table: str, columns: Sequence[str]) -> list[
     """The binary COPY types of ``columns`` as the database has them, or None (then COPY
     goes as text) if one is of another type. Read from the catalog once per connection:
     binary fields must match the columns' types exactly (an int4 is 4 bytes, an int8
-    8), and a store created by an older version may differ from today's models.
+    8), and a store created by an older version may differ from today's models. A
+    process keeps the types it read, hence the README's upgrade order: a migration
+    runs while no older process is still writing.
     """
     cache = conn.connection.info.setdefault("binary_copy_types", {})
     key = (table, tuple(columns))
@@ -126,6 +133,9 @@ def upsert_rows(conn: Connection, upserts: Sequence[Upsert]) -> None:
     upserts = [upsert for upsert in upserts if upsert.rows]
     if not upserts:
         return
+    tables = [upsert.table.name for upsert in upserts]
+    if len(set(tables)) != len(tables):  # they would share one staging table
+        raise ValueError(f"one upsert per table, not {tables}")
     if not is_postgresql(conn):
         for table, columns, on_conflict, rows in upserts:
             names = _names(columns)

@@ -81,8 +81,10 @@ class RollupDelta:
             )
             upserts.append(_upsert(rollup, changes))
             stale.append((rollup, keys))
-        # All upserts together (one round trip on PostgreSQL, see telemetry.bulk), then
-        # the keys no upsert touched: rows to delete, rows to recompute.
+        # All upserts together (one round trip on PostgreSQL, see telemetry.bulk); then
+        # the rows whose count the upserts took to zero go, and the keys no upsert
+        # touched are recomputed (each rollup its own table: the order across them
+        # does not matter).
         upsert_rows(conn, upserts)
         for rollup, keys in emptied:
             _delete_emptied(conn, rollup, org_id, keys, mark)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import insert, select
 
-from telemetry.ingest.identities import Identities
+from telemetry.ingest.identities import Identities, one_of, rows_in
 from telemetry.models import Session
 from tests.factories import Dataset
 
@@ -59,3 +59,40 @@ def test_missing_sessions_are_created_once_with_their_first_named_owner(engine):
     assert identities.sessions == {key: sid for key, (sid, _owner) in after.items()}
     with engine.connect() as conn:
         assert set(_stored(conn, other.org_id)) == {"fresh"}
+
+
+def test_known_sessions_take_no_ids_on_postgresql(postgresql_engine):
+    """An INSERT takes a sequence number for every row it tries, conflict or not: keys
+    that exist must not be tried, or the 32-bit ids run out over the months."""
+    engine = postgresql_engine
+    data = Dataset(engine, org="acme")
+    identities = Identities(data.org_id)
+    records = [_record(f"s{i}") for i in range(50)]
+    with engine.begin() as conn:
+        assert identities.ensure_sessions(conn, records) == 50
+    sequence = "SELECT last_value FROM session_id_seq"
+    with engine.connect() as conn:
+        before = conn.exec_driver_sql(sequence).scalar()
+    for attempt in range(3):  # as after another process wrote: the cache is emptied
+        identities.clear()
+        with engine.begin() as conn:
+            assert identities.ensure_sessions(conn, [*records, _record("new")]) == int(attempt == 0)
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql(sequence).scalar() == before + 1
+
+
+def test_lookups_match_whole_values_only(engine):
+    """A key longer than the column is not cut to the column's length and matched to a
+    stored key that happens to be its beginning."""
+    data = Dataset(engine, org="acme")
+    stored = "k" * 256  # the longest session key the column holds
+    with engine.begin() as conn:
+        conn.execute(
+            insert(Session),
+            [{"org_id": data.org_id, "session_key": stored, "user_id": None, "created_us": 1}],
+        )
+        query = select(Session.session_key).where(
+            Session.org_id == data.org_id, one_of(Session.session_key)
+        )
+        assert [row[0] for row in rows_in(conn, query, [stored + "x", "k"])] == []
+        assert [row[0] for row in rows_in(conn, query, [stored])] == [stored]

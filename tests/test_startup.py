@@ -46,11 +46,13 @@ def test_server_lifespan_tunes_the_garbage_collector(engine, demo_calls, monkeyp
     """Once the store is prepared, what exists is frozen and young collections are rarer."""
     import asyncio
     import gc
+    import sys
 
     from telemetry import server
 
     monkeypatch.setenv(startup.DEMO_ENV, "0")
     before = gc.get_threshold()
+    switch = sys.getswitchinterval()
     gc.unfreeze()
     lifespan = server.server_lifespan(lambda: engine, jobs=list)
 
@@ -63,6 +65,7 @@ def test_server_lifespan_tunes_the_garbage_collector(engine, demo_calls, monkeyp
     finally:
         gc.unfreeze()
         gc.set_threshold(*before)
+        sys.setswitchinterval(switch)
     assert thresholds == server.GC_THRESHOLDS
     assert thresholds[0] > before[0]
     assert frozen > 1000  # the modules and objects of the prepared process

@@ -13,7 +13,17 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from sqlalchemy import ColumnElement, Connection, Row, any_, bindparam, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Row,
+    String,
+    Text,
+    any_,
+    bindparam,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.sqltypes import NullType
@@ -25,11 +35,15 @@ from telemetry.timeutil import now_us
 
 UNASSIGNED_TEAM = "Unassigned"
 # PostgreSQL: create the sessions of keys (with their owners) that do not exist yet,
-# returning (key, id) of those created.
+# returning (key, id) of those created. Keys that exist are filtered out first: every row
+# an INSERT tries takes a number from the id sequence, conflict or not, and the 32-bit
+# ids would run out (the writer's cache is emptied whenever another process writes).
 _CREATE_SESSIONS_POSTGRESQL = (
     "INSERT INTO session (org_id, session_key, user_id, created_us) "
-    "SELECT %s, v.session_key, v.user_id, %s "
-    "FROM unnest(%s::text[], %s::integer[]) AS v(session_key, user_id) "
+    "SELECT %(org)s, v.session_key, v.user_id, %(now)s "
+    "FROM unnest(%(keys)s::text[], %(owners)s::integer[]) AS v(session_key, user_id) "
+    "WHERE NOT EXISTS (SELECT 1 FROM session AS s "
+    "WHERE s.org_id = %(org)s AND s.session_key = v.session_key) "
     "ON CONFLICT (org_id, session_key) DO NOTHING RETURNING session_key, id"
 )
 _IN_CHUNK = 500  # values per IN (...) list, well under every backend's parameter limit
@@ -68,7 +82,10 @@ def _one_of_array(element: _OneOf, compiler, **kw) -> str:
     # One array parameter: the statement's text is the same for any number of values,
     # so neither SQLAlchemy nor psycopg renders and parses 500 placeholders again at
     # every lookup (a sixth of the time a busy organization's writer holds its lock).
-    values = bindparam("values", type_=ARRAY(element.column.type))
+    # Strings as text[]: a cast to varchar(n)[] would cut longer values to n characters.
+    kind = element.column.type
+    textual = isinstance(kind, String) or isinstance(getattr(kind, "impl", None), String)
+    values = bindparam("values", type_=ARRAY(Text() if textual else kind))
     return compiler.process(element.column == any_(values), **kw)
 
 
@@ -235,7 +252,12 @@ class Identities:
         created = dict(
             conn.exec_driver_sql(
                 _CREATE_SESSIONS_POSTGRESQL,
-                (self.org_id, now_us(), keys, [owners[key] for key in keys]),
+                {
+                    "org": self.org_id,
+                    "now": now_us(),
+                    "keys": keys,
+                    "owners": [owners[key] for key in keys],
+                },
             ).all()
         )
         if created:
