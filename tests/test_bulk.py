@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import pytest
 from sqlalchemy import BigInteger, Column, Float, Integer, MetaData, Table, text
 
 from telemetry.bulk import Upsert, insert_rows, upsert_rows
@@ -124,3 +125,16 @@ def test_upserts_of_several_tables_add_up(engine):
         [(20000, None, 5, 0.75), (20000, 5, 1, 1.0), (20001, None, 1, 2.0)]
     )
     assert [tuple(row) for row in summed] == [(1, 10), (2, 2**40 + 5)]
+
+
+def test_one_upsert_per_table(engine):
+    """Two upserts of one table would share its staging table (PostgreSQL): refused."""
+    metadata = MetaData()
+    table = Table("bulk_twice", metadata, Column("id", Integer, primary_key=True))
+    upsert = Upsert(table, ("id",), "ON CONFLICT (id) DO NOTHING", [(1,)])
+    with engine.begin() as conn:
+        metadata.create_all(conn)
+        with pytest.raises(ValueError, match="one upsert per table"):
+            upsert_rows(conn, [upsert, upsert._replace(rows=[(2,)])])
+        upsert_rows(conn, [upsert, upsert._replace(rows=[])])  # an empty one is skipped
+        assert conn.execute(text("SELECT id FROM bulk_twice")).scalars().all() == [1]
