@@ -48,8 +48,8 @@ def insert_rows(
     """
     if isinstance(rows, Sequence) and not rows:
         return
-    names = ", ".join(f'"{c}"' for c in columns)
     if is_postgresql(conn):
+        names = quoted_names(columns)
         types = _binary_types(conn, table, columns)
         cursor = conn.connection.dbapi_connection.cursor()
         options = " (FORMAT BINARY)" if types else ""
@@ -59,10 +59,9 @@ def insert_rows(
             for row in rows:
                 copy.write_row(row)
         return
-    values = ", ".join([mark(conn)] * len(columns))
-    sql = f'INSERT INTO "{table}" ({names}) VALUES ({values})'
     rows = list(rows)
     if rows:
+        sql = _insert_values_sql(conn, table, columns)
         conn.exec_driver_sql(sql + (" ON CONFLICT DO NOTHING" if ignore_duplicates else ""), rows)
 
 
@@ -138,27 +137,32 @@ def upsert_rows(conn: Connection, upserts: Sequence[Upsert]) -> None:
         raise ValueError(f"one upsert per table, not {tables}")
     if not is_postgresql(conn):
         for table, columns, on_conflict, rows in upserts:
-            names = _names(columns)
-            values = ", ".join([mark(conn)] * len(columns))
-            sql = f'INSERT INTO "{table.name}" ({names}) VALUES ({values}) {on_conflict}'
+            sql = f"{_insert_values_sql(conn, table.name, columns)} {on_conflict}"
             conn.exec_driver_sql(sql, list(rows))
         return
     conn.exec_driver_sql(
-        "; ".join(_empty_staging_table_sql(u.table, _names(u.columns)) for u in upserts)
+        "; ".join(_empty_staging_table_sql(u.table, quoted_names(u.columns)) for u in upserts)
     )
     for upsert in upserts:
         insert_rows(conn, _stage(upsert.table), upsert.columns, upsert.rows)
     conn.exec_driver_sql(
         "; ".join(
-            f'INSERT INTO "{u.table.name}" ({_names(u.columns)}) '
-            f'SELECT {_names(u.columns)} FROM "{_stage(u.table)}" {u.on_conflict}'
+            f'INSERT INTO "{u.table.name}" ({quoted_names(u.columns)}) '
+            f'SELECT {quoted_names(u.columns)} FROM "{_stage(u.table)}" {u.on_conflict}'
             for u in upserts
         )
     )
 
 
-def _names(columns: Sequence[str]) -> str:
+def quoted_names(columns: Sequence[str]) -> str:
+    """``"a", "b"``: column names for a statement's column list."""
     return ", ".join(f'"{c}"' for c in columns)
+
+
+def _insert_values_sql(conn: Connection, table: str, columns: Sequence[str]) -> str:
+    """INSERT INTO "table" (columns) VALUES (?, ...), for the driver's executemany."""
+    values = ", ".join([mark(conn)] * len(columns))
+    return f'INSERT INTO "{table}" ({quoted_names(columns)}) VALUES ({values})'
 
 
 def _stage(table: Table) -> str:

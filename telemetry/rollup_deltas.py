@@ -14,6 +14,7 @@ from functools import cache
 from sqlalchemy import Connection, insert
 
 from telemetry.bulk import Upsert, upsert_rows
+from telemetry.bulk import mark as parameter_mark
 from telemetry.rollup_tables import OBSERVATION_ROLLUPS, ROLLUPS, TRACE_ROLLUPS, Rollup, Row
 
 NO_ID = -1  # stands for a NULL team or user in the rollups' unique key indexes
@@ -67,7 +68,7 @@ class RollupDelta:
 
     def apply(self, conn: Connection, org_id: int) -> None:
         """Bring the stored rollups of ``org_id`` in line with the recorded changes."""
-        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        mark = parameter_mark(conn)
         upserts: list[Upsert] = []
         emptied: list[tuple[Rollup, list[tuple]]] = []
         stale: list[tuple[Rollup, list[tuple]]] = []

@@ -29,6 +29,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.sqltypes import NullType
 from sqlalchemy.sql.visitors import InternalTraversal
 
+from telemetry.bulk import is_postgresql
 from telemetry.models import Session, Team, User, UserStatus
 from telemetry.store import insert_ignoring_duplicates
 from telemetry.timeutil import now_us
@@ -92,7 +93,7 @@ def _one_of_array(element: _OneOf, compiler, **kw) -> str:
 def rows_in(conn: Connection, query, values: Sequence) -> Iterator[Row]:
     """Rows of ``query`` (filtering on :func:`one_of`) for all ``values``: one statement
     on PostgreSQL, one per chunk of values elsewhere."""
-    if conn.dialect.name == "postgresql":
+    if is_postgresql(conn):
         yield from conn.execute(query, {"values": list(values)})
         return
     for part in chunks(values):
@@ -224,7 +225,7 @@ class Identities:
         if not owners:
             return 0
         missing = list(owners)
-        if conn.dialect.name == "postgresql":
+        if is_postgresql(conn):
             return self._create_sessions_postgresql(conn, owners)
         self._load_sessions(conn, missing)
         to_create = [key for key in missing if key not in self.sessions]

@@ -23,7 +23,7 @@ from collections.abc import Iterator, Sequence
 
 from sqlalchemy import Connection, select
 
-from telemetry.bulk import insert_rows, is_postgresql, rows_source, run_for_rows
+from telemetry.bulk import insert_rows, is_postgresql, quoted_names, rows_source, run_for_rows
 from telemetry.derive import summarize_trace
 from telemetry.duplicates import mark_duplicates
 from telemetry.ingest.identities import Identities, one_of, rows_in
@@ -201,7 +201,7 @@ class SpanStore:
             return dict(zip(summaries, ids, strict=True))
         # PostgreSQL, a few traces: one statement, which gives the new ids back.
         rows = [(self.org_id, trace_id, *s.values()) for trace_id, s in summaries.items()]
-        names = ", ".join(f'"{c}"' for c in columns)
+        names = quoted_names(columns)
         sql = f'INSERT INTO "trace" ({names}) {rows_source(conn, Trace.__table__, columns)}'
         return dict(run_for_rows(conn, sql + " RETURNING trace_id, id", rows).all())
 
