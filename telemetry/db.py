@@ -524,3 +524,30 @@ def observation_copied_reference_constraints(conn: Connection) -> list[str]:
         )
     ).all()
     return sorted({name for name, column in rows if column in _OBSERVATION_COPIED_REFERENCES})
+
+
+# PostgreSQL: the unique index of trace ids, trace id first (see m023).
+TRACE_ID_INDEX = "ux_trace_traceid_org"
+
+
+@migrations
+def m023_postgres_trace_id_first(conn: Connection) -> None:
+    # The writer looks up a batch's trace ids among the stored traces. Keyed (org_id,
+    # trace_id), the unique index starts like every other index of trace, and when the
+    # planner's statistics do not show the organization's traces (a new store before
+    # autovacuum first analyzes it, a new organization in a large table) it costs those
+    # indexes alike and may probe one of the others, reading all the organization's
+    # traces for each id: 99 ms instead of 0.3 ms for 300 ids at 3,000 traces, and
+    # growing with them. Keyed (trace_id, org_id), a lookup by trace id alone has this
+    # index and no other to use (telemetry.ingest.spans). SQLite's planner prefers the
+    # index matching more of the conditions and keeps the key as the model declares it.
+    if conn.dialect.name != "postgresql":
+        return
+    conn.execute(
+        text(f"CREATE UNIQUE INDEX IF NOT EXISTS {TRACE_ID_INDEX} ON trace (trace_id, org_id)")
+    )
+    conn.execute(text("ALTER TABLE trace DROP CONSTRAINT IF EXISTS uq_trace_org_traceid"))
+    # Building the index told the planner how many traces there are but not that trace
+    # ids are distinct: until autovacuum analyzes the table, it guessed that an id
+    # matched 0.5% of them and read the whole table for each id instead.
+    conn.execute(text("ANALYZE trace"))

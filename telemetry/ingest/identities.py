@@ -39,12 +39,15 @@ UNASSIGNED_TEAM = "Unassigned"
 # returning (key, id) of those created. Keys that exist are filtered out first: every row
 # an INSERT tries takes a number from the id sequence, conflict or not, and the 32-bit
 # ids would run out (the writer's cache is emptied whenever another process writes).
+# OFFSET 0 makes the check one probe of the (org_id, session_key) index per key: as a
+# join, a store not analyzed yet was planned to read all the organization's sessions
+# into a hash table at every batch (1.1 ms at 3,500 sessions, growing with them).
 _CREATE_SESSIONS_POSTGRESQL = (
     "INSERT INTO session (org_id, session_key, user_id, created_us) "
     "SELECT %(org)s, v.session_key, v.user_id, %(now)s "
     "FROM unnest(%(keys)s::text[], %(owners)s::integer[]) AS v(session_key, user_id) "
     "WHERE NOT EXISTS (SELECT 1 FROM session AS s "
-    "WHERE s.org_id = %(org)s AND s.session_key = v.session_key) "
+    "WHERE s.org_id = %(org)s AND s.session_key = v.session_key OFFSET 0) "
     "ON CONFLICT (org_id, session_key) DO NOTHING RETURNING session_key, id"
 )
 _IN_CHUNK = 500  # values per IN (...) list, well under every backend's parameter limit
