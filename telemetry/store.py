@@ -83,27 +83,31 @@ def insert_ignoring_duplicates(conn: Connection, table: Table, rows: Iterable[di
     conn.execute(dialect.insert(table).on_conflict_do_nothing(), rows)
 
 
-def bump_data_version(conn: Connection, org: int) -> None:
-    """Mark the organization's data as changed; call inside the writing transaction.
+def bump_data_version(conn: Connection, org: int) -> int:
+    """Mark the organization's data as changed; return its new version. Call inside the
+    writing transaction.
 
-    The new version is at least the current time in microseconds, so it keeps
-    growing even when the organization is deleted and created again (a cache
-    keyed on the old numbers can never serve stale results).
+    Its first statement is a write, so it takes the organization's write lock (a row
+    lock on PostgreSQL, the database lock on SQLite) before the transaction reads
+    anything. Each change adds one, so a writer that finds the version it left plus one
+    knows nobody else wrote meanwhile. A counter starts at the current time in
+    microseconds: a change takes longer than a microsecond, so an organization deleted
+    and created again starts above every version the old one reached, and a cache keyed
+    on the old numbers can never serve stale results.
     """
-    current = conn.execute(select(OrgState.data_version).where(OrgState.org_id == org)).scalar()
-    version = max((current or 0) + 1, now_us())
-    if current is None:
-        insert_ignoring_duplicates(
-            conn,
-            OrgState.__table__,
-            [{"org_id": org, "data_version": version, "updated_us": now_us()}],
-        )
-    else:
-        conn.execute(
-            update(OrgState)
-            .where(OrgState.org_id == org)
-            .values(data_version=version, updated_us=now_us())
-        )
+    increment = (
+        update(OrgState)
+        .where(OrgState.org_id == org)
+        .values(data_version=OrgState.data_version + 1, updated_us=now_us())
+        .returning(OrgState.data_version)
+    )
+    version = conn.execute(increment).scalar()
+    if version is None:  # a new organization (or one created concurrently: then it counts too)
+        start = now_us()
+        row = {"org_id": org, "data_version": start, "updated_us": start}
+        insert_ignoring_duplicates(conn, OrgState.__table__, [row])
+        version = conn.execute(increment).scalar_one()
+    return version
 
 
 def data_version(engine: Engine, slug: str) -> int:

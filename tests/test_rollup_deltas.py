@@ -585,3 +585,53 @@ def test_a_batch_the_store_refuses_fails_alone_not_the_batches_waiting_with_it(e
         stored = conn.execute(select(Trace.trace_id).order_by(Trace.trace_id)).scalars().all()
     assert stored == [trace_hex(1), trace_hex(3)]
     assert drift(engine, org) == []
+
+
+# --- the writer's cached ids: kept between its own batches, dropped after anyone else's ----
+
+
+def test_a_writer_reuses_its_cached_ids_until_someone_else_writes(engine):
+    with engine.connect() as conn:
+        org = org_id(conn, "default")
+    context = mapping_context(engine, org, Limits())
+    mine = Identities(org)
+
+    def my_write(trace: int) -> None:
+        span = _root(trace, trace * 100, trace * 100 + 60, **{"user.id": "ana", "session.id": "s1"})
+        writer = SpanWriter(engine, org, source="mine", identities=mine, pricer=context.pricer)
+        writer.write(records_of([(span, {})], context))
+
+    lookups: list[str] = []
+
+    def count_lookups(conn, cursor, statement, parameters, context, executemany) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and (
+            "FROM end_user" in statement or "FROM session" in statement
+        ):
+            lookups.append(statement)
+
+    SpanWriter(engine, org, source="directory").write(
+        directory=[DirectoryUser("ana", team="alpha")]
+    )
+    my_write(1)
+    event.listen(engine, "before_cursor_execute", count_lookups)
+    try:
+        my_write(2)  # nobody else wrote: ana and her session come from the cache
+        assert lookups == []
+        # Another writer (another request's cache, another process) moves ana to beta:
+        # the next batch finds a version it did not leave, and looks everything up again.
+        other = SpanWriter(engine, org, source="directory", identities=Identities(org))
+        other.write(directory=[DirectoryUser("ana", team="beta")])
+        my_write(3)
+        assert lookups != []
+    finally:
+        event.remove(engine, "before_cursor_execute", count_lookups)
+    with engine.connect() as conn:
+        teams = dict(
+            conn.execute(
+                text("SELECT t.trace_id, team.name FROM trace t JOIN team ON team.id = t.team_id")
+            ).all()
+        )
+    # A team move takes the user's stored traces along; trace 3 was written with beta, not
+    # with the team a stale cache still held.
+    assert teams == {trace_hex(n): "beta" for n in (1, 2, 3)}
+    assert drift(engine, org) == []

@@ -211,22 +211,20 @@ class SpanWriter:
         query = select(OrgState.org_id).where(OrgState.org_id == self.org_id)
         with self.engine.begin() as conn:
             if conn.execute(query).first() is None:
-                row = {"org_id": self.org_id, "data_version": 0, "updated_us": now_us()}
+                start = now_us()  # see bump_data_version
+                row = {"org_id": self.org_id, "data_version": start, "updated_us": start}
                 insert_ignoring_duplicates(conn, OrgState.__table__, [row])
         self.identities.state_row_ready = True
 
     def _lock_organization(self, conn: Connection) -> int:
         """Bump the organization's data version; return it. Clears stale cached ids.
 
-        As the first statement is a write, it takes the organization's write lock (a
-        row lock on PostgreSQL, the database lock on SQLite) before anything is read.
-        A version other than the one this writer left means someone else wrote since
-        (another process, a directory import): the cached ids may be stale.
+        The bump is the transaction's first statement, a write: it takes the
+        organization's write lock before anything is read. A version other than the one
+        this writer left plus one means someone else wrote since (another process, a
+        directory import, a forgotten user): the cached ids may be stale.
         """
-        bump_data_version(conn, self.org_id)
-        version = conn.execute(
-            select(OrgState.data_version).where(OrgState.org_id == self.org_id)
-        ).scalar_one()
+        version = bump_data_version(conn, self.org_id)
         if self.identities.version is None or version != self.identities.version + 1:
             self.identities.clear()
         return version
