@@ -635,3 +635,26 @@ def test_a_writer_reuses_its_cached_ids_until_someone_else_writes(engine):
     # with the team a stale cache still held.
     assert teams == {trace_hex(n): "beta" for n in (1, 2, 3)}
     assert drift(engine, org) == []
+
+
+def test_a_full_cache_of_ids_is_emptied_before_the_next_batch(engine, monkeypatch):
+    monkeypatch.setattr(Identities, "MAX_CACHED", 6)
+    with engine.connect() as conn:
+        org = org_id(conn, "default")
+    context = mapping_context(engine, org, Limits())
+    mine = Identities(org)
+    sizes = []
+    for trace in range(1, 9):  # each batch: one user, one new session
+        attrs = {"user.id": "ana", "session.id": f"s{trace}"}
+        span = _root(trace, trace * 100, trace * 100 + 60, **attrs)
+        writer = SpanWriter(engine, org, source="mine", identities=mine, pricer=context.pricer)
+        writer.write(records_of([(span, {})], context))
+        sizes.append(len(mine.teams) + len(mine.users) + len(mine.sessions))
+    # The first batch creates ana, her team (Unassigned) and a session; each next one a
+    # session. Full at 6: emptied, and the next batch looks up ana (her team comes with
+    # her) and creates its session.
+    assert sizes == [3, 4, 5, 6, 2, 3, 4, 5]
+    with engine.connect() as conn:
+        sessions = conn.execute(text("SELECT count(*), count(DISTINCT session_key) FROM session"))
+        assert tuple(sessions.one()) == (8, 8)
+    assert drift(engine, org) == []

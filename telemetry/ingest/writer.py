@@ -222,11 +222,13 @@ class SpanWriter:
         The bump is the transaction's first statement, a write: it takes the
         organization's write lock before anything is read. A version other than the one
         this writer left plus one means someone else wrote since (another process, a
-        directory import, a forgotten user): the cached ids may be stale.
+        directory import, a forgotten user): the cached ids may be stale. A full cache is
+        emptied too.
         """
         version = bump_data_version(conn, self.org_id)
-        if self.identities.version is None or version != self.identities.version + 1:
-            self.identities.clear()
+        identities = self.identities
+        if identities.version is None or version != identities.version + 1 or identities.full:
+            identities.clear()
         return version
 
     def _write(self, conn: Connection, group: list[_Batch]) -> tuple[list[BatchOutcome], bool]:
