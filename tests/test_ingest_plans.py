@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from telemetry.db import TRACE_ID_INDEX, init_store
 from telemetry.ingest.files import import_files
 from telemetry.ingest.identities import _CREATE_SESSIONS_POSTGRESQL
-from telemetry.ingest.spans import _TRACE_PKS_POSTGRESQL
+from telemetry.ingest.spans import _TRACE_PKS_POSTGRESQL, stored_trace_pks
 from tests.factories import Dataset
 from tests.ingest_support import otlp_span, request_line, trace_hex
 
@@ -63,7 +63,7 @@ def _nodes(plan: dict):
 
 def _trace_lookup(conn, org_id: int, numbers: list[int]) -> tuple[dict[str, int], dict]:
     ids = [trace_hex(n) for n in numbers]
-    found = dict(conn.exec_driver_sql(_TRACE_PKS_POSTGRESQL, (ids, org_id)).all())
+    found = stored_trace_pks(conn, org_id, ids)
     return found, _explain(conn, _TRACE_PKS_POSTGRESQL, (ids, org_id))
 
 

@@ -17,7 +17,7 @@ import telemetry
 from telemetry.apikeys import create_key
 from telemetry.ingest.files import import_files
 from telemetry.ingest.scores import trace_quality_drift
-from telemetry.models import IngestError, Score, TraceQuality
+from telemetry.models import IngestError, Score, Trace, TraceQuality
 from telemetry.scores import set_score_config
 from telemetry.server import server_routes
 from telemetry.store import org_id
@@ -217,3 +217,24 @@ def test_telemetry_score_posts_for_the_current_trace(sqlite_engine):
     (score,) = _scores(sqlite_engine).values()
     assert (score["name"], score["label"], score["source"]) == ("user_feedback", "up", "feedback")
     assert list(_quality(sqlite_engine).values()) == [(1, 0)]
+
+
+def test_scores_sent_before_their_trace_join_it_when_it_arrives(engine, tmp_path):
+    score = {"type": "score", "trace_id": "run-9", "name": "review", "value": 1, "id": "r-9",
+             "source": "human", "time": "2026-05-01T11:00:00Z"}  # fmt: skip
+    trace = {"type": "trace", "id": "run-9", "name": "/review", "start": "2026-05-01T10:00:00Z",
+             "end": "2026-05-01T10:00:05Z", "status": "ok", "user": "ada"}  # fmt: skip
+    first, second = tmp_path / "scores.jsonl", tmp_path / "traces.jsonl"
+    first.write_text(json.dumps(score) + "\n")
+    second.write_text(json.dumps(trace) + "\n")
+    assert import_files(engine, [first]).scores_stored == 1
+    assert _scores(engine)["r-9"]["trace_pk"] is None  # kept under its trace id
+    assert import_files(engine, [second]).spans_stored == 1
+    with engine.connect() as conn:
+        pk, verdict, reviewed = conn.execute(
+            select(Trace.id, Trace.verdict, Trace.reviewed).where(Trace.trace_id == "run-9")
+        ).one()
+    assert _scores(engine)["r-9"]["trace_pk"] == pk
+    assert (verdict, reviewed) == (True, True)  # a positive human verdict, on the trace row
+    assert _quality(engine) == {"run-9": (1, 1)}
+    assert _drift(engine) == []

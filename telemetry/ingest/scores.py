@@ -19,6 +19,7 @@ from sqlalchemy import Connection, bindparam, delete, insert, or_, select, text,
 
 from telemetry.ingest.identities import one_of, rows_in
 from telemetry.ingest.otlp import Rejection
+from telemetry.ingest.spans import stored_trace_pks
 from telemetry.models import Score, ScoreSource, Trace, TraceQuality
 from telemetry.scores import (
     AUTHOR_MAX,
@@ -153,11 +154,13 @@ def attach_scores(conn: Connection, org_id: int, trace_ids: Iterable[str]) -> No
     quality = {row[0]: (row[1], row[2] or None) for row in rows_in(conn, query, wanted)}
     if not quality:
         return
+    # By row id: the trace ids are looked up the way the writer does (stored_trace_pks).
+    pks = stored_trace_pks(conn, org_id, sorted(quality))
     query = select(Trace.id, Trace.trace_id, Trace.start_day, Trace.verdict, Trace.reviewed).where(
-        Trace.org_id == org_id, one_of(Trace.trace_id)
+        one_of(Trace.id)
     )
     trace_rows, score_rows = [], []
-    for pk, trace_id, day, verdict, reviewed in rows_in(conn, query, sorted(quality)):
+    for pk, trace_id, day, verdict, reviewed in rows_in(conn, query, sorted(pks.values())):
         if (verdict, reviewed) != quality[trace_id]:
             positive, marked = quality[trace_id]
             trace_rows.append({"b_pk": pk, "b_verdict": positive, "b_reviewed": marked})

@@ -121,6 +121,15 @@ def _following_ids(conn: Connection, table: str, count: int) -> range:
     return range((largest or 0) + 1, (largest or 0) + 1 + count)
 
 
+def stored_trace_pks(conn: Connection, org_id: int, trace_ids: Sequence[str]) -> dict[str, int]:
+    """Row id by trace id, of the organization's stored traces among ``trace_ids``."""
+    if is_postgresql(conn):
+        result = conn.exec_driver_sql(_TRACE_PKS_POSTGRESQL, (list(trace_ids), org_id))
+        return dict(result.all())
+    query = select(Trace.trace_id, Trace.id).where(Trace.org_id == org_id, one_of(Trace.trace_id))
+    return {trace_id: pk for trace_id, pk in rows_in(conn, query, trace_ids)}
+
+
 class SpanStore:
     """Writes span records into one organization, inside the caller's transaction."""
 
@@ -137,7 +146,7 @@ class SpanStore:
         for record in records:
             by_trace.setdefault(record["trace_id"], []).append(record)
 
-        existing = self._trace_pks(conn, list(by_trace))
+        existing = stored_trace_pks(conn, self.org_id, list(by_trace))
         new_summaries = {}
         for trace_id, spans in by_trace.items():
             if trace_id not in existing:
@@ -167,15 +176,6 @@ class SpanStore:
         self._update_user_times(conn, touched)
         rollups.apply(conn, self.org_id)
         return {id(record) for _pk, _summary, record in pending}
-
-    def _trace_pks(self, conn: Connection, trace_ids: Sequence[str]) -> dict[str, int]:
-        if is_postgresql(conn):
-            result = conn.exec_driver_sql(_TRACE_PKS_POSTGRESQL, (list(trace_ids), self.org_id))
-            return dict(result.all())
-        query = select(Trace.trace_id, Trace.id).where(
-            Trace.org_id == self.org_id, one_of(Trace.trace_id)
-        )
-        return {trace_id: pk for trace_id, pk in rows_in(conn, query, trace_ids)}
 
     def _create_traces(self, conn: Connection, summaries: dict[str, dict]) -> dict[str, int]:
         if not summaries:
