@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import Connection, Engine, Table, insert, select, update
+from sqlalchemy import Connection, Engine, Table, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from telemetry.models import ModelPrice, Organization, OrgState, Team, Trace
@@ -95,19 +95,27 @@ def bump_data_version(conn: Connection, org: int) -> int:
     and created again starts above every version the old one reached, and a cache keyed
     on the old numbers can never serve stale results.
     """
-    increment = (
-        update(OrgState)
-        .where(OrgState.org_id == org)
-        .values(data_version=OrgState.data_version + 1, updated_us=now_us())
-        .returning(OrgState.data_version)
-    )
-    version = conn.execute(increment).scalar()
+    version = conn.execute(_INCREMENT, {"org": org, "now": now_us()}).scalar()
     if version is None:  # a new organization (or one created concurrently: then it counts too)
-        start = now_us()
-        row = {"org_id": org, "data_version": start, "updated_us": start}
-        insert_ignoring_duplicates(conn, OrgState.__table__, [row])
-        version = conn.execute(increment).scalar_one()
+        create_data_version_row(conn, org)
+        version = conn.execute(_INCREMENT, {"org": org, "now": now_us()}).scalar_one()
     return version
+
+
+_INCREMENT = (
+    update(OrgState)
+    .where(OrgState.org_id == bindparam("org"))
+    .values(data_version=OrgState.data_version + 1, updated_us=bindparam("now"))
+    .returning(OrgState.data_version)
+)
+
+
+def create_data_version_row(conn: Connection, org: int) -> None:
+    """The organization's version counter, starting at the clock (see bump_data_version);
+    nothing if it exists."""
+    start = now_us()
+    row = {"org_id": org, "data_version": start, "updated_us": start}
+    insert_ignoring_duplicates(conn, OrgState.__table__, [row])
 
 
 def data_version(engine: Engine, slug: str) -> int:

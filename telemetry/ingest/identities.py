@@ -238,9 +238,9 @@ class Identities:
                 owners[key] = owners.get(key) or record["user_id"]
         if not owners:
             return 0
-        missing = list(owners)
         if is_postgresql(conn):
             return self._create_sessions_postgresql(conn, owners)
+        missing = list(owners)
         self._load_sessions(conn, missing)
         to_create = [key for key in missing if key not in self.sessions]
         if to_create:

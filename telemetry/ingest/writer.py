@@ -35,7 +35,7 @@ from telemetry.ingest.spans import SpanStore
 from telemetry.models import ApiKey, CostSource, OrgState
 from telemetry.pricing import Pricer
 from telemetry.rollup_tables import LLM_KINDS
-from telemetry.store import bump_data_version, insert_ignoring_duplicates, price_overrides
+from telemetry.store import bump_data_version, create_data_version_row, price_overrides
 from telemetry.timeutil import now_us
 
 _RETRIES = 3
@@ -211,9 +211,7 @@ class SpanWriter:
         query = select(OrgState.org_id).where(OrgState.org_id == self.org_id)
         with self.engine.begin() as conn:
             if conn.execute(query).first() is None:
-                start = now_us()  # see bump_data_version
-                row = {"org_id": self.org_id, "data_version": start, "updated_us": start}
-                insert_ignoring_duplicates(conn, OrgState.__table__, [row])
+                create_data_version_row(conn, self.org_id)
         self.identities.state_row_ready = True
 
     def _lock_organization(self, conn: Connection) -> int:
