@@ -505,25 +505,30 @@ def m022_postgres_observation_reference_checks(conn: Connection) -> None:
     # each inserted row: five lookups per stored span, measured at 40% of the server's
     # CPU per span (bench/bench_ingest.py). Four of them check columns the writer
     # copies from the span's trace row, whose own keys are checked when it is written
-    # (and kept equal by the writer, see `rollups check`). The key to the trace stays.
-    # SQLite's checks cost nothing measurable and stay, so the test suite's SQLite runs
-    # still catch a change that would leave an observation pointing nowhere.
+    # (and kept equal by the writer, see `rollups check`). (The key to the trace went
+    # in m025.) SQLite's checks cost nothing measurable and stay, so the test suite's
+    # SQLite runs still catch a change that would leave an observation pointing nowhere.
     if conn.dialect.name != "postgresql":
         return
-    for name in observation_copied_reference_constraints(conn):
-        conn.execute(text(f'ALTER TABLE observation DROP CONSTRAINT "{name}"'))
+    for name, columns in foreign_keys(conn, "observation").items():
+        if columns <= set(_OBSERVATION_COPIED_REFERENCES):
+            conn.execute(text(f'ALTER TABLE observation DROP CONSTRAINT "{name}"'))
 
 
-def observation_copied_reference_constraints(conn: Connection) -> list[str]:
-    """PostgreSQL: the foreign keys on observation's copies of its trace's references."""
+def foreign_keys(conn: Connection, table: str) -> dict[str, set[str]]:
+    """PostgreSQL: the foreign keys of ``table``, as their columns by constraint name."""
     rows = conn.execute(
         text(
             "SELECT c.conname, a.attname FROM pg_constraint c "
             "JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = ANY (c.conkey) "
-            "WHERE c.conrelid = 'observation'::regclass AND c.contype = 'f'"
-        )
+            "WHERE c.conrelid = CAST(:table AS regclass) AND c.contype = 'f'"
+        ),
+        {"table": f'"{table}"'},
     ).all()
-    return sorted({name for name, column in rows if column in _OBSERVATION_COPIED_REFERENCES})
+    found: dict[str, set[str]] = {}
+    for name, column in rows:
+        found.setdefault(name, set()).add(column)
+    return found
 
 
 # PostgreSQL: the unique index of trace ids, trace id first (see m023).
@@ -551,3 +556,37 @@ def m023_postgres_trace_id_first(conn: Connection) -> None:
     # ids are distinct: until autovacuum analyzes the table, it guessed that an id
     # matched 0.5% of them and read the whole table for each id instead.
     conn.execute(text("ANALYZE trace"))
+
+
+@migrations
+def m024_postgres_rollup_organization_checks(conn: Connection) -> None:
+    # A rollup row's organization key was checked against the organization table for
+    # every row an ingest upsert inserts: about one lookup per stored span on a year of
+    # a small team's data, 5% of a 1M-span file import's time (bench/bench_ingest.py).
+    # A rollup row is an aggregate of base rows of its organization, whose traces'
+    # keys are checked when they are written; `rollups check` compares the two, and
+    # deleting an organization deletes its rollup rows by name (telemetry.orgs). As in
+    # m022, SQLite keeps the checks, which cost it nothing measurable.
+    from telemetry.rollup_tables import ROLLUPS
+
+    if conn.dialect.name != "postgresql":
+        return
+    for rollup in ROLLUPS:
+        for name in foreign_keys(conn, rollup.table.name):
+            conn.execute(text(f'ALTER TABLE "{rollup.table.name}" DROP CONSTRAINT "{name}"'))
+
+
+@migrations
+def m025_postgres_observation_trace_check(conn: Connection) -> None:
+    # The last foreign key of observation, to its trace, was a lookup (and a lock of the
+    # trace row) per stored span: 14% of a 1M-span file import into PostgreSQL. The
+    # writer takes a span's trace row id from the row it creates or finds while holding
+    # the organization's lock, and whatever deletes traces takes that lock first
+    # (telemetry.store.bump_data_version), so no span is added to a trace being deleted;
+    # `rollups check` reports an observation whose trace is missing. SQLite keeps the
+    # check, so the test suite's SQLite runs still catch a change that breaks this.
+    if conn.dialect.name != "postgresql":
+        return
+    for name, columns in foreign_keys(conn, "observation").items():
+        if columns == {"trace_pk"}:
+            conn.execute(text(f'ALTER TABLE observation DROP CONSTRAINT "{name}"'))

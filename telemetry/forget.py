@@ -66,11 +66,11 @@ def forget_user(engine: Engine, slug: str, who: str, *, actor: str = "") -> Forg
     with engine.begin() as conn:
         org = org_id(conn, slug)
         user = find_user(conn, org, who)
+        bump_data_version(conn, org)  # first: writers wait (see bump_data_version)
         receipt.counts = _erase(conn, org, user)
         record_audit(
             conn, org, "user.erased", actor=actor, target=slug, details={"counts": receipt.counts}
         )
-        bump_data_version(conn, org)
     return receipt
 
 

@@ -333,13 +333,13 @@ def _apply(
     if records is not None:
         _delete_traces(engine, org, records, counts, batch)
         counts["sessions"] = _delete_in_batches(
-            engine, Session, _orphan_sessions(org, records, after_purge=True), batch
+            engine, org, Session, _orphan_sessions(org, records, after_purge=True), batch
         )
         counts["ingest_errors"] = _delete_in_batches(
-            engine, IngestError, _old_errors(org, records), batch
+            engine, org, IngestError, _old_errors(org, records), batch
         )
         counts["scores"] += _delete_in_batches(
-            engine, Score, _old_unattached_scores(org, records), batch
+            engine, org, Score, _old_unattached_scores(org, records), batch
         )
     if horizon is not None:
         counts["spans_content_cleared"] = _clear_content(
@@ -349,7 +349,7 @@ def _apply(
 
 def _delete_traces(engine: Engine, org: int, horizon: int, counts: dict, batch: int) -> None:
     """Traces, their spans and their scores (a score's comment is content too)."""
-    for conn, ids in _batches(engine, Trace, _purgeable_traces(org, horizon), batch):
+    for conn, ids in _batches(engine, org, Trace, _purgeable_traces(org, horizon), batch):
         trace_keys = select(Trace.trace_id).where(Trace.id.in_(ids))
         conn.execute(
             delete(TraceQuality).where(
@@ -363,23 +363,25 @@ def _delete_traces(engine: Engine, org: int, horizon: int, counts: dict, batch: 
         counts["traces"] += conn.execute(delete(Trace).where(Trace.id.in_(ids))).rowcount
 
 
-def _batches(engine: Engine, table, condition, batch: int):
-    """Yield (connection, ids) of rows matching ``condition``, one short transaction each.
+def _batches(engine: Engine, org: int, table, condition, batch: int):
+    """Yield (connection, ids) of rows matching ``condition``, one short transaction each,
+    holding the organization's write lock (writers wait: see bump_data_version).
 
     The caller deletes or empties the ids it gets, so they no longer match and the
     next batch finds the next rows from the start of its index range.
     """
     while True:
         with engine.begin() as conn:
+            bump_data_version(conn, org)
             ids = list(conn.execute(select(table.id).where(condition).limit(batch)).scalars())
             if not ids:
                 return
             yield conn, ids
 
 
-def _delete_in_batches(engine: Engine, table, condition, batch: int) -> int:
+def _delete_in_batches(engine: Engine, org: int, table, condition, batch: int) -> int:
     deleted = 0
-    for conn, ids in _batches(engine, table, condition, batch):
+    for conn, ids in _batches(engine, org, table, condition, batch):
         deleted += conn.execute(delete(table).where(table.id.in_(ids))).rowcount
     return deleted
 
@@ -396,7 +398,7 @@ def _clear_content(engine: Engine, org: int, days: tuple, records: int | None, b
     cleared = 0
     for day in range(first, horizon):
         condition = and_(_content_rows(org, horizon, records, since), Observation.start_day == day)
-        for conn, ids in _batches(engine, Observation, condition, batch):
+        for conn, ids in _batches(engine, org, Observation, condition, batch):
             cleared += conn.execute(
                 update(Observation).where(Observation.id.in_(ids)).values(**CLEARED_CONTENT)
             ).rowcount

@@ -204,7 +204,9 @@ def rollup_drift(conn: Connection, org_id: int, *, limit: int = 50) -> list[str]
     Days before the records horizon are not compared: retention deleted their base
     rows on purpose and kept the rollups (telemetry.retention).
     """
-    problems: list[str] = range_problems(conn, org_id) + copied_reference_problems(conn, org_id)
+    problems: list[str] = range_problems(conn, org_id) + observation_reference_problems(
+        conn, org_id
+    )
     missing = 0
     horizon = records_horizon(conn, org_id)
     try:
@@ -225,16 +227,25 @@ def rollup_drift(conn: Connection, org_id: int, *, limit: int = 50) -> list[str]
     return problems
 
 
-def copied_reference_problems(conn: Connection, org_id: int) -> list[str]:
-    """Observations of ``org_id`` whose organization, user, team or session is not
-    their trace's ([] = none).
+def observation_reference_problems(conn: Connection, org_id: int) -> list[str]:
+    """Observations of ``org_id`` whose trace is missing, or whose organization, user,
+    team or session is not their trace's ([] = none).
 
     The writer copies these from the trace row (telemetry.ingest.spans) and moves
-    them with it; on PostgreSQL no foreign key checks the copies (migration m022),
-    so this is where a copy that went astray shows.
+    them with it; on PostgreSQL no foreign key checks the copies (migration m022) nor
+    the key to the trace (m025), so this is where a reference that went astray shows.
     """
     trace, observation = Trace.__table__, Observation.__table__
     problems = []
+    orphans = select(func.count(), func.min(observation.c.trace_pk)).where(
+        observation.c.org_id == org_id,
+        ~select(trace.c.id).where(trace.c.id == observation.c.trace_pk).exists(),
+    )
+    count, example = conn.execute(orphans).one()
+    if count:
+        problems.append(
+            f"{count} observations whose trace is missing (e.g. trace row id {example})"
+        )
     for name in ("org_id", "user_id", "team_id", "session_id"):
         query = (
             select(func.count(), func.min(trace.c.trace_id))

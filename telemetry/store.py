@@ -90,10 +90,13 @@ def bump_data_version(conn: Connection, org: int) -> int:
     Its first statement is a write, so it takes the organization's write lock (a row
     lock on PostgreSQL, the database lock on SQLite) before the transaction reads
     anything. Each change adds one, so a writer that finds the version it left plus one
-    knows nobody else wrote meanwhile. A counter starts at the current time in
-    microseconds: a change takes longer than a microsecond, so an organization deleted
-    and created again starts above every version the old one reached, and a cache keyed
-    on the old numbers can never serve stale results.
+    knows nobody else wrote meanwhile. Whatever deletes rows a writer may point to
+    (traces, users, sessions) calls it before reading what to delete: on PostgreSQL
+    no foreign key checks an observation's trace (migration m025), so this lock is
+    what keeps a writer from adding spans to a trace being deleted. A counter starts at
+    the current time in microseconds: a change takes longer than a microsecond, so an
+    organization deleted and created again starts above every version the old one
+    reached, and a cache keyed on the old numbers can never serve stale results.
     """
     version = conn.execute(_INCREMENT, {"org": org, "now": now_us()}).scalar()
     if version is None:  # a new organization (or one created concurrently: then it counts too)

@@ -308,7 +308,7 @@ def test_workers_read_the_same_numbered_lines_as_iterating_over_the_file(tmp_pat
         expected = list(enumerate(handle, 1))
     for size in (1, 7, 30, 10_000):
         with path.open("rb") as handle:
-            found = list(parallel_module.chunks(enumerate(handle, 1), size))
+            found = list(parallel_module.chunks(handle, size))
         lines = [line for chunk in found for line in parallel_module.read_chunk(str(path), chunk)]
         assert lines == expected
         assert sum(chunk.size for chunk in found) == path.stat().st_size
@@ -349,7 +349,7 @@ def test_worker_processes_parse_a_large_file_as_the_importer_itself_would(
     real_parsed_lines = files_module.parsed_lines
 
     def parsed_lines(*args):
-        parallel_runs.append(args[-1])  # the number of workers
+        parallel_runs.append(args[4])  # the number of workers
         return real_parsed_lines(*args)
 
     monkeypatch.setattr(files_module, "parsed_lines", parsed_lines)

@@ -9,6 +9,7 @@ from datetime import date, datetime
 
 import pytest
 from sqlalchemy import Engine, delete, event, insert, inspect, select, text, update
+from sqlalchemy.exc import IntegrityError
 
 from telemetry.cli import main
 from telemetry.db import init_store
@@ -425,8 +426,8 @@ def test_observations_keep_their_traces_references_and_the_check_says_when_not(e
         for key in inspect(engine).get_foreign_keys("observation")
         for column in key["constrained_columns"]
     }
-    if engine.dialect.name == "postgresql":  # m022: only the key to the trace is checked
-        assert checked == {"trace_pk"}
+    if engine.dialect.name == "postgresql":  # m022, m025: no reference is checked
+        assert checked == set()
     else:
         assert checked == {"org_id", "trace_pk", "user_id", "team_id", "session_id"}
     with engine.begin() as conn:
@@ -444,6 +445,58 @@ def test_observations_keep_their_traces_references_and_the_check_says_when_not(e
             update(Observation).where(Observation.id == first.id).values(user_id=first.user_id)
         )
         assert rollup_drift(conn, ds.org_id) == []
+    stray = {**ds.observations[0], "span_id": "stray", "trace_pk": 10**9}
+    with engine.begin() as conn:
+        if engine.dialect.name != "postgresql":  # SQLite still checks the key to the trace
+            with pytest.raises(IntegrityError):
+                conn.execute(insert(Observation).values(stray))
+            return
+        conn.execute(insert(Observation).values(stray))
+        drift = rollup_drift(conn, ds.org_id)
+        assert drift[0] == "1 observations whose trace is missing (e.g. trace row id 1000000000)"
+
+
+def test_rollup_rows_name_their_organization_without_a_check_on_postgresql(engine):
+    """m024: on PostgreSQL no foreign key checks a rollup row's organization; SQLite keeps
+    its checks, and a store made before the migration loses them when it runs."""
+    from telemetry.db import foreign_keys
+    from telemetry.rollup_tables import ROLLUPS
+
+    def checked() -> dict[str, set[str]]:
+        inspector = inspect(engine)
+        return {
+            rollup.table.name: {
+                column
+                for key in inspector.get_foreign_keys(rollup.table.name)
+                for column in key["constrained_columns"]
+            }
+            for rollup in ROLLUPS
+        }
+
+    if engine.dialect.name != "postgresql":
+        assert checked() == {rollup.table.name: {"org_id"} for rollup in ROLLUPS}
+        return
+    assert checked() == {rollup.table.name: set() for rollup in ROLLUPS}
+    with engine.begin() as conn:
+        for rollup in ROLLUPS:  # the shape of a store made before m024
+            conn.execute(
+                text(
+                    f'ALTER TABLE "{rollup.table.name}" ADD FOREIGN KEY (org_id) '
+                    "REFERENCES organization (id)"
+                )
+            )
+        assert all(foreign_keys(conn, rollup.table.name) for rollup in ROLLUPS)
+        conn.execute(
+            text(
+                "DELETE FROM schema_migration "
+                "WHERE name = 'm024_postgres_rollup_organization_checks'"
+            )
+        )
+    assert init_store(engine) == ["m024_postgres_rollup_organization_checks"]
+    assert checked() == {rollup.table.name: set() for rollup in ROLLUPS}
+    ds = Dataset(engine)
+    write_month(ds, "forward")
+    assert_rollups_match(engine, ds)
 
 
 def test_the_migration_fills_the_rollups_of_data_stored_before_it(engine):

@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Engine, Table, and_, delete, func, select, te
 from sqlmodel import SQLModel
 
 from telemetry.models import AuditEvent, Organization, OrgState
+from telemetry.store import bump_data_version
 
 
 def org_scoped_tables() -> list[Table]:
@@ -103,8 +104,10 @@ def bulk_connection(engine: Engine) -> Iterator[Connection]:
 def delete_org_rows(conn: Connection, org: int, *, drop_org: bool) -> int:
     """Delete every row of organization ``org`` (and the organization itself if asked).
 
-    Runs in the caller's transaction; covers every org-scoped table, children first.
+    Runs in the caller's transaction; covers every org-scoped table, children first,
+    after taking the organization's write lock (writers wait: see bump_data_version).
     """
+    bump_data_version(conn, org)
     removed = 0
     for table in org_scoped_tables():
         if table.name == OrgState.__tablename__ and not drop_org:

@@ -159,8 +159,8 @@ class FileImporter:
         """Worker processes parse; this process stores each batch as soon as it is whole."""
         pending = Parsed()
         with gc_paused(), path.open("rb") as handle, self._progress(path) as bar:
-            lines = _counted_lines(handle, bar)
-            for parsed in parsed_lines(fmt, str(path), lines, self.context, self.workers):
+            parsed_all = parsed_lines(fmt, str(path), handle, self.context, self.workers, bar)
+            for parsed in parsed_all:
                 pending.extend(parsed)
                 if pending.size() >= self.limits.batch_spans:
                     report.add(write(pending.take()))

@@ -18,9 +18,9 @@ import io
 import multiprocessing
 import os
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from typing import NamedTuple
+from typing import Any, BinaryIO, NamedTuple
 
 from telemetry.ingest.lines import LINE_PARSERS, Parsed
 from telemetry.ingest.mapping import MappingContext
@@ -63,14 +63,16 @@ class Chunk(NamedTuple):
 def parsed_lines(
     fmt: str,
     path: str,
-    lines: Iterable[tuple[int, bytes]],
+    handle: BinaryIO,
     context: MappingContext,
     workers: int,
+    progress: Any = None,
 ) -> Iterator[Parsed]:
     """What each non-blank line holds, in file order, parsed by ``workers`` processes.
 
-    ``lines`` are the file's lines from its start, numbered from 1 (read here only to
-    cut chunks and report progress: the workers read their chunks from ``path``).
+    ``handle`` is the file opened for binary reading at its start, read here only to
+    cut chunks (the workers read their chunks from ``path``); ``progress.update(n)``
+    is told of every n bytes cut.
     """
     # fork: workers start in milliseconds and inherit the imported modules; they only
     # parse (no threads, locks or connections of this process are used in them).
@@ -83,7 +85,9 @@ def parsed_lines(
     ) as pool:
         pending: deque[Future] = deque()
         try:
-            for chunk in chunks(lines):
+            for chunk in chunks(handle):
+                if progress is not None:
+                    progress.update(chunk.size)
                 pending.append(pool.submit(_parse_chunk, fmt, path, chunk))
                 if len(pending) >= workers * _CHUNKS_AHEAD:
                     yield from pending.popleft().result()
@@ -94,21 +98,22 @@ def parsed_lines(
                 future.cancel()
 
 
-def chunks(lines: Iterable[tuple[int, bytes]], size: int | None = None) -> Iterator[Chunk]:
-    """Byte ranges of consecutive lines, each at least ``size`` bytes (default
-    ``_CHUNK_BYTES``) but the last."""
+def chunks(handle: BinaryIO, size: int | None = None) -> Iterator[Chunk]:
+    """Byte ranges of whole lines of the file open in ``handle`` (at its start): each
+    ``size`` bytes (default ``_CHUNK_BYTES``) and the rest of the line they end in.
+
+    Lines end at b"\\n" only, as iterating over a binary file splits them. Reading and
+    counting them a block at a time keeps per-line Python work out of this process,
+    which stores: cutting line by line cost it 3% of its time on a 1M-span file.
+    """
     size = size or _CHUNK_BYTES
-    offset = 0
-    chunk: Chunk | None = None
-    for number, line in lines:
-        if chunk is None:
-            chunk = Chunk(offset, 0, number)
-        offset += len(line)
-        if offset - chunk.offset >= size:
-            yield chunk._replace(size=offset - chunk.offset)
-            chunk = None
-    if chunk is not None and offset > chunk.offset:
-        yield chunk._replace(size=offset - chunk.offset)
+    offset, line = 0, 1
+    while data := handle.read(size):
+        if not data.endswith(b"\n"):
+            data += handle.readline()  # the rest of the line the block cut, if any
+        yield Chunk(offset, len(data), line)
+        offset += len(data)
+        line += data.count(b"\n")
 
 
 def read_chunk(path: str, chunk: Chunk) -> Iterator[tuple[int, bytes]]:
