@@ -84,7 +84,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from sqlalchemy import Connection, and_, delete, func, insert, inspect, select
 from sqlalchemy.exc import DBAPIError
 
-from telemetry.models import Observation, RetentionPolicy, Trace
+from telemetry.models import Observation, RetentionPolicy, Session, Team, Trace, User
 from telemetry.retention import records_horizon
 from telemetry.rollup_ranges import range_problems
 from telemetry.rollup_tables import LLM_KINDS, ROLLUPS, Rollup
@@ -204,9 +204,7 @@ def rollup_drift(conn: Connection, org_id: int, *, limit: int = 50) -> list[str]
     Days before the records horizon are not compared: retention deleted their base
     rows on purpose and kept the rollups (telemetry.retention).
     """
-    problems: list[str] = range_problems(conn, org_id) + observation_reference_problems(
-        conn, org_id
-    )
+    problems: list[str] = range_problems(conn, org_id) + reference_problems(conn, org_id)
     missing = 0
     horizon = records_horizon(conn, org_id)
     try:
@@ -227,16 +225,28 @@ def rollup_drift(conn: Connection, org_id: int, *, limit: int = 50) -> list[str]
     return problems
 
 
-def observation_reference_problems(conn: Connection, org_id: int) -> list[str]:
-    """Observations of ``org_id`` whose trace is missing, or whose organization, user,
-    team or session is not their trace's ([] = none).
+def reference_problems(conn: Connection, org_id: int) -> list[str]:
+    """Rows of ``org_id`` pointing nowhere or astray ([] = none): traces whose user, team
+    or session is missing; observations whose trace is missing, or whose organization,
+    user, team or session is not their trace's.
 
-    The writer copies these from the trace row (telemetry.ingest.spans) and moves
-    them with it; on PostgreSQL no foreign key checks the copies (migration m022) nor
-    the key to the trace (m025), so this is where a reference that went astray shows.
+    The writer takes the ids from the rows it creates or finds while holding the
+    organization's lock, and copies the trace's onto its observations (see
+    telemetry.ingest.spans). On PostgreSQL no foreign key checks any of them
+    (migrations m022, m025, m026): this is where a reference that went astray shows.
     """
     trace, observation = Trace.__table__, Observation.__table__
     problems = []
+    for name, parent in (("user_id", User), ("team_id", Team), ("session_id", Session)):
+        dangling = select(func.count(), func.min(trace.c.trace_id)).where(
+            trace.c.org_id == org_id,
+            trace.c[name].is_not(None),
+            ~select(parent.id).where(parent.id == trace.c[name]).exists(),
+        )
+        count, example = conn.execute(dangling).one()
+        if count:
+            what = name.removesuffix("_id")
+            problems.append(f"{count} traces whose {what} is missing (e.g. trace {example})")
     orphans = select(func.count(), func.min(observation.c.trace_pk)).where(
         observation.c.org_id == org_id,
         ~select(trace.c.id).where(trace.c.id == observation.c.trace_pk).exists(),

@@ -1,13 +1,14 @@
-"""Deleting traces waits for the organization's writers, so no span lands on a deleted trace.
+"""Deleting waits for the organization's writers, so nothing is written pointing at deleted rows.
 
-On PostgreSQL no foreign key checks an observation's trace (migration m025): what
-keeps a writer from adding spans to a trace that is being deleted is that every
+On PostgreSQL no foreign key checks an observation's trace (migration m025) nor a
+trace's user, team or session (m026): what keeps a writer from adding spans to a
+trace that is being deleted, or a run to a user being forgotten, is that every
 deleter takes the organization's write lock (``bump_data_version``) before it reads
 what to delete. Each test holds that lock as a writer does, having found a stored
-trace; starts a deleter, which must wait; then adds a span to the trace and commits.
-The deleter must then delete that span with its trace: no observation may be left
-pointing at a trace that is gone. (Taking the lock after deleting, the deleter
-would have deleted the trace under the writer's feet and left the span behind.)
+trace; starts a deleter, which must wait; then writes and commits. The deleter must
+then delete what was written too: nothing may be left pointing at a row that is
+gone. (Taking the lock after deleting, the deleter would have deleted the rows under
+the writer's feet and left its writes behind.)
 """
 
 from __future__ import annotations
@@ -18,14 +19,14 @@ from collections.abc import Callable
 from datetime import datetime
 
 import pytest
-from sqlalchemy import Engine, func, insert, select, text
+from sqlalchemy import Connection, Engine, func, insert, select, text
 
 from telemetry.db import foreign_keys
 from telemetry.forget import forget_user
 from telemetry.models import Observation, Trace
 from telemetry.orgs import delete_org
 from telemetry.retention import run_retention, set_policy
-from telemetry.rollups import observation_reference_problems
+from telemetry.rollups import reference_problems
 from telemetry.store import bump_data_version
 from telemetry.timeutil import day_number
 from tests.factories import Dataset
@@ -59,8 +60,25 @@ def _deleter_waits_on_the_lock(engine: Engine, deleting: threading.Thread) -> bo
     return False
 
 
-def _span_added_while_deleting(engine: Engine, ds: Dataset, delete: Callable[[], object]):
-    """Run ``delete`` while a writer holding the lock adds a span to the stored trace."""
+def _span_added_while_deleting(engine: Engine, ds: Dataset, delete: Callable[[], object]) -> int:
+    """Run ``delete`` while a writer holding the lock adds a span to the stored trace;
+    return the trace's row id."""
+
+    def add_span(writer: Connection, trace_pk: int) -> None:
+        late = dict(ds.observations[0], span_id="late-span", trace_pk=trace_pk)
+        writer.execute(insert(Observation).values(late))
+
+    return _written_while_deleting(engine, ds, delete, add_span)
+
+
+def _written_while_deleting(
+    engine: Engine,
+    ds: Dataset,
+    delete: Callable[[], object],
+    write: Callable[[Connection, int], None],
+) -> int:
+    """Run ``delete`` while a writer holding the lock, having found the stored trace, runs
+    ``write(connection, trace row id)``; return the trace's row id."""
     errors: list[BaseException] = []
 
     def run() -> None:
@@ -78,8 +96,7 @@ def _span_added_while_deleting(engine: Engine, ds: Dataset, delete: Callable[[],
             ).scalar_one()
             deleting.start()
             assert _deleter_waits_on_the_lock(engine, deleting), "the deleter did not wait"
-            late = dict(ds.observations[0], span_id="late-span", trace_pk=trace_pk)
-            writer.execute(insert(Observation).values(late))
+            write(writer, trace_pk)
         deleting.join(WAIT_S)
     assert not deleting.is_alive()
     assert errors == []
@@ -105,7 +122,22 @@ def test_forgetting_a_user_waits_for_the_writer_and_deletes_its_span(store):
     pk = _span_added_while_deleting(store, ds, lambda: forget_user(store, "default", "ana"))
     assert _observations_of(store, pk) == 0
     with store.connect() as conn:
-        assert observation_reference_problems(conn, ds.org_id) == []
+        assert reference_problems(conn, ds.org_id) == []
+
+
+def test_forgetting_a_user_waits_for_a_writer_storing_a_run_of_theirs(store):
+    """The writer's cached user and session ids stay valid until it commits (m026: no
+    foreign key would refuse a trace of a deleted user)."""
+    ds = _data(store, "default")
+
+    def new_run(writer: Connection, _trace_pk: int) -> None:
+        row = {k: v for k, v in ds.traces[0].items() if k != "id"}
+        writer.execute(insert(Trace).values({**row, "trace_id": "new-run"}))
+
+    _written_while_deleting(store, ds, lambda: forget_user(store, "default", "ana"), new_run)
+    with store.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(Trace)).scalar_one() == 0
+        assert reference_problems(conn, ds.org_id) == []
 
 
 def test_retention_waits_for_the_writer_and_deletes_its_span(store):
@@ -115,7 +147,7 @@ def test_retention_waits_for_the_writer_and_deletes_its_span(store):
     pk = _span_added_while_deleting(store, ds, lambda: run_retention(store, "default", today=today))
     assert _observations_of(store, pk) == 0
     with store.connect() as conn:
-        assert observation_reference_problems(conn, ds.org_id) == []
+        assert reference_problems(conn, ds.org_id) == []
         assert conn.execute(select(func.count()).select_from(Trace)).scalar_one() == 0
 
 

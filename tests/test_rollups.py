@@ -418,18 +418,22 @@ def test_drift_names_the_day_and_the_figure_until_a_rebuild(engine):
         assert rollup_drift(conn, ds.org_id) == []
 
 
-def test_observations_keep_their_traces_references_and_the_check_says_when_not(engine):
+def test_references_are_checked_by_sqlite_and_by_rollups_check(engine):
+    """SQLite checks every reference of traces and observations by foreign keys; on
+    PostgreSQL none is (m022, m025, m026) and `rollups check` says when one is astray."""
     ds = Dataset(engine)
     write_month(ds, "forward")
-    checked = {
-        column
-        for key in inspect(engine).get_foreign_keys("observation")
-        for column in key["constrained_columns"]
-    }
-    if engine.dialect.name == "postgresql":  # m022, m025: no reference is checked
-        assert checked == set()
+
+    def checked(table: str) -> set[str]:
+        keys = inspect(engine).get_foreign_keys(table)
+        return {column for key in keys for column in key["constrained_columns"]}
+
+    postgresql = engine.dialect.name == "postgresql"
+    if postgresql:
+        assert checked("observation") == checked("trace") == set()
     else:
-        assert checked == {"org_id", "trace_pk", "user_id", "team_id", "session_id"}
+        assert checked("observation") == {"org_id", "trace_pk", "user_id", "team_id", "session_id"}
+        assert checked("trace") == {"org_id", "user_id", "team_id", "session_id"}
     with engine.begin() as conn:
         users = sorted(conn.execute(select(User.id).where(User.org_id == ds.org_id)).scalars())
         first = conn.execute(
@@ -445,15 +449,34 @@ def test_observations_keep_their_traces_references_and_the_check_says_when_not(e
             update(Observation).where(Observation.id == first.id).values(user_id=first.user_id)
         )
         assert rollup_drift(conn, ds.org_id) == []
+
     stray = {**ds.observations[0], "span_id": "stray", "trace_pk": 10**9}
+    missing = {"user_id": "user", "team_id": "team", "session_id": "session"}
+    if not postgresql:
+        for statement in (
+            insert(Observation).values(stray),
+            *(update(Trace).where(Trace.trace_id == "a1").values({c: 10**9}) for c in missing),
+        ):
+            with pytest.raises(IntegrityError), engine.begin() as conn:
+                conn.execute(statement)
+        return
     with engine.begin() as conn:
-        if engine.dialect.name != "postgresql":  # SQLite still checks the key to the trace
-            with pytest.raises(IntegrityError):
-                conn.execute(insert(Observation).values(stray))
-            return
         conn.execute(insert(Observation).values(stray))
-        drift = rollup_drift(conn, ds.org_id)
-        assert drift[0] == "1 observations whose trace is missing (e.g. trace row id 1000000000)"
+        assert rollup_drift(conn, ds.org_id) == [
+            "1 observations whose trace is missing (e.g. trace row id 1000000000)"
+        ]
+        conn.execute(delete(Observation).where(Observation.span_id == "stray"))
+        a1 = conn.execute(
+            select(Trace).where(Trace.org_id == ds.org_id, Trace.trace_id == "a1")
+        ).one()
+        for column, what in missing.items():
+            assert getattr(a1, column) is not None
+            conn.execute(update(Trace).where(Trace.id == a1.id).values({column: 10**9}))
+            drift = rollup_drift(conn, ds.org_id)
+            assert drift[0] == f"1 traces whose {what} is missing (e.g. trace a1)", drift
+            restored = {column: getattr(a1, column)}
+            conn.execute(update(Trace).where(Trace.id == a1.id).values(restored))
+        assert rollup_drift(conn, ds.org_id) == []
 
 
 def test_rollup_rows_name_their_organization_without_a_check_on_postgresql(engine):
