@@ -83,6 +83,30 @@ def insert_ignoring_duplicates(conn: Connection, table: Table, rows: Iterable[di
     conn.execute(dialect.insert(table).on_conflict_do_nothing(), rows)
 
 
+# PostgreSQL: the row ids of an organization's traces among some trace ids. The inner
+# query names the trace id alone, so the unique (trace_id, org_id) index (migration
+# m023) is the only index that can answer it, one probe per id, whatever the planner's
+# statistics say; OFFSET 0 keeps the organization's condition outside (pushed inside,
+# it would let the planner probe an index of the organization's traces instead, and
+# read all of them for each id when its statistics do not show the organization's
+# traces: a new store, or a new organization in a large one). Parameters: the trace
+# ids (a list), the organization's id.
+TRACE_PKS_POSTGRESQL = (
+    "SELECT v.trace_id, t.id FROM unnest(%s::text[]) AS v(trace_id) CROSS JOIN LATERAL "
+    "(SELECT id, org_id FROM trace WHERE trace_id = v.trace_id OFFSET 0) AS t "
+    "WHERE t.org_id = %s"
+)
+
+
+def trace_pk(conn: Connection, org: int, trace_id: str) -> int | None:
+    """The row id of the organization's trace ``trace_id``; None if it has none such."""
+    if conn.dialect.name == "postgresql":
+        found = conn.exec_driver_sql(TRACE_PKS_POSTGRESQL, ([trace_id], org)).first()
+        return None if found is None else found[1]
+    query = select(Trace.id).where(Trace.org_id == org, Trace.trace_id == trace_id)
+    return conn.execute(query).scalar()
+
+
 def bump_data_version(conn: Connection, org: int) -> int:
     """Mark the organization's data as changed; return its new version. Call inside the
     writing transaction.

@@ -1,4 +1,5 @@
-"""PostgreSQL: the writer's lookups stay one index probe per key, whatever the statistics.
+"""PostgreSQL: the writer's lookups (and the trace view's) stay one index probe per key,
+whatever the statistics.
 
 When the planner's statistics do not show an organization's rows (a new store before
 autovacuum first analyzes it, a new organization in an analyzed table), it cannot tell
@@ -10,15 +11,19 @@ fits them; these tests look at what PostgreSQL does on such a store.
 from __future__ import annotations
 
 import json
+from datetime import date
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, event, text
 from sqlalchemy.exc import IntegrityError
 
 from telemetry.db import TRACE_ID_INDEX, init_store
+from telemetry.filters import Filters
 from telemetry.ingest.files import import_files
 from telemetry.ingest.identities import _CREATE_SESSIONS_POSTGRESQL
-from telemetry.ingest.spans import _TRACE_PKS_POSTGRESQL, stored_trace_pks
+from telemetry.ingest.spans import stored_trace_pks
+from telemetry.queries.trace_detail import trace_detail
+from telemetry.store import TRACE_PKS_POSTGRESQL
 from tests.factories import Dataset
 from tests.ingest_support import otlp_span, request_line, trace_hex
 
@@ -64,7 +69,7 @@ def _nodes(plan: dict):
 def _trace_lookup(conn, org_id: int, numbers: list[int]) -> tuple[dict[str, int], dict]:
     ids = [trace_hex(n) for n in numbers]
     found = stored_trace_pks(conn, org_id, ids)
-    return found, _explain(conn, _TRACE_PKS_POSTGRESQL, (ids, org_id))
+    return found, _explain(conn, TRACE_PKS_POSTGRESQL, (ids, org_id))
 
 
 def _assert_one_probe_per_id(plan: dict) -> None:
@@ -166,3 +171,30 @@ def test_the_migration_rekeys_the_traces_of_an_existing_store(store, tmp_path):
             ),
             {"org": acme},
         )
+
+
+def test_the_trace_view_finds_a_new_organizations_trace_without_reading_the_others(store, tmp_path):
+    """The trace view looks its trace up as the writer does: read by organization and
+    trace id at once, a new organization's trace may read all its traces."""
+    _import(store, tmp_path, "acme", 1)
+    with store.begin() as conn:
+        conn.execute(text("ANALYZE trace"))  # statistics that know only acme
+    _import(store, tmp_path, "newco", 100_001)
+    statements: list[tuple[str, object]] = []
+
+    def seen(_conn, _cursor, statement, parameters, _context, _many):
+        if "trace" in statement and not statement.lstrip().startswith("EXPLAIN"):
+            statements.append((statement, parameters))
+
+    event.listen(store, "before_cursor_execute", seen)
+    try:
+        filters = Filters(start=date(2026, 1, 1), end=date(2026, 1, 1), org="newco")
+        detail = trace_detail(store, filters, trace_hex(100_500), include_content=False)
+    finally:
+        event.remove(store, "before_cursor_execute", seen)
+    assert detail is not None and detail.trace.trace_id == trace_hex(100_500)
+    with store.connect() as conn:
+        plans = [_explain(conn, sql, params)["Plan"] for sql, params in statements]
+    read = [plan["Shared Hit Blocks"] + plan["Shared Read Blocks"] for plan in plans]
+    # Each statement reads a few index and table pages; newco's traces span dozens.
+    assert read and max(read) <= 20, (read, statements)

@@ -40,6 +40,7 @@ from telemetry.ingest.statements import (
 from telemetry.models import Observation, Trace
 from telemetry.rollup_deltas import RollupDelta
 from telemetry.rollup_tables import ROLLED_UP_KINDS
+from telemetry.store import TRACE_PKS_POSTGRESQL
 
 _OBSERVATION_COLUMNS = tuple(
     c.name for c in Observation.__table__.columns if c.name not in ("id", "org_id", "trace_pk")
@@ -99,16 +100,6 @@ _copied_values = operator.itemgetter(*_COPIED)
 # by COPY, four exporters' grouped requests 11.6k -> 12.7k and the file import 46 -> 38
 # us of CPU per span.
 _COPY_TRACES_FROM = 200
-# PostgreSQL: the ids of the batch's traces stored already. The inner query names the
-# trace id alone, so the unique (trace_id, org_id) index (m023) is the only index that
-# can answer it, one probe per id, whatever the planner's statistics say; OFFSET 0 keeps
-# the organization's condition outside (pushed inside, it would let the planner probe
-# an index of the organization's traces instead: each id then read all of them).
-_TRACE_PKS_POSTGRESQL = (
-    "SELECT v.trace_id, t.id FROM unnest(%s::text[]) AS v(trace_id) CROSS JOIN LATERAL "
-    "(SELECT id, org_id FROM trace WHERE trace_id = v.trace_id OFFSET 0) AS t "
-    "WHERE t.org_id = %s"
-)
 # PostgreSQL: ``n`` new trace ids (gaps are harmless: ids only need to be unique).
 _NEXT_TRACE_IDS = (
     "SELECT nextval(pg_get_serial_sequence('trace', 'id')) FROM generate_series(1, %s)"
@@ -124,7 +115,7 @@ def _following_ids(conn: Connection, table: str, count: int) -> range:
 def stored_trace_pks(conn: Connection, org_id: int, trace_ids: Sequence[str]) -> dict[str, int]:
     """Row id by trace id, of the organization's stored traces among ``trace_ids``."""
     if is_postgresql(conn):
-        result = conn.exec_driver_sql(_TRACE_PKS_POSTGRESQL, (list(trace_ids), org_id))
+        result = conn.exec_driver_sql(TRACE_PKS_POSTGRESQL, (list(trace_ids), org_id))
         return dict(result.all())
     query = select(Trace.trace_id, Trace.id).where(Trace.org_id == org_id, one_of(Trace.trace_id))
     return {trace_id: pk for trace_id, pk in rows_in(conn, query, trace_ids)}

@@ -23,6 +23,7 @@ from telemetry.filters import Filters
 from telemetry.models import Observation, Session, Team, Trace, TraceStatus, User
 from telemetry.queries.scope import Scope, resolve_scope, team_conditions
 from telemetry.queries.trace_tree import ObservationNode, TraceEvent, build_tree
+from telemetry.store import trace_pk
 
 __all__ = [
     "MAX_OBSERVATIONS",
@@ -153,11 +154,12 @@ def _detail(
 
 
 def _trace_row(conn: Connection, scope: Scope, trace_id: str) -> tuple[int, TraceSummary] | None:
-    conditions = [
-        Trace.org_id == scope.org_id,
-        Trace.trace_id == trace_id,
-        *team_conditions(scope, Trace.team_id),
-    ]
+    # The row id first, by the lookup the writer uses: filtered by organization and
+    # trace id at once, PostgreSQL may read all of a new organization's traces.
+    pk = trace_pk(conn, scope.org_id, trace_id)
+    if pk is None:
+        return None
+    conditions = [Trace.id == pk, *team_conditions(scope, Trace.team_id)]
     if scope.environments is not None:
         conditions.append(
             Trace.environment.in_(scope.environments) if scope.environments else false()
