@@ -9,7 +9,8 @@ written, so a refused request leaves the file as it was.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from sqlalchemy import Engine, select
@@ -79,9 +80,28 @@ def _password(password: str | None, generate: bool) -> tuple[str, str | None]:
     return password, None
 
 
-def _record(engine: Engine, actor: str, action: str, username: str, details: dict) -> None:
-    with engine.begin() as conn:
-        record_audit(conn, None, action, actor=actor, target=username, details=details)
+@contextmanager
+def _audited(engine: Engine, actor: str, action: str, username: str) -> Iterator[dict]:
+    """``with _audited(...) as event:`` change the accounts file, then set
+    ``event["details"]``: the change and its audit event are kept together or not at all.
+
+    The audit transaction opens first, so a database that cannot be reached refuses
+    the change before the file is touched; if the event cannot be stored after the
+    file was saved, the file is put back as it was.
+    """
+    before = accounts.file_content()
+    event: dict = {}
+    try:
+        with engine.begin() as conn:
+            conn.execute(select(1))  # reach the database before changing anything
+            yield event
+            if "details" in event:
+                details = event["details"]
+                record_audit(conn, None, action, actor=actor, target=username, details=details)
+    except BaseException:
+        if accounts.file_content() != before:
+            accounts.put_back(before)
+        raise
 
 
 def _find(username: str) -> Account | None:
@@ -106,8 +126,9 @@ def add(
     if role == MANAGER:
         check_teams(engine, teams)
     secret, shown = _password(password, generate)
-    created = accounts.add_account(username, role=role, password=secret, teams=teams, name=name)
-    _record(engine, who, "account.add", username, changes(None, view(created)))
+    with _audited(engine, who, "account.add", username) as event:
+        created = accounts.add_account(username, role=role, password=secret, teams=teams, name=name)
+        event["details"] = changes(None, view(created))
     return Done(created, shown)
 
 
@@ -132,13 +153,14 @@ def edit(
     new_teams = {org: list(teams)} if org is not None and teams is not None else None
     if new_teams and any(new_teams.values()):
         check_teams(engine, new_teams)
-    if role is not None and role != before.role:
-        after = accounts.set_role(username, role, teams=new_teams)
-    elif new_teams is not None:
-        after = accounts.set_teams(username, org, list(teams))
-    else:
+    if (role is None or role == before.role) and new_teams is None:
         return Done(before)
-    _record(engine, who, "account.edit", username, changes(view(before), view(after)))
+    with _audited(engine, who, "account.edit", username) as event:
+        if role is not None and role != before.role:
+            after = accounts.set_role(username, role, teams=new_teams)
+        else:
+            after = accounts.set_teams(username, org, list(teams))
+        event["details"] = changes(view(before), view(after))
     return Done(after)
 
 
@@ -154,8 +176,9 @@ def reset_password(
     """Set a new password (typed, or generated and returned once); the account's logins end."""
     who = acting(engine, account, actor, "account.password", username)
     secret, shown = _password(password, generate)
-    accounts.set_password(username, secret)
-    _record(engine, who, "account.password", username, {"logins_ended": True})
+    with _audited(engine, who, "account.password", username) as event:
+        accounts.set_password(username, secret)
+        event["details"] = {"logins_ended": True}
     return Done(_find(username), shown)
 
 
@@ -167,8 +190,9 @@ def remove(
     if account is not None and account.username == username:
         raise AccountsError("you cannot remove your own account here; ask another admin")
     before = _find(username)
-    accounts.remove_account(username)
-    _record(engine, who, "account.remove", username, changes(view(before), None))
+    with _audited(engine, who, "account.remove", username) as event:
+        accounts.remove_account(username)
+        event["details"] = changes(view(before), None)
     return Done(None)
 
 
@@ -176,5 +200,6 @@ def logout_everywhere(
     engine: Engine, username: str, *, account: Account | None = None, actor: str = ""
 ) -> None:
     who = acting(engine, account, actor, "account.logout_all", username)
-    accounts.logout_everywhere(username)
-    _record(engine, who, "account.logout_all", username, {"logins_ended": True})
+    with _audited(engine, who, "account.logout_all", username) as event:
+        accounts.logout_everywhere(username)
+        event["details"] = {"logins_ended": True}

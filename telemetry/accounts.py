@@ -176,12 +176,30 @@ def _check_config(path: Path, config: Any) -> None:
 
 def save_config(config: Mapping[str, Any], path: Path | None = None) -> None:
     """Write the file atomically, readable by its owner only."""
-    path = path or accounts_path()
-    private_dir(path.parent)
     body = _HEADER + yaml.safe_dump(dict(config), sort_keys=False, allow_unicode=True)
+    _write(path or accounts_path(), body.encode("utf-8"))
+
+
+def file_content(path: Path | None = None) -> bytes | None:
+    """The accounts file as it is now (None when there is none), for :func:`put_back`."""
+    path = path or accounts_path()
+    return path.read_bytes() if path.exists() else None
+
+
+def put_back(content: bytes | None, path: Path | None = None) -> None:
+    """Make the accounts file what :func:`file_content` read (remove it if it was none)."""
+    path = path or accounts_path()
+    if content is None:
+        path.unlink(missing_ok=True)
+    else:
+        _write(path, content)
+
+
+def _write(path: Path, body: bytes) -> None:
+    private_dir(path.parent)
     handle, temporary = tempfile.mkstemp(prefix=".auth-", dir=path.parent)
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
+        with os.fdopen(handle, "wb") as out:
             out.write(body)
         os.chmod(temporary, 0o600)
         os.replace(temporary, path)

@@ -8,14 +8,17 @@ import json
 import pytest
 import yaml
 from sqlalchemy import insert, select
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from telemetry import account_admin, accounts, apikeys, orgs, settings
 from telemetry.accounts import ADMIN, MANAGER, AccountsError
 from telemetry.admin_access import AdminOnly
 from telemetry.audit import verify_chain
 from telemetry.audit_log import AuditQuery, describe_details, list_audit
+from telemetry.db import make_engine
 from telemetry.models import AuditEvent, Organization, Team, Trace
 from telemetry.store import ensure_org
+from tests.failing_store import REASON, refuse_audit_events
 
 PASSWORD = "correct-horse-battery"
 
@@ -282,3 +285,32 @@ def test_a_reset_or_removed_account_is_logged_out_at_its_next_request(store):
     config = accounts.load_config()
     assert not mia.belongs_to(accounts.find_account(config, "mia"))
     assert not lea.belongs_to(accounts.find_account(config, "lea"))
+
+
+def test_an_account_change_whose_audit_event_cannot_be_stored_is_undone(store):
+    account_admin.add(store, "mia", role=MANAGER, password=PASSWORD, actor="ops")
+    refuse_audit_events(store)
+    before = accounts.accounts_path().read_bytes()
+    changes = [
+        lambda: account_admin.add(store, "lea", role=ADMIN, password=PASSWORD, actor="ops"),
+        lambda: account_admin.edit(store, "mia", role=ADMIN, actor="ops"),
+        lambda: account_admin.edit(store, "mia", org="default", teams=["Avalon"], actor="ops"),
+        lambda: account_admin.reset_password(store, "mia", generate=True, actor="ops"),
+        lambda: account_admin.remove(store, "mia", actor="ops"),
+        lambda: account_admin.logout_everywhere(store, "mia", actor="ops"),
+    ]
+    for change in changes:
+        with pytest.raises(DBAPIError, match=REASON):
+            change()
+        assert accounts.accounts_path().read_bytes() == before
+    assert [e[1] for e in events(store)] == ["account.add"]
+
+
+def test_an_account_change_is_refused_before_the_file_when_the_database_is_unreachable(
+    store, tmp_path
+):
+    before = accounts.accounts_path().read_bytes()
+    unreachable = make_engine(f"sqlite:///{tmp_path / 'no-such-dir' / 'telemetry.db'}")
+    with pytest.raises(OperationalError):
+        account_admin.add(unreachable, "lea", role=ADMIN, password=PASSWORD, actor="ops")
+    assert accounts.accounts_path().read_bytes() == before

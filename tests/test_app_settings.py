@@ -11,6 +11,7 @@ from telemetry.logins import record_auth_event
 from telemetry.models import Team
 from telemetry.store import org_id
 from tests.app_support import TEAM_A, all_text, signed_in_app
+from tests.failing_store import REASON, refuse_audit_events
 
 
 def add_teams(engine) -> None:
@@ -58,6 +59,19 @@ def test_an_admin_adds_a_manager_and_bad_input_adds_nothing(app_env):
     row = table[table["what"] == "account.add"].iloc[0]
     assert row["who"] == "root" and row["target"] == "lea"
     assert "role: — → manager" in row["changes"]
+
+
+def test_a_change_the_database_cannot_store_says_so_and_changes_nothing(app_env):
+    refuse_audit_events(app_env.engine)
+    before = accounts.accounts_path().read_bytes()
+    at = settings_page("root")
+    at.text_input(key="add_username").input("lea")
+    at.selectbox(key="add_role").select("admin")
+    at.button(key="add_account").click().run()
+    assert not at.exception
+    (error,) = [e.value for e in at.error]
+    assert "nothing was changed" in error and REASON in error
+    assert accounts.accounts_path().read_bytes() == before
 
 
 def _stored_hash(username: str) -> str:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
+from sqlalchemy.exc import DBAPIError
 
 from telemetry.accounts import AccountsError
 from telemetry.admin_access import AdminOnly
 from ui import plain
 
+logger = logging.getLogger(__name__)
 _NOTICE = "settings_notice"
 _SECRET = "settings_secret"
 # What an action may raise for a person to read: bad input, unknown names, refusals.
@@ -23,6 +26,15 @@ def attempt(action: Callable[[], Any], done: str) -> Any:
         result = action()
     except EXPECTED as error:
         st.error(plain.text(error), icon=":material/error:")
+        return None
+    except DBAPIError as error:  # each change is one transaction: undone with it
+        reason = plain.text(error.orig if error.orig is not None else error)
+        st.error(
+            f"The database could not store this change, so nothing was changed: {reason}. "
+            "Try again once it is back; the server log has the details.",
+            icon=":material/error:",
+        )
+        logger.warning("a settings change failed in the database: %s", error)
         return None
     st.session_state[_NOTICE] = done
     return result
