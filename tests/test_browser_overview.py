@@ -248,3 +248,18 @@ def test_last_hour_goes_into_the_url_and_matches_metrics_last_1h(server, page):
     figures["tokens"] = figures["input_tokens"] + figures["output_tokens"]
     assert_cards_match(cards, figures)
     page.screenshot(path=str(ARTIFACTS / "overview-admin-last-hour.png"), full_page=True)
+
+
+def test_overview_by_its_own_name_opens_as_the_menu_lists_it_with_its_filters(server, page):
+    """/overview (a bookmark, a shared link) is the default page's alias: it opens the page
+    the menu lists, highlighted there, at "/" with the link's filters."""
+    password = server.wait_for(r"password: (\S+)", 1).group(1)
+    page.goto(server.url)
+    log_in(page, "admin", password)
+    page.goto(f"{server.url}/overview?period=Last+7+days")
+    page.wait_for_url(re.compile(r"^[^?]*/\?period=Last\+7\+days$"))
+    page.get_by_text(re.compile(r"· 7 days, UTC")).wait_for()
+    active = page.locator('[data-testid="stSidebarNavLink"][aria-current="page"]')
+    assert active.count() == 1
+    assert active.inner_text().split()[-1] == "Overview"  # after its icon's name
+    page.screenshot(path=str(ARTIFACTS / "overview-alias.png"))

@@ -81,7 +81,11 @@ def main() -> None:
     if account is None:
         show_login_only(authenticator, config, "")
         return
-    page = st.navigation(navigation.pages_for(account))
+    menu = navigation.pages_for(account)
+    page = st.navigation(menu.sections)
+    if page is menu.alias:  # /overview: open the page the menu lists (and highlights) instead
+        kept = {key: st.query_params.get_all(key) for key in st.query_params}
+        st.switch_page(menu.default, query_params=kept)
     st.html(LAYOUT_CSS)
     sidebar_filters(account)
     how_to_use()

@@ -59,9 +59,19 @@ def page_specs_for(role: str, root: Path = APP_ROOT) -> list[PageSpec]:
     return [spec for spec in PAGES if role in spec.roles and (root / spec.path).is_file()]
 
 
-def pages_for(account: Account) -> dict[str, list[st.Page]]:
-    """``st.navigation`` input for ``account``: sections of ``st.Page``, first page default."""
-    sections: dict[str, list[st.Page]] = {}
+@dataclass
+class Menu:
+    """``st.navigation`` input for one account: sections of ``st.Page``, the first page the
+    default (served at "/"), and ``alias`` serving it at its own stem too (/overview)."""
+
+    sections: dict[str, list[st.Page]]
+    default: st.Page | None = None
+    alias: st.Page | None = None
+
+
+def pages_for(account: Account) -> Menu:
+    """The pages ``account`` may open, in menu order (see :class:`Menu`)."""
+    menu = Menu({})
     specs = page_specs_for(account.role)
     for index, spec in enumerate(specs):
         # The default page is served at "/" and named after a path nobody types, so that
@@ -74,18 +84,19 @@ def pages_for(account: Account) -> dict[str, list[st.Page]]:
             default=index == 0,
             url_path=url_path,
         )
-        sections.setdefault(spec.section, []).append(page)
+        menu.sections.setdefault(spec.section, []).append(page)
+        menu.default = menu.default or page
     if specs:
         first = specs[0]
-        alias = st.Page(
+        menu.alias = st.Page(
             str(APP_ROOT / first.path),
             title=first.title,
             icon=first.icon,
             url_path=first.url_path,
             visibility="hidden",
         )
-        sections[first.section].append(alias)
-    return sections
+        menu.sections[first.section].append(menu.alias)
+    return menu
 
 
 def login_pages(show_login: Callable[[], None]) -> list[st.Page]:

@@ -110,8 +110,12 @@ def delete_org_rows(conn: Connection, org: int, *, drop_org: bool) -> int:
     bump_data_version(conn, org)
     removed = 0
     for table in org_scoped_tables():
-        if table.name == OrgState.__tablename__ and not drop_org:
-            continue  # the change counter must keep counting up
+        if table.name == OrgState.__tablename__:
+            # The change counter is bookkeeping, not data: never counted, and it must keep
+            # counting up while the organization exists.
+            if drop_org:
+                conn.execute(delete(table).where(table.c.org_id == org))
+            continue
         where = table.c.org_id == org
         if table.name == AuditEvent.__tablename__:
             # The dashboard's own trail is a hash chain: its events stay, detached from
