@@ -116,8 +116,9 @@ def bump_data_version(conn: Connection, org: int) -> int:
     anything. Each change adds one, so a writer that finds the version it left plus one
     knows nobody else wrote meanwhile. Whatever deletes rows a writer may point to
     (traces, users, sessions) calls it before reading what to delete: on PostgreSQL
-    no foreign key checks an observation's trace (migration m025), so this lock is
-    what keeps a writer from adding spans to a trace being deleted. A counter starts at
+    no foreign key checks an observation's trace nor a trace's user, team or session
+    (migrations m025, m026), so this lock is what keeps a writer from adding spans to
+    a trace being deleted, or runs to a user being forgotten. A counter starts at
     the current time in microseconds: a change takes longer than a microsecond, so an
     organization deleted and created again starts above every version the old one
     reached, and a cache keyed on the old numbers can never serve stale results.
