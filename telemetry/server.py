@@ -22,6 +22,7 @@ from starlette.routing import BaseRoute
 from telemetry.db import make_engine
 from telemetry.http_guard import guard_middleware
 from telemetry.ingest.http import ingest_routes
+from telemetry.ingest.logs_http import logs_routes
 from telemetry.ingest.score_http import score_routes
 from telemetry.jobs import Job, JobRunner
 from telemetry.session_http import session_routes
@@ -43,8 +44,14 @@ def server_jobs() -> list[Job]:
 
 
 def server_routes(get_engine: Callable[[], Engine] = server_engine) -> list[BaseRoute]:
-    """The HTTP routes served beside the dashboard: ingest, scores, the login-cookie routes."""
-    return [*ingest_routes(get_engine), *score_routes(get_engine), *session_routes(get_engine)]
+    """The HTTP routes served beside the dashboard: ingest (traces, evaluation events sent
+    as logs), scores, the login-cookie routes."""
+    return [
+        *ingest_routes(get_engine),
+        *logs_routes(get_engine),
+        *score_routes(get_engine),
+        *session_routes(get_engine),
+    ]
 
 
 def server_middleware() -> list[Middleware]:

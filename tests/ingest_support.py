@@ -18,6 +18,7 @@ from starlette.applications import Starlette
 
 from telemetry.ingest.http import ingest_routes
 from telemetry.ingest.limits import Limits
+from telemetry.ingest.logs_http import logs_routes
 from telemetry.models import IngestError, Observation, Trace
 from telemetry.rollups import rollup_drift
 from telemetry.store import org_id
@@ -106,8 +107,10 @@ def request_line(spans: list[dict], resource: dict[str, Any] | None = None) -> s
 
 @contextlib.contextmanager
 def running_server(engine: Engine, limits: Limits | None = None) -> Iterator[str]:
-    """Serve the ingest routes with uvicorn on 127.0.0.1 (random port); yield the base URL."""
-    app = Starlette(routes=ingest_routes(lambda: engine, limits=limits))
+    """Serve the ingest routes (traces, logs) with uvicorn on 127.0.0.1 (random port); yield
+    the base URL."""
+    routes = [*ingest_routes(lambda: engine, limits=limits), *logs_routes(lambda: engine)]
+    app = Starlette(routes=routes)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))

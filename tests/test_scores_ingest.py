@@ -1,11 +1,19 @@
-"""Scores in: OTLP evaluation events (real SDK), POST /api/scores, JSONL, telemetry.score."""
+"""Scores in: OTLP evaluation events (real SDK; span events or log records), POST /api/scores,
+JSONL, telemetry.score."""
 
 from __future__ import annotations
 
 import json
 
 import pytest
+from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import (
+    ExportLogsServiceRequest,
+    ExportLogsServiceResponse,
+)
+from opentelemetry.sdk._logs import LoggerProvider
+from opentelemetry.sdk._logs.export import SimpleLogRecordProcessor
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -238,3 +246,158 @@ def test_scores_sent_before_their_trace_join_it_when_it_arrives(engine, tmp_path
     assert (verdict, reviewed) == (True, True)  # a positive human verdict, on the trace row
     assert _quality(engine) == {"run-9": (1, 1)}
     assert _drift(engine) == []
+
+
+def _export_evaluated_run_as_logs(url: str, key: str) -> tuple[str, str]:
+    """One agent run; its evaluations sent as log records (how SDKs send events): a good
+    one twice, a verdict, a broken one, and a plain log line."""
+    auth = {"Authorization": f"Bearer {key}"}
+    resource = Resource.create({"service.name": "judge-bot"})
+    tracing = TracerProvider(resource=resource)
+    tracing.add_span_processor(
+        SimpleSpanProcessor(OTLPSpanExporter(endpoint=f"{url}/v1/traces", headers=auth))
+    )
+    logging = LoggerProvider(resource=resource)
+    logging.add_log_record_processor(
+        SimpleLogRecordProcessor(OTLPLogExporter(endpoint=f"{url}/v1/logs", headers=auth))
+    )
+    tracer, logger = tracing.get_tracer("tests"), logging.get_logger("evals")
+    root = tracer.start_span("answer", start_time=T0_NS)
+    call = tracer.start_span(
+        "chat gpt-4o", context=set_span_in_context(root), start_time=T0_NS + SECOND_NS
+    )
+    inside = set_span_in_context(call)
+    relevance = {
+        "gen_ai.evaluation.name": "relevance",
+        "gen_ai.evaluation.score.value": 0.75,
+        "gen_ai.evaluation.score.label": "relevant",
+        "gen_ai.evaluation.explanation": "on topic",
+    }
+    for _ in range(2):  # an exporter's retry: stored once
+        logger.emit(
+            event_name="gen_ai.evaluation.result",
+            attributes=relevance,
+            context=inside,
+            timestamp=T0_NS + 3 * SECOND_NS,
+        )
+    logger.emit(
+        event_name="gen_ai.evaluation.result",
+        attributes={"gen_ai.evaluation.name": "review", "gen_ai.evaluation.score.label": "pass"},
+        context=inside,
+        timestamp=T0_NS + 4 * SECOND_NS,
+    )
+    logger.emit(
+        event_name="gen_ai.evaluation.result",
+        attributes={"gen_ai.evaluation.name": "relevance", "gen_ai.evaluation.score.value": "x"},
+        context=inside,
+        timestamp=T0_NS + 4 * SECOND_NS,
+    )
+    logger.emit(body="cache warmed", context=inside, timestamp=T0_NS + 4 * SECOND_NS)
+    call.end(end_time=T0_NS + 6 * SECOND_NS)
+    root.end(end_time=T0_NS + 7 * SECOND_NS)
+    tracing.shutdown()
+    logging.shutdown()
+    context = call.get_span_context()
+    return format(context.trace_id, "032x"), format(context.span_id, "016x")
+
+
+def test_evaluation_events_sent_as_logs_by_the_sdk_are_scores_of_their_span(engine):
+    key, _ = create_key(engine, "default")
+    app = Starlette(routes=server_routes(lambda: engine))
+    with serving(app) as url:
+        trace_id, span_id = _export_evaluated_run_as_logs(url, key)
+    score, verdict = sorted(_scores(engine).values(), key=lambda s: s["name"])
+    assert (verdict["name"], verdict["label"]) == ("review", "pass")
+    assert {(s["trace_id"], s["span_id"]) for s in (score, verdict)} == {(trace_id, span_id)}
+    assert (score["name"], score["value"], score["label"], score["source"]) == (
+        "relevance",
+        0.75,
+        "relevant",
+        "llm",
+    )
+    assert (score["comment"], score["author"]) == ("on topic", "judge-bot")
+    assert _quality(engine)[trace_id] == (1, 0)  # "review: pass" is a positive verdict
+    with engine.connect() as conn:
+        reasons = conn.execute(select(IngestError.reason)).scalars().all()
+    assert len(reasons) == 1 and "must be a number" in reasons[0]  # not the plain log line
+    assert _drift(engine) == []
+
+
+def _log_record(event_name: str, attributes: dict, trace_id: str = TRACE) -> dict:
+    return {
+        "timeUnixNano": str(T0_NS + 2 * SECOND_NS),
+        "traceId": trace_id,
+        "spanId": "00f067aa0ba902b7",
+        "eventName": event_name,
+        "attributes": [
+            {"key": k, "value": {"doubleValue": v} if isinstance(v, float) else {"stringValue": v}}
+            for k, v in attributes.items()
+        ],
+    }
+
+
+def test_the_logs_endpoint_answers_as_otlp_says(engine):
+    key, _ = create_key(engine, "default")
+    verdict = {"gen_ai.evaluation.name": "review", "gen_ai.evaluation.score.label": "pass"}
+    records = [
+        _log_record("gen_ai.evaluation.result", verdict),
+        _log_record("", {"message": "plain line"}),
+        _log_record("gen_ai.evaluation.result", verdict, trace_id=""),
+        {"traceId": "not hex", "eventName": "gen_ai.evaluation.result"},
+    ]
+    body = {"resourceLogs": [{"scopeLogs": [{"logRecords": records}]}]}
+    json_headers = {"Content-Type": "application/json", "Authorization": f"Bearer {key}"}
+    app = Starlette(routes=server_routes(lambda: engine))
+    with serving(app) as url:
+        status, _h, answer = post(f"{url}/v1/logs", json.dumps(body).encode(), json_headers)
+        again = post(f"{url}/v1/logs", json.dumps(body).encode(), json_headers)
+        garbage = post(f"{url}/v1/logs", b"{not json", json_headers)
+        keyless = post(f"{url}/v1/logs", b"{}", {"Content-Type": "application/json"})
+        protobuf = post(
+            f"{url}/v1/logs",
+            ExportLogsServiceRequest().SerializeToString(),
+            {**json_headers, "Content-Type": "application/x-protobuf"},
+        )
+        text = post(f"{url}/v1/logs", b"x", {**json_headers, "Content-Type": "text/plain"})
+    assert status == 200
+    partial = json.loads(answer)["partialSuccess"]
+    assert partial["rejectedLogRecords"] == "3"
+    message = partial["errorMessage"]
+    assert "logRecords[1]: not a gen_ai.evaluation.result event" in message
+    assert "logRecords[2]: the record carries no trace id" in message
+    assert "logRecords[3]: traceId 'not hex' is not 32 hex digits" in message
+    assert again[0] == 200  # the same request again: the score is not stored twice
+    (score,) = _scores(engine).values()
+    assert (score["trace_id"], score["name"], score["label"]) == (TRACE, "review", "pass")
+    assert (garbage[0], keyless[0], protobuf[0], text[0]) == (400, 401, 200, 415)
+    assert ExportLogsServiceResponse.FromString(protobuf[2]) == ExportLogsServiceResponse()
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        {"eventName": "gen_ai.evaluation.result", "attributes": "not a list"},
+        {"eventName": "gen_ai.evaluation.result", "attributes": [{"key": "k", "value": {"x": 1}}]},
+        {"eventName": "gen_ai.evaluation.result", "timeUnixNano": "soon", "traceId": TRACE},
+        {"eventName": "gen_ai.evaluation.result", "traceId": 12345},
+        {"eventName": 7, "traceId": TRACE},
+        5,
+        ["a", "list"],
+    ],
+)
+def test_a_hostile_log_record_is_rejected_alone(engine, hostile):
+    key, _ = create_key(engine, "default")
+    verdict = {"gen_ai.evaluation.name": "review", "gen_ai.evaluation.score.label": "pass"}
+    records = [_log_record("gen_ai.evaluation.result", verdict), hostile]
+    body = json.dumps({"resourceLogs": [{"scopeLogs": [{"logRecords": records}]}]}).encode()
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {key}"}
+    app = Starlette(routes=server_routes(lambda: engine))
+    with serving(app) as url:
+        status, _headers, answer = post(f"{url}/v1/logs", body, headers)
+    assert status == 200
+    partial = json.loads(answer)["partialSuccess"]
+    assert partial["rejectedLogRecords"] == "1"
+    assert partial["errorMessage"].startswith("1 log records not stored: ")
+    assert "logRecords[1]" in partial["errorMessage"]
+    (score,) = _scores(engine).values()
+    assert (score["name"], score["label"]) == ("review", "pass")

@@ -23,7 +23,8 @@ HOW_QUALITY_WORKS = (
     "name more); positive = label up/good/yes/true/pass or value > 0. Feedback coverage = "
     "rated runs ÷ runs; positive rate = positive ÷ rated runs; cost per good run = the "
     "period's cost ÷ positively rated runs. Scores arrive as OTLP `gen_ai.evaluation.result` "
-    "events, `POST /api/scores`, JSONL or a rating on the trace page."
+    "events (span events, or log records sent to `/v1/logs`), `POST /api/scores`, JSONL or a "
+    "rating on the trace page."
 )
 
 

@@ -71,13 +71,16 @@ class Caller:
     key_id: int
     key_prefix: str
     client: str
+    path: str = TRACES_PATH
 
     @property
     def source(self) -> str:
-        return f"POST {TRACES_PATH} from {self.client} (key {self.key_prefix}…)"
+        return f"POST {self.path} from {self.client} (key {self.key_prefix}…)"
 
 
 class TraceEndpoint:
+    path = TRACES_PATH
+
     def __init__(self, get_engine: Callable[[], Engine], limits: Limits) -> None:
         self.get_engine = get_engine
         self.limits = limits
@@ -119,11 +122,14 @@ class TraceEndpoint:
             body = await self._body(request, content_type, encoding)
             report = await run_in_threadpool(self._ingest, caller, body, encoding, content_type)
         except Refused as refusal:
-            return _status_response(refusal.status, refusal.message, answer_type)
+            return status_response(refusal.status, refusal.message, answer_type)
         except OperationalError:
             logger.exception("ingest: the store could not be written")
             message = "the store is busy or unavailable; retry later"
-            return _status_response(503, message, answer_type, retry_after=5)
+            return status_response(503, message, answer_type, retry_after=5)
+        return self._response(report, answer_type)
+
+    def _response(self, report: IngestReport, answer_type: str) -> Response:
         return _export_response(report, answer_type)
 
     async def _caller(self, request: Request) -> Caller:
@@ -138,7 +144,7 @@ class TraceEndpoint:
         if found is None:
             raise Refused(401, "the API key is not valid or was revoked")
         client = request.client.host if request.client else "unknown client"
-        return Caller(*found, client=client)
+        return Caller(*found, client=client, path=self.path)
 
     def _authenticate(self, key: str) -> tuple[int, int, str] | None:
         with self.get_engine().connect() as conn:
@@ -259,7 +265,7 @@ _RPC_CODES = {
 }
 
 
-def _status_response(
+def status_response(
     status: int, message: str, answer_type: str, *, retry_after: int | None = None
 ) -> Response:
     body = status_pb2.Status(code=_RPC_CODES.get(status, code_pb2.UNKNOWN), message=message)
@@ -289,6 +295,11 @@ def _export_response(report: IngestReport, answer_type: str) -> Response:
         )
         joined = "; ".join(filter(None, (message.partial_success.error_message, note)))
         message.partial_success.error_message = joined[:4000]
+    return message_response(message, answer_type)
+
+
+def message_response(message, answer_type: str) -> Response:
+    """200 with ``message`` in the request's encoding."""
     if answer_type == PROTOBUF:
         return Response(message.SerializeToString(), 200, media_type=PROTOBUF)
     return Response(json_format.MessageToJson(message, indent=None), 200, media_type=JSON)

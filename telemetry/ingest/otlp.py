@@ -109,7 +109,7 @@ def decode_protobuf(body: bytes, *, where: str = "") -> tuple[list[RawSpan], lis
     spans: list[RawSpan] = []
     rejections: list[Rejection] = []
     for i, resource_spans in enumerate(request.resource_spans):
-        resource = _pb_attributes(resource_spans.resource.attributes)
+        resource = pb_attributes(resource_spans.resource.attributes)
         for j, scope_spans in enumerate(resource_spans.scope_spans):
             for k, span in enumerate(scope_spans.spans):
                 try:
@@ -120,7 +120,7 @@ def decode_protobuf(body: bytes, *, where: str = "") -> tuple[list[RawSpan], lis
     return spans, rejections
 
 
-def _pb_id(value: bytes, size: int, name: str, *, required: bool) -> str:
+def pb_id(value: bytes, size: int, name: str, *, required: bool) -> str:
     if not value:
         if required:
             raise SpanError(f"{name} is missing")
@@ -134,19 +134,19 @@ def _pb_span(span, resource: dict[str, Any], where: str, index: tuple[int, int, 
     if not span.start_time_unix_nano:
         raise SpanError("startTimeUnixNano is missing")
     events = [
-        RawEvent(event.name, event.time_unix_nano, _pb_attributes(event.attributes))
+        RawEvent(event.name, event.time_unix_nano, pb_attributes(event.attributes))
         for event in span.events
     ]
     return RawSpan(
-        trace_id=_pb_id(span.trace_id, TRACE_ID_BYTES, "traceId", required=True),
-        span_id=_pb_id(span.span_id, SPAN_ID_BYTES, "spanId", required=True),
-        parent_span_id=_pb_id(span.parent_span_id, SPAN_ID_BYTES, "parentSpanId", required=False),
+        trace_id=pb_id(span.trace_id, TRACE_ID_BYTES, "traceId", required=True),
+        span_id=pb_id(span.span_id, SPAN_ID_BYTES, "spanId", required=True),
+        parent_span_id=pb_id(span.parent_span_id, SPAN_ID_BYTES, "parentSpanId", required=False),
         name=span.name,
         start_ns=span.start_time_unix_nano,
         end_ns=span.end_time_unix_nano,
         status_code=span.status.code,
         status_message=span.status.message,
-        attributes=_pb_attributes(span.attributes),
+        attributes=pb_attributes(span.attributes),
         events=events,
         resource=resource,
         where=where,
@@ -155,7 +155,7 @@ def _pb_span(span, resource: dict[str, Any], where: str, index: tuple[int, int, 
     )
 
 
-def _pb_attributes(items) -> dict[str, Any]:
+def pb_attributes(items) -> dict[str, Any]:
     out = {}
     for item in items:
         value = item.value
@@ -173,7 +173,7 @@ def _pb_value(value, kind: str | None) -> Any:
     if kind == "array_value":
         return [_pb_value(v, v.WhichOneof("value")) for v in value.array_value.values]
     if kind == "kvlist_value":
-        return _pb_attributes(value.kvlist_value.values)
+        return pb_attributes(value.kvlist_value.values)
     if kind == "bytes_value":
         return base64.b64encode(value.bytes_value).decode("ascii")
     return getattr(value, kind)

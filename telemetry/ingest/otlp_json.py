@@ -78,7 +78,7 @@ def decode_json(document: Any, *, where: str = "") -> tuple[list[RawSpan], list[
     for i, resource_spans in enumerate(_list(resource_list, "resourceSpans")):
         try:
             resource_obj = _get(resource_spans, "resource") or {}
-            resource = _json_attributes(_get(resource_obj, "attributes") or [])
+            resource = json_attributes(_get(resource_obj, "attributes") or [])
             scope_list = _list(
                 _get(resource_spans, "scopeSpans", "scope_spans") or [], "scopeSpans"
             )
@@ -121,7 +121,7 @@ def _list(value: Any, name: str) -> list:
     return value
 
 
-def _json_id(value: Any, size: int, name: str, *, required: bool) -> str:
+def json_id(value: Any, size: int, name: str, *, required: bool) -> str:
     if not value:
         if required:
             raise SpanError(f"{name} is missing")
@@ -146,7 +146,7 @@ def _json_id(value: Any, size: int, name: str, *, required: bool) -> str:
     raise SpanError(f"{name} {value[:80]!r} is not {size * 2} hex digits")
 
 
-def _json_int(value: Any, name: str) -> int:
+def json_int(value: Any, name: str) -> int:
     if not value:
         return 0
     if type(value) is str:
@@ -167,12 +167,12 @@ def _json_span(
     if not isinstance(span, dict):
         raise SpanError("a span must be a JSON object")
     get = span.get
-    start_ns = _json_int(
+    start_ns = json_int(
         get("startTimeUnixNano") or get("start_time_unix_nano"), "startTimeUnixNano"
     )
     if not start_ns:
         raise SpanError("startTimeUnixNano is missing")
-    end_ns = _json_int(get("endTimeUnixNano") or get("end_time_unix_nano"), "endTimeUnixNano")
+    end_ns = json_int(get("endTimeUnixNano") or get("end_time_unix_nano"), "endTimeUnixNano")
     status = get("status") or {}
     code = status.get("code", 0) if isinstance(status, dict) else 0
     if type(code) is not int:
@@ -184,16 +184,16 @@ def _json_span(
         events.append(
             RawEvent(
                 str(event.get("name", "")),
-                _json_int(time_ns, "event timeUnixNano"),
-                _json_attributes(event.get("attributes") or []),
+                json_int(time_ns, "event timeUnixNano"),
+                json_attributes(event.get("attributes") or []),
             )
         )
     return RawSpan(
-        trace_id=_json_id(
+        trace_id=json_id(
             get("traceId") or get("trace_id"), TRACE_ID_BYTES, "traceId", required=True
         ),
-        span_id=_json_id(get("spanId") or get("span_id"), SPAN_ID_BYTES, "spanId", required=True),
-        parent_span_id=_json_id(
+        span_id=json_id(get("spanId") or get("span_id"), SPAN_ID_BYTES, "spanId", required=True),
+        parent_span_id=json_id(
             get("parentSpanId") or get("parent_span_id"),
             SPAN_ID_BYTES,
             "parentSpanId",
@@ -204,7 +204,7 @@ def _json_span(
         end_ns=end_ns,
         status_code=code,
         status_message=str(message),
-        attributes=_json_attributes(get("attributes") or []),
+        attributes=json_attributes(get("attributes") or []),
         events=events,
         resource=resource,
         where=where,
@@ -213,7 +213,7 @@ def _json_span(
     )
 
 
-def _json_attributes(items: Any) -> dict[str, Any]:
+def json_attributes(items: Any) -> dict[str, Any]:
     if not isinstance(items, list):
         raise SpanError("attributes must be a JSON array of {key, value} objects")
     out = {}
@@ -242,7 +242,7 @@ def _json_value(value: Any, key: str) -> Any:
         if name in ("stringValue", "string_value"):
             return str(item)
         if name in ("intValue", "int_value"):
-            return _json_int(item, f"attribute {key!r}")
+            return json_int(item, f"attribute {key!r}")
         if name in ("doubleValue", "double_value"):
             return float(item)
         if name in ("boolValue", "bool_value"):
@@ -250,7 +250,7 @@ def _json_value(value: Any, key: str) -> Any:
         if name in ("arrayValue", "array_value"):
             return [_json_value(v, key) for v in (item or {}).get("values") or []]
         if name in ("kvlistValue", "kvlist_value"):
-            return _json_attributes((item or {}).get("values") or [])
+            return json_attributes((item or {}).get("values") or [])
         if name in ("bytesValue", "bytes_value"):
             return str(item)
     if not value:

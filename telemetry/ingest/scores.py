@@ -78,7 +78,30 @@ def event_scores(records: Iterable[dict[str, Any]]) -> tuple[list[ScoreItem], li
 
 
 def _event_score(record: dict[str, Any], index: int, event: dict[str, Any]) -> dict[str, Any]:
-    attributes = event["attributes"]
+    return evaluation_score(
+        event["attributes"],
+        trace_id=record["trace_id"],
+        span_id=record["span_id"],
+        time_us=event["time_us"] or record["start_us"],
+        author=record["module"] or "otlp",
+        origin=str(index),
+    )
+
+
+def evaluation_score(
+    attributes: dict[str, Any],
+    *,
+    trace_id: str,
+    span_id: str,
+    time_us: int,
+    author: str,
+    origin: str,
+) -> dict[str, Any]:
+    """The score of a ``gen_ai.evaluation.result`` event (a span's event or a log record).
+
+    Its key derives from the span, ``origin`` (which event of it), the name and the
+    time: the same event sent again is stored once. Raises :class:`ScoreError`.
+    """
     name = attributes.get(EVALUATION_NAME)
     if not isinstance(name, str) or not name.strip():
         raise ScoreError(f"{EVALUATION_NAME} is missing")
@@ -91,19 +114,18 @@ def _event_score(record: dict[str, Any], index: int, event: dict[str, Any]) -> d
         raise ScoreError(f"{EVALUATION_SOURCE} must be one of {', '.join(SOURCES)}")
     comment = attributes.get(EVALUATION_EXPLANATION)
     score = {
-        "trace_id": record["trace_id"],
-        "span_id": record["span_id"],
+        "trace_id": trace_id,
+        "span_id": span_id,
         "session_key": "",
         "name": name.strip()[:100],
         "value": None if value is None else float(value),
         "label": str(label).strip()[:100] if label is not None else "",
         "comment": str(comment)[:COMMENT_MAX] if comment is not None else "",
         "source": str(source),
-        "author": (record["module"] or "otlp")[:AUTHOR_MAX],
-        "time_us": event["time_us"] or record["start_us"],
+        "author": author[:AUTHOR_MAX],
+        "time_us": time_us,
     }
-    # The same span sent again gives the same keys: its scores are stored once.
-    seed = f"{record['trace_id']}:{record['span_id']}:{index}:{score['name']}:{score['time_us']}"
+    seed = f"{trace_id}:{span_id}:{origin}:{score['name']}:{time_us}"
     return finish_score(score, "otel:" + hashlib.sha256(seed.encode()).hexdigest()[:40])
 
 

@@ -1,0 +1,130 @@
+"""``POST /v1/logs``: evaluation events sent over OTLP's logs signal become scores.
+
+OpenTelemetry's GenAI conventions describe an evaluation as a ``gen_ai.evaluation.result``
+event, and SDKs send events as log records. A record of that event, emitted inside
+the span it judges, is stored as a score of that span, exactly as the span event of
+the same name (telemetry.ingest.scores): same attributes, same rules, stored once.
+
+Other log records are not stored: they are counted as rejected in the answer's
+``partial_success``, with why, so the exporter's log says so (route only GenAI
+events here, e.g. with the Collector's filter processor). Keys, limits and error
+answers are those of ``/v1/traces``. Scores a configured name refuses are kept in
+quarantine with the record's text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceResponse
+from sqlalchemy import Engine
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from telemetry.ingest.http import (
+    PROTOBUF,
+    Caller,
+    Refused,
+    TraceEndpoint,
+    gunzip_capped,
+    message_response,
+)
+from telemetry.ingest.limits import Limits
+from telemetry.ingest.otlp import OtlpDecodeError, Rejection
+from telemetry.ingest.otlp_logs import LogEvent, decode_logs_json, decode_logs_protobuf
+from telemetry.ingest.scores import EVALUATION_EVENT, ScoreItem, evaluation_score
+from telemetry.ingest.writer import SpanWriter
+from telemetry.scores import ScoreError
+from telemetry.timeutil import now_us
+
+LOGS_PATH = "/v1/logs"
+NOT_AN_EVALUATION = (
+    f"not a {EVALUATION_EVENT} event: only evaluation events are stored from logs "
+    "(filter the others out before this endpoint)"
+)
+_MESSAGE_REJECTIONS = 5  # reasons quoted in partial_success.error_message
+
+
+def logs_routes(
+    get_engine: Callable[[], Engine], *, limits: Limits | None = None
+) -> list[BaseRoute]:
+    """The route to mount beside the dashboard: ``POST /v1/logs``."""
+    endpoint = LogEndpoint(get_engine, limits or Limits.from_env())
+    return [Route(LOGS_PATH, endpoint.export, methods=["POST"])]
+
+
+@dataclass
+class LogsOutcome:
+    """What a request's log records became."""
+
+    scores_stored: int = 0
+    duplicates: int = 0
+    rejections: list[Rejection] = field(default_factory=list)
+
+
+class LogEndpoint(TraceEndpoint):
+    path = LOGS_PATH
+
+    def _ingest(self, caller: Caller, body: bytes, encoding: str, content_type: str) -> LogsOutcome:
+        """Decode the records and store their scores (runs in a worker thread)."""
+        engine = self.get_engine()
+        writer = SpanWriter(engine, caller.org_id, source=caller.source, api_key_id=caller.key_id)
+        if encoding == "gzip":
+            body = gunzip_capped(body, self.limits.max_body_bytes)
+        try:
+            decode = decode_logs_protobuf if content_type == PROTOBUF else decode_logs_json
+            events, unreadable = decode(body)
+        except OtlpDecodeError as error:
+            raise Refused(400, str(error)) from None
+        if len(events) + len(unreadable) > self.limits.max_spans_per_request:
+            raise Refused(
+                413,
+                f"{len(events) + len(unreadable)} log records in one request, more than the "
+                f"limit of {self.limits.max_spans_per_request}; send smaller batches",
+            )
+        outcome = LogsOutcome(rejections=list(unreadable))
+        scores: list[ScoreItem] = []
+        refused: list[Rejection] = []
+        for event in events:
+            if event.event_name != EVALUATION_EVENT:
+                outcome.rejections.append(Rejection(event.location, NOT_AN_EVALUATION))
+                continue
+            try:
+                scores.append(ScoreItem(event.location, _score(event), event.raw))
+            except ScoreError as error:
+                refused.append(Rejection(event.location, str(error), event.raw))
+        if scores or refused:
+            written = writer.write((), refused, scores=scores)
+            outcome.scores_stored = written.scores_stored
+            outcome.duplicates = written.score_duplicates
+            outcome.rejections += [*written.rejections, *written.score_rejections]
+        return outcome
+
+    def _response(self, report: LogsOutcome, answer_type: str) -> Response:
+        message = ExportLogsServiceResponse()
+        rejected = report.rejections
+        if rejected:
+            reasons = "; ".join(f"{r.location}: {r.reason}" for r in rejected[:_MESSAGE_REJECTIONS])
+            more = len(rejected) - _MESSAGE_REJECTIONS
+            message.partial_success.rejected_log_records = len(rejected)
+            message.partial_success.error_message = (
+                f"{len(rejected)} log records not stored: {reasons}"
+                + (f"; and {more} more" if more > 0 else "")
+            )[:4000]
+        return message_response(message, answer_type)
+
+
+def _score(event: LogEvent) -> dict:
+    if not event.trace_id:
+        raise ScoreError(
+            "the record carries no trace id: emit the evaluation event inside the span it judges"
+        )
+    return evaluation_score(
+        event.attributes,
+        trace_id=event.trace_id,
+        span_id=event.span_id,
+        time_us=event.time_ns // 1000 or now_us(),
+        author=event.service or "otlp",
+        origin="log",
+    )

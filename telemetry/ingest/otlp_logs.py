@@ -1,0 +1,156 @@
+"""Read OTLP log records (``ExportLogsServiceRequest``, protobuf or OTLP/JSON) for their events.
+
+OpenTelemetry SDKs send events as log records: the event's name in the record's
+``event_name`` field (``event.name`` attribute in older SDKs), its trace and span ids
+when it was emitted inside a span. Only what the evaluation scores need is kept;
+a record that cannot be read is rejected alone, with where and why.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from google.protobuf.message import DecodeError
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+
+from telemetry.ingest.otlp import (
+    SPAN_ID_BYTES,
+    TRACE_ID_BYTES,
+    OtlpDecodeError,
+    Rejection,
+    SpanError,
+    pb_attributes,
+    pb_id,
+    raw_text_of,
+)
+from telemetry.ingest.otlp_json import json_attributes, json_id, json_int, load_json
+
+_ERRORS = (ValueError, TypeError, AttributeError, LookupError, ArithmeticError, RecursionError)
+
+
+@dataclass(frozen=True)
+class LogEvent:
+    """One log record: its event name ("" for a plain log line) and what scores read."""
+
+    location: str
+    event_name: str
+    trace_id: str
+    span_id: str
+    time_ns: int
+    attributes: dict[str, Any]
+    service: str
+    raw: str
+
+
+def decode_logs_protobuf(body: bytes) -> tuple[list[LogEvent], list[Rejection]]:
+    """The records of a binary ``ExportLogsServiceRequest``; unreadable ones as rejections."""
+    try:
+        request = ExportLogsServiceRequest.FromString(body)
+    except DecodeError as error:
+        raise OtlpDecodeError(
+            f"the body is not a protobuf ExportLogsServiceRequest ({error}); "
+            "send OTLP/HTTP protobuf or use Content-Type: application/json"
+        ) from None
+    events: list[LogEvent] = []
+    rejections: list[Rejection] = []
+    for i, resource_logs in enumerate(request.resource_logs):
+        resource = pb_attributes(resource_logs.resource.attributes)
+        for j, scope_logs in enumerate(resource_logs.scope_logs):
+            for k, record in enumerate(scope_logs.log_records):
+                location = _location(i, j, k)
+                try:
+                    attributes = pb_attributes(record.attributes)
+                    events.append(
+                        LogEvent(
+                            location=location,
+                            event_name=_event_name(record.event_name, attributes),
+                            trace_id=pb_id(
+                                record.trace_id, TRACE_ID_BYTES, "traceId", required=False
+                            ),
+                            span_id=pb_id(record.span_id, SPAN_ID_BYTES, "spanId", required=False),
+                            time_ns=record.time_unix_nano or record.observed_time_unix_nano,
+                            attributes=attributes,
+                            service=str(resource.get("service.name") or ""),
+                            raw=raw_text_of(record),
+                        )
+                    )
+                except _ERRORS as error:
+                    rejections.append(Rejection(location, _why(error), raw_text_of(record)))
+    return events, rejections
+
+
+def decode_logs_json(body: bytes) -> tuple[list[LogEvent], list[Rejection]]:
+    """The records of an OTLP/JSON ``ExportLogsServiceRequest`` (ids in hex)."""
+    try:
+        document = load_json(body)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise OtlpDecodeError(f"the body is not JSON ({error})") from None
+    if not isinstance(document, dict):
+        raise OtlpDecodeError("an OTLP/JSON request must be a JSON object")
+    resource_list = document.get("resourceLogs", document.get("resource_logs"))
+    if resource_list is None:
+        if document:
+            raise OtlpDecodeError("not an OTLP ExportLogsServiceRequest: it has no resourceLogs")
+        return [], []
+    if not isinstance(resource_list, list):
+        raise OtlpDecodeError("resourceLogs must be a JSON array")
+    events: list[LogEvent] = []
+    rejections: list[Rejection] = []
+    for i, resource_logs in enumerate(resource_list):
+        try:
+            resource = json_attributes(
+                (resource_logs.get("resource") or {}).get("attributes") or []
+            )
+            scopes = resource_logs.get("scopeLogs", resource_logs.get("scope_logs")) or []
+            records = [
+                (j, k, record)
+                for j, scope in enumerate(scopes)
+                for k, record in enumerate(scope.get("logRecords", scope.get("log_records")) or [])
+            ]
+        except _ERRORS as error:
+            reason = f"resource is malformed, its records were not read: {_why(error)}"
+            rejections.append(Rejection(f"resourceLogs[{i}]", reason, raw_text_of(resource_logs)))
+            continue
+        for j, k, record in records:
+            location = _location(i, j, k)
+            try:
+                attributes = json_attributes(record.get("attributes") or [])
+                time_ns = json_int(record.get("timeUnixNano"), "timeUnixNano") or json_int(
+                    record.get("observedTimeUnixNano"), "observedTimeUnixNano"
+                )
+                events.append(
+                    LogEvent(
+                        location=location,
+                        event_name=_event_name(record.get("eventName") or "", attributes),
+                        trace_id=json_id(
+                            record.get("traceId"), TRACE_ID_BYTES, "traceId", required=False
+                        ),
+                        span_id=json_id(
+                            record.get("spanId"), SPAN_ID_BYTES, "spanId", required=False
+                        ),
+                        time_ns=time_ns,
+                        attributes=attributes,
+                        service=str(resource.get("service.name") or ""),
+                        raw=json.dumps(record, ensure_ascii=False, default=str)[:10_000],
+                    )
+                )
+            except _ERRORS as error:
+                rejections.append(Rejection(location, _why(error), raw_text_of(record)))
+    return events, rejections
+
+
+def _event_name(field: str, attributes: dict[str, Any]) -> str:
+    name = field or attributes.get("event.name") or ""
+    return name if isinstance(name, str) else str(name)
+
+
+def _location(i: int, j: int, k: int) -> str:
+    return f"resourceLogs[{i}].scopeLogs[{j}].logRecords[{k}]"
+
+
+def _why(error: Exception) -> str:
+    if isinstance(error, SpanError):
+        return str(error)
+    return f"malformed log record ({type(error).__name__}: {error})"
