@@ -365,15 +365,20 @@ def _delete_traces(engine: Engine, org: int, horizon: int, counts: dict, batch: 
 
 def _batches(engine: Engine, org: int, table, condition, batch: int):
     """Yield (connection, ids) of rows matching ``condition``, one short transaction each,
-    holding the organization's write lock (writers wait: see bump_data_version).
+    holding the organization's write lock (writers wait: see bump_data_version); when
+    none match, the lock is not taken.
 
     The caller deletes or empties the ids it gets, so they no longer match and the
     next batch finds the next rows from the start of its index range.
     """
+    query = select(table.id).where(condition)
     while True:
+        with engine.connect() as conn:  # nothing left: no lock taken, no version spent
+            if conn.execute(query.limit(1)).first() is None:
+                return
         with engine.begin() as conn:
             bump_data_version(conn, org)
-            ids = list(conn.execute(select(table.id).where(condition).limit(batch)).scalars())
+            ids = list(conn.execute(query.limit(batch)).scalars())
             if not ids:
                 return
             yield conn, ids

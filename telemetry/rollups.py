@@ -227,8 +227,8 @@ def rollup_drift(conn: Connection, org_id: int, *, limit: int = 50) -> list[str]
 
 def reference_problems(conn: Connection, org_id: int) -> list[str]:
     """Rows of ``org_id`` pointing nowhere or astray ([] = none): traces whose user, team
-    or session is missing; observations whose trace is missing, or whose organization,
-    user, team or session is not their trace's.
+    or session is missing or another organization's; observations whose trace is
+    missing, or whose organization, user, team or session is not their trace's.
 
     The writer takes the ids from the rows it creates or finds while holding the
     organization's lock, and copies the trace's onto its observations (see
@@ -241,12 +241,17 @@ def reference_problems(conn: Connection, org_id: int) -> list[str]:
         dangling = select(func.count(), func.min(trace.c.trace_id)).where(
             trace.c.org_id == org_id,
             trace.c[name].is_not(None),
-            ~select(parent.id).where(parent.id == trace.c[name]).exists(),
+            ~select(parent.id)
+            .where(parent.id == trace.c[name], parent.org_id == trace.c.org_id)
+            .exists(),
         )
         count, example = conn.execute(dangling).one()
         if count:
             what = name.removesuffix("_id")
-            problems.append(f"{count} traces whose {what} is missing (e.g. trace {example})")
+            problems.append(
+                f"{count} traces whose {what} is missing or another organization's "
+                f"(e.g. trace {example})"
+            )
     orphans = select(func.count(), func.min(observation.c.trace_pk)).where(
         observation.c.org_id == org_id,
         ~select(trace.c.id).where(trace.c.id == observation.c.trace_pk).exists(),

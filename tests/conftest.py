@@ -63,6 +63,16 @@ def _fresh_postgres_engine(admin_url: str, template: str | None = None) -> tuple
     return engine, drop
 
 
+@pytest.fixture(autouse=True)
+def _cookie_routes_as_they_were(monkeypatch):
+    """Building the server's routes (server_routes) marks its cookie routes served for the
+    rest of the process, which changes how a login completes in any later AppTest of the
+    same worker: restored after every test."""
+    from telemetry import session_http
+
+    monkeypatch.setitem(session_http._served, "routes", session_http._served["routes"])
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def engine(request, tmp_path) -> Iterator[Engine]:
     """A fresh, migrated store; every test using it runs on both backends."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 from sqlalchemy import func, select
@@ -18,8 +18,9 @@ from telemetry.demo import generate_demo
 from telemetry.models import AuditEvent, LlmDaily, Observation, Score, Session, Trace, TraceDaily
 from telemetry.retention import get_policy, records_horizon, run_retention, set_policy
 from telemetry.rollups import rebuild_rollups, rollup_drift
-from telemetry.store import org_id
+from telemetry.store import data_version, org_id
 from telemetry.timeutil import day_number, month_of_us
+from tests.factories import Dataset
 
 END = date(2026, 6, 30)
 TODAY = day_number(END)
@@ -232,3 +233,15 @@ def test_rollups_check_command_is_clean_after_a_purge(sqlite_engine, monkeypatch
     out = capsys.readouterr().out
     assert "days before 2026-06-10 were purged by retention" in out
     assert "rollups match" in out
+
+
+def test_a_run_with_nothing_to_purge_takes_the_organizations_lock_once(engine):
+    """Each batch of deletes takes the writers' lock (and spends a data version, which
+    empties the writers' cached ids); a pass that finds nothing takes it once, to store
+    its horizons, however many days it looked at."""
+    Dataset(engine).trace("fresh", start=datetime(2026, 5, 30, 9))
+    set_policy(engine, "default", content_days=30, record_days=60)
+    before = data_version(engine, "default")
+    (done,) = run_retention(engine, "default", today=day_number(date(2026, 6, 1)))
+    assert done.counts.get("traces", 0) == 0 and done.counts.get("spans_content_cleared", 0) == 0
+    assert data_version(engine, "default") == before + 1

@@ -450,6 +450,22 @@ def test_references_are_checked_by_sqlite_and_by_rollups_check(engine):
         )
         assert rollup_drift(conn, ds.org_id) == []
 
+    # Another organization's user exists, so no foreign key objects (on either backend).
+    other = Dataset(engine, "other")
+    zed = other.user("zed")
+    with engine.begin() as conn:
+        a1_user = conn.execute(
+            select(Trace.user_id).where(Trace.org_id == ds.org_id, Trace.trace_id == "a1")
+        ).scalar_one()
+        astray = update(Trace).where(Trace.org_id == ds.org_id, Trace.trace_id == "a1")
+        conn.execute(astray.values(user_id=zed))
+        drift = rollup_drift(conn, ds.org_id)
+        assert (
+            drift[0] == "1 traces whose user is missing or another organization's (e.g. trace a1)"
+        )
+        conn.execute(astray.values(user_id=a1_user))
+        assert rollup_drift(conn, ds.org_id) == []
+
     stray = {**ds.observations[0], "span_id": "stray", "trace_pk": 10**9}
     missing = {"user_id": "user", "team_id": "team", "session_id": "session"}
     if not postgresql:
@@ -473,7 +489,9 @@ def test_references_are_checked_by_sqlite_and_by_rollups_check(engine):
             assert getattr(a1, column) is not None
             conn.execute(update(Trace).where(Trace.id == a1.id).values({column: 10**9}))
             drift = rollup_drift(conn, ds.org_id)
-            assert drift[0] == f"1 traces whose {what} is missing (e.g. trace a1)", drift
+            assert drift[0] == (
+                f"1 traces whose {what} is missing or another organization's (e.g. trace a1)"
+            ), drift
             restored = {column: getattr(a1, column)}
             conn.execute(update(Trace).where(Trace.id == a1.id).values(restored))
         assert rollup_drift(conn, ds.org_id) == []

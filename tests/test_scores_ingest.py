@@ -383,6 +383,26 @@ def test_the_logs_endpoint_answers_as_otlp_says(engine):
         {"eventName": 7, "traceId": TRACE},
         5,
         ["a", "list"],
+        {
+            "eventName": "gen_ai.evaluation.result",
+            "traceId": TRACE,
+            "attributes": [
+                {"key": "gen_ai.evaluation.name", "value": {"stringValue": "big"}},
+                {"key": "gen_ai.evaluation.score.value", "value": {"intValue": "9" * 400}},
+            ],
+        },
+        {
+            "eventName": "gen_ai.evaluation.result",
+            "traceId": TRACE,
+            "timeUnixNano": "9" * 30,
+            "attributes": [{"key": "gen_ai.evaluation.name", "value": {"stringValue": "late"}}],
+        },
+        {
+            "eventName": "gen_ai.evaluation.result",
+            "traceId": TRACE,
+            "timeUnixNano": "-5000",
+            "attributes": [{"key": "gen_ai.evaluation.name", "value": {"stringValue": "early"}}],
+        },
     ],
 )
 def test_a_hostile_log_record_is_rejected_alone(engine, hostile):
@@ -401,3 +421,25 @@ def test_a_hostile_log_record_is_rejected_alone(engine, hostile):
     assert "logRecords[1]" in partial["errorMessage"]
     (score,) = _scores(engine).values()
     assert (score["name"], score["label"]) == ("review", "pass")
+
+
+def test_an_evaluation_log_record_sent_again_is_stored_once_even_without_a_time(engine):
+    """Proto's snake_case field names are read too."""
+    key, _ = create_key(engine, "default")
+    verdict = [
+        {"key": "gen_ai.evaluation.name", "value": {"stringValue": "review"}},
+        {"key": "gen_ai.evaluation.score.label", "value": {"stringValue": "pass"}},
+    ]
+    untimed = {"event_name": "gen_ai.evaluation.result", "trace_id": TRACE, "attributes": verdict}
+    timed = {**untimed, "time_unix_nano": str(T0_NS), "observed_time_unix_nano": "1"}
+    retried = {**timed, "observed_time_unix_nano": "2"}  # observed again by another SDK call
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {key}"}
+    app = Starlette(routes=server_routes(lambda: engine))
+    with serving(app) as url:
+        for records in ([untimed, timed], [untimed], [retried]):
+            body = {"resourceLogs": [{"scopeLogs": [{"logRecords": records}]}]}
+            status, _h, answer = post(f"{url}/v1/logs", json.dumps(body).encode(), headers)
+            assert (status, json.loads(answer)) == (200, {})
+    stored = sorted(_scores(engine).values(), key=lambda s: s["time_us"])
+    assert len(stored) == 2  # the untimed record once, the timed one once
+    assert stored[0]["time_us"] == T0_NS // 1000

@@ -11,7 +11,7 @@ from telemetry.ingest.scores import rebuild_trace_quality, trace_quality_drift
 from telemetry.models import LlmDaily, Organization, TraceDaily
 from telemetry.retention import records_horizon
 from telemetry.rollups import rebuild_rollups, rollup_drift
-from telemetry.store import org_id
+from telemetry.store import bump_data_version, org_id
 from telemetry.timeutil import day_of_number
 
 
@@ -80,6 +80,7 @@ def run_rebuild(args: argparse.Namespace) -> int:
     engine = open_store()
     with engine.begin() as conn:
         for slug, org in _organizations(conn, args.org):
+            bump_data_version(conn, org)  # writers wait: their deltas would race the rebuild
             rebuild_rollups(conn, org)
             rebuild_trace_quality(conn, org)
             traces, calls = _rows(conn, TraceDaily, org), _rows(conn, LlmDaily, org)

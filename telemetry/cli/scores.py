@@ -8,7 +8,7 @@ from telemetry.cli.common import open_store
 from telemetry.db import DEFAULT_ORG
 from telemetry.ingest.scores import rebuild_trace_quality
 from telemetry.scores import KINDS, remove_score_config, score_configs, set_score_config
-from telemetry.store import org_id
+from telemetry.store import bump_data_version, org_id
 
 
 def _org_option(parser: argparse.ArgumentParser) -> None:
@@ -54,6 +54,7 @@ def run_set(args: argparse.Namespace) -> int:
     labels = tuple(label.strip() for label in args.labels.split(",") if label.strip())
     with open_store().begin() as conn:
         org = org_id(conn, args.org)
+        bump_data_version(conn, org)  # writers wait while the verdicts are recomputed
         set_score_config(
             conn,
             org,
@@ -73,6 +74,7 @@ def run_set(args: argparse.Namespace) -> int:
 def run_remove(args: argparse.Namespace) -> int:
     with open_store().begin() as conn:
         org = org_id(conn, args.org)
+        bump_data_version(conn, org)  # writers wait while the verdicts are recomputed
         if not remove_score_config(conn, org, args.name):
             raise LookupError(f"organization {args.org!r} has no score named {args.name!r}")
         rebuild_trace_quality(conn, org)

@@ -41,9 +41,11 @@ def hold_write_lock(conn: Connection, org: int) -> None:
     """Start the transaction with a write, so SQLite takes its writer lock now.
 
     Until commit no other writer can insert, which keeps ids read from
-    ``max(id)`` ours. On PostgreSQL it only locks the organization row.
+    ``max(id)`` ours. On PostgreSQL it locks the organization's row and its write
+    lock (bump_data_version), which the ingest writer and every deleter take too.
     """
     conn.execute(update(Organization).where(Organization.id == org).values(slug=Organization.slug))
+    bump_data_version(conn, org)
 
 
 def reserve_ids(conn: Connection, table: Table, count: int) -> list[int]:

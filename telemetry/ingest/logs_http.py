@@ -44,6 +44,7 @@ NOT_AN_EVALUATION = (
     "(filter the others out before this endpoint)"
 )
 _MESSAGE_REJECTIONS = 5  # reasons quoted in partial_success.error_message
+_LATEST_NS = 2**63 - 1  # OTLP times are fixed64; stored in microseconds as BIGINT
 
 
 def logs_routes(
@@ -94,6 +95,9 @@ class LogEndpoint(TraceEndpoint):
                 scores.append(ScoreItem(event.location, _score(event), event.raw))
             except ScoreError as error:
                 refused.append(Rejection(event.location, str(error), event.raw))
+            except (ArithmeticError, TypeError, ValueError) as error:  # nothing above foresaw
+                reason = f"the record could not be read ({type(error).__name__}: {error})"
+                refused.append(Rejection(event.location, reason, event.raw))
         if scores or refused:
             written = writer.write((), refused, scores=scores)
             outcome.scores_stored = written.scores_stored
@@ -120,11 +124,16 @@ def _score(event: LogEvent) -> dict:
         raise ScoreError(
             "the record carries no trace id: emit the evaluation event inside the span it judges"
         )
+    if not 0 <= event.time_ns <= _LATEST_NS:
+        raise ScoreError(f"timeUnixNano {event.time_ns} is not a time between 1970 and 2262")
     return evaluation_score(
         event.attributes,
         trace_id=event.trace_id,
         span_id=event.span_id,
         time_us=event.time_ns // 1000 or now_us(),
         author=event.service or "otlp",
-        origin="log",
+        # The whole record names the score: sent again (even without a time, which then
+        # reads as now), it is the same score; two records differing in anything are two.
+        origin="log:" + event.digest,
+        whole=True,
     )

@@ -8,7 +8,9 @@ a record that cannot be read is rejected alone, with where and why.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,7 +43,8 @@ class LogEvent:
     time_ns: int
     attributes: dict[str, Any]
     service: str
-    raw: str
+    raw: str  # the record's text, for quarantine (clipped)
+    digest: str  # of the whole record (see _pb_digest): sent again, the same one
 
 
 def decode_logs_protobuf(body: bytes) -> tuple[list[LogEvent], list[Rejection]]:
@@ -73,7 +76,8 @@ def decode_logs_protobuf(body: bytes) -> tuple[list[LogEvent], list[Rejection]]:
                             time_ns=record.time_unix_nano or record.observed_time_unix_nano,
                             attributes=attributes,
                             service=str(resource.get("service.name") or ""),
-                            raw=raw_text_of(record),
+                            raw=raw_text_of(record)[:10_000],
+                            digest=_pb_digest(record),
                         )
                     )
                 except _ERRORS as error:
@@ -117,28 +121,59 @@ def decode_logs_json(body: bytes) -> tuple[list[LogEvent], list[Rejection]]:
             location = _location(i, j, k)
             try:
                 attributes = json_attributes(record.get("attributes") or [])
-                time_ns = json_int(record.get("timeUnixNano"), "timeUnixNano") or json_int(
-                    record.get("observedTimeUnixNano"), "observedTimeUnixNano"
+                time_ns = json_int(_field(record, "timeUnixNano"), "timeUnixNano") or json_int(
+                    _field(record, "observedTimeUnixNano"), "observedTimeUnixNano"
                 )
                 events.append(
                     LogEvent(
                         location=location,
-                        event_name=_event_name(record.get("eventName") or "", attributes),
+                        event_name=_event_name(_field(record, "eventName") or "", attributes),
                         trace_id=json_id(
-                            record.get("traceId"), TRACE_ID_BYTES, "traceId", required=False
+                            _field(record, "traceId"), TRACE_ID_BYTES, "traceId", required=False
                         ),
                         span_id=json_id(
-                            record.get("spanId"), SPAN_ID_BYTES, "spanId", required=False
+                            _field(record, "spanId"), SPAN_ID_BYTES, "spanId", required=False
                         ),
                         time_ns=time_ns,
                         attributes=attributes,
                         service=str(resource.get("service.name") or ""),
                         raw=json.dumps(record, ensure_ascii=False, default=str)[:10_000],
+                        digest=_json_digest(record),
                     )
                 )
             except _ERRORS as error:
                 rejections.append(Rejection(location, _why(error), raw_text_of(record)))
     return events, rejections
+
+
+# A record's digest leaves out when the SDK observed it if it says when it happened: an
+# event emitted twice with the same time and content is one event, as a span event is.
+
+
+def _pb_digest(record) -> str:
+    if record.time_unix_nano:
+        record = type(record).FromString(record.SerializeToString())
+        record.ClearField("observed_time_unix_nano")
+    return _digest(record.SerializeToString(deterministic=True))
+
+
+def _json_digest(record: dict) -> str:
+    if _field(record, "timeUnixNano"):
+        observed = ("observedTimeUnixNano", "observed_time_unix_nano")
+        record = {key: value for key, value in record.items() if key not in observed}
+    return _digest(json.dumps(record, sort_keys=True, default=str).encode("utf-8"))
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()[:24]
+
+
+def _field(record: dict, camel: str) -> Any:
+    """A record's field as OTLP/JSON names it (camelCase), or in proto's snake_case."""
+    value = record.get(camel)
+    if value is None:
+        value = record.get(re.sub(r"([A-Z])", lambda m: "_" + m.group(1).lower(), camel))
+    return value
 
 
 def _event_name(field: str, attributes: dict[str, Any]) -> str:

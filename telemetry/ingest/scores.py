@@ -11,6 +11,7 @@ reviewed or not) is brought up to date.
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -96,10 +97,12 @@ def evaluation_score(
     time_us: int,
     author: str,
     origin: str,
+    whole: bool = False,
 ) -> dict[str, Any]:
     """The score of a ``gen_ai.evaluation.result`` event (a span's event or a log record).
 
-    Its key derives from the span, ``origin`` (which event of it), the name and the
+    Its key derives from the span and ``origin`` (which event of it), and unless
+    ``whole`` (``origin`` then identifies the event entirely) from the name and the
     time: the same event sent again is stored once. Raises :class:`ScoreError`.
     """
     name = attributes.get(EVALUATION_NAME)
@@ -108,6 +111,12 @@ def evaluation_score(
     value = attributes.get(EVALUATION_VALUE)
     if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
         raise ScoreError(f"{EVALUATION_VALUE} must be a number, not {value!r}")
+    try:
+        value = None if value is None else float(value)
+    except OverflowError:  # an integer beyond any float
+        value = math.inf
+    if value is not None and not math.isfinite(value):
+        raise ScoreError(f"{EVALUATION_VALUE} must be a finite number, not {str(value)[:40]}")
     label = attributes.get(EVALUATION_LABEL)
     source = attributes.get(EVALUATION_SOURCE) or ScoreSource.LLM
     if source not in SOURCES:
@@ -118,14 +127,16 @@ def evaluation_score(
         "span_id": span_id,
         "session_key": "",
         "name": name.strip()[:100],
-        "value": None if value is None else float(value),
+        "value": value,
         "label": str(label).strip()[:100] if label is not None else "",
         "comment": str(comment)[:COMMENT_MAX] if comment is not None else "",
         "source": str(source),
         "author": author[:AUTHOR_MAX],
         "time_us": time_us,
     }
-    seed = f"{trace_id}:{span_id}:{origin}:{score['name']}:{time_us}"
+    seed = f"{trace_id}:{span_id}:{origin}"
+    if not whole:
+        seed += f":{score['name']}:{time_us}"
     return finish_score(score, "otel:" + hashlib.sha256(seed.encode()).hexdigest()[:40])
 
 
