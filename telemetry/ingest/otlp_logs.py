@@ -14,7 +14,6 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from google.protobuf.message import DecodeError
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 
 from telemetry.ingest.otlp import (
@@ -23,8 +22,10 @@ from telemetry.ingest.otlp import (
     OtlpDecodeError,
     Rejection,
     SpanError,
+    parse_protobuf,
     pb_attributes,
     pb_id,
+    pb_items,
     raw_text_of,
 )
 from telemetry.ingest.otlp_json import json_attributes, json_id, json_int, load_json
@@ -49,39 +50,28 @@ class LogEvent:
 
 def decode_logs_protobuf(body: bytes) -> tuple[list[LogEvent], list[Rejection]]:
     """The records of a binary ``ExportLogsServiceRequest``; unreadable ones as rejections."""
-    try:
-        request = ExportLogsServiceRequest.FromString(body)
-    except DecodeError as error:
-        raise OtlpDecodeError(
-            f"the body is not a protobuf ExportLogsServiceRequest ({error}); "
-            "send OTLP/HTTP protobuf or use Content-Type: application/json"
-        ) from None
+    request = parse_protobuf(ExportLogsServiceRequest, body)
     events: list[LogEvent] = []
     rejections: list[Rejection] = []
-    for i, resource_logs in enumerate(request.resource_logs):
-        resource = pb_attributes(resource_logs.resource.attributes)
-        for j, scope_logs in enumerate(resource_logs.scope_logs):
-            for k, record in enumerate(scope_logs.log_records):
-                location = _location(i, j, k)
-                try:
-                    attributes = pb_attributes(record.attributes)
-                    events.append(
-                        LogEvent(
-                            location=location,
-                            event_name=_event_name(record.event_name, attributes),
-                            trace_id=pb_id(
-                                record.trace_id, TRACE_ID_BYTES, "traceId", required=False
-                            ),
-                            span_id=pb_id(record.span_id, SPAN_ID_BYTES, "spanId", required=False),
-                            time_ns=record.time_unix_nano or record.observed_time_unix_nano,
-                            attributes=attributes,
-                            service=str(resource.get("service.name") or ""),
-                            raw=raw_text_of(record)[:10_000],
-                            digest=_pb_digest(record),
-                        )
-                    )
-                except _ERRORS as error:
-                    rejections.append(Rejection(location, _why(error), raw_text_of(record)))
+    for index, resource, record in pb_items(request.resource_logs, "scope_logs", "log_records"):
+        location = _location(*index)
+        try:
+            attributes = pb_attributes(record.attributes)
+            events.append(
+                LogEvent(
+                    location=location,
+                    event_name=_event_name(record.event_name, attributes),
+                    trace_id=pb_id(record.trace_id, TRACE_ID_BYTES, "traceId", required=False),
+                    span_id=pb_id(record.span_id, SPAN_ID_BYTES, "spanId", required=False),
+                    time_ns=record.time_unix_nano or record.observed_time_unix_nano,
+                    attributes=attributes,
+                    service=str(resource.get("service.name") or ""),
+                    raw=raw_text_of(record)[:10_000],
+                    digest=_pb_digest(record),
+                )
+            )
+        except _ERRORS as error:
+            rejections.append(Rejection(location, _why(error), raw_text_of(record)))
     return events, rejections
 
 
