@@ -16,7 +16,7 @@ import base64
 import logging
 import threading
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from google.protobuf import json_format
@@ -122,11 +122,11 @@ class TraceEndpoint:
             body = await self._body(request, content_type, encoding)
             report = await run_in_threadpool(self._ingest, caller, body, encoding, content_type)
         except Refused as refusal:
-            return status_response(refusal.status, refusal.message, answer_type)
+            return _status_response(refusal.status, refusal.message, answer_type)
         except OperationalError:
             logger.exception("ingest: the store could not be written")
             message = "the store is busy or unavailable; retry later"
-            return status_response(503, message, answer_type, retry_after=5)
+            return _status_response(503, message, answer_type, retry_after=5)
         return self._response(report, answer_type)
 
     def _response(self, report: IngestReport, answer_type: str) -> Response:
@@ -265,7 +265,7 @@ _RPC_CODES = {
 }
 
 
-def status_response(
+def _status_response(
     status: int, message: str, answer_type: str, *, retry_after: int | None = None
 ) -> Response:
     body = status_pb2.Status(code=_RPC_CODES.get(status, code_pb2.UNKNOWN), message=message)
@@ -278,15 +278,12 @@ def status_response(
 def _export_response(report: IngestReport, answer_type: str) -> Response:
     message = ExportTraceServiceResponse()
     if report.rejections:
-        reasons = "; ".join(
-            f"{r.location}: {r.reason}" for r in report.rejections[:_MESSAGE_REJECTIONS]
-        )
-        more = report.rejected - _MESSAGE_REJECTIONS
         message.partial_success.rejected_spans = report.rejected
-        message.partial_success.error_message = (
-            f"{report.rejected} spans rejected (kept in quarantine): {reasons}"
-            + (f"; and {more} more" if more > 0 else "")
-        )[:4000]
+        message.partial_success.error_message = rejections_message(
+            f"{report.rejected} spans rejected (kept in quarantine)",
+            report.rejections,
+            report.rejected,
+        )
     if report.score_rejections:  # the spans were stored; only their evaluation events were not
         first = report.score_rejections[0]
         note = (
@@ -296,6 +293,13 @@ def _export_response(report: IngestReport, answer_type: str) -> Response:
         joined = "; ".join(filter(None, (message.partial_success.error_message, note)))
         message.partial_success.error_message = joined[:4000]
     return message_response(message, answer_type)
+
+
+def rejections_message(heading: str, rejections: Sequence[Rejection], count: int) -> str:
+    """``heading: where: why; ...`` for a partial_success: the first few of ``count``."""
+    reasons = "; ".join(f"{r.location}: {r.reason}" for r in rejections[:_MESSAGE_REJECTIONS])
+    more = count - _MESSAGE_REJECTIONS
+    return (f"{heading}: {reasons}" + (f"; and {more} more" if more > 0 else ""))[:4000]
 
 
 def message_response(message, answer_type: str) -> Response:

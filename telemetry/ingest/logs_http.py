@@ -15,7 +15,6 @@ quarantine with the record's text.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceResponse
 from sqlalchemy import Engine
@@ -29,6 +28,7 @@ from telemetry.ingest.http import (
     TraceEndpoint,
     gunzip_capped,
     message_response,
+    rejections_message,
 )
 from telemetry.ingest.limits import Limits
 from telemetry.ingest.otlp import OtlpDecodeError, Rejection
@@ -43,7 +43,6 @@ NOT_AN_EVALUATION = (
     f"not a {EVALUATION_EVENT} event: only evaluation events are stored from logs "
     "(filter the others out before this endpoint)"
 )
-_MESSAGE_REJECTIONS = 5  # reasons quoted in partial_success.error_message
 _LATEST_NS = 2**63 - 1  # OTLP times are fixed64; stored in microseconds as BIGINT
 
 
@@ -55,20 +54,14 @@ def logs_routes(
     return [Route(LOGS_PATH, endpoint.export, methods=["POST"])]
 
 
-@dataclass
-class LogsOutcome:
-    """What a request's log records became."""
-
-    scores_stored: int = 0
-    duplicates: int = 0
-    rejections: list[Rejection] = field(default_factory=list)
-
-
 class LogEndpoint(TraceEndpoint):
     path = LOGS_PATH
 
-    def _ingest(self, caller: Caller, body: bytes, encoding: str, content_type: str) -> LogsOutcome:
-        """Decode the records and store their scores (runs in a worker thread)."""
+    def _ingest(
+        self, caller: Caller, body: bytes, encoding: str, content_type: str
+    ) -> list[Rejection]:
+        """Store the scores the records carry; return the records not stored (runs in a
+        worker thread)."""
         engine = self.get_engine()
         writer = SpanWriter(engine, caller.org_id, source=caller.source, api_key_id=caller.key_id)
         if encoding == "gzip":
@@ -84,12 +77,12 @@ class LogEndpoint(TraceEndpoint):
                 f"{len(events) + len(unreadable)} log records in one request, more than the "
                 f"limit of {self.limits.max_spans_per_request}; send smaller batches",
             )
-        outcome = LogsOutcome(rejections=list(unreadable))
+        rejected = list(unreadable)
         scores: list[ScoreItem] = []
         refused: list[Rejection] = []
         for event in events:
             if event.event_name != EVALUATION_EVENT:
-                outcome.rejections.append(Rejection(event.location, NOT_AN_EVALUATION))
+                rejected.append(Rejection(event.location, NOT_AN_EVALUATION))
                 continue
             try:
                 scores.append(ScoreItem(event.location, _score(event), event.raw))
@@ -100,22 +93,16 @@ class LogEndpoint(TraceEndpoint):
                 refused.append(Rejection(event.location, reason, event.raw))
         if scores or refused:
             written = writer.write((), refused, scores=scores)
-            outcome.scores_stored = written.scores_stored
-            outcome.duplicates = written.score_duplicates
-            outcome.rejections += [*written.rejections, *written.score_rejections]
-        return outcome
+            rejected += [*written.rejections, *written.score_rejections]
+        return rejected
 
-    def _response(self, report: LogsOutcome, answer_type: str) -> Response:
+    def _response(self, rejected: list[Rejection], answer_type: str) -> Response:
         message = ExportLogsServiceResponse()
-        rejected = report.rejections
         if rejected:
-            reasons = "; ".join(f"{r.location}: {r.reason}" for r in rejected[:_MESSAGE_REJECTIONS])
-            more = len(rejected) - _MESSAGE_REJECTIONS
             message.partial_success.rejected_log_records = len(rejected)
-            message.partial_success.error_message = (
-                f"{len(rejected)} log records not stored: {reasons}"
-                + (f"; and {more} more" if more > 0 else "")
-            )[:4000]
+            message.partial_success.error_message = rejections_message(
+                f"{len(rejected)} log records not stored", rejected, len(rejected)
+            )
         return message_response(message, answer_type)
 
 
