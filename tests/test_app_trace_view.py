@@ -94,6 +94,9 @@ def test_admin_sees_the_failing_step_and_why_at_the_top(traces):
         "\u2003\u2003execute_tool search",
     ]
     assert steps_table(at)["Error"].tolist() == ["gave up", "", "index unavailable"]
+    # Usage only on the LLM call; the other steps' cells are empty, not "None".
+    assert steps_table(at)["Tokens"].tolist() == ["", "1,200", ""]
+    assert steps_table(at)["Cost (USD)"].tolist() == ["", "$0.0100", ""]
     # The step picker opens on the failing step.
     assert at.selectbox(key="trace_step_a-fail").value == 3
 

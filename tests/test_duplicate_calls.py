@@ -237,4 +237,4 @@ def test_the_trace_view_marks_the_duplicate_and_names_the_call_it_repeats(sqlite
         "POST",
         'chat claude-sonnet-4-5 (duplicate of step 2 "anthropic.chat", not counted)',
     ]
-    assert list(frame["Tokens"])[1] == list(frame["Tokens"])[3] == 2680  # both shown
+    assert list(frame["Tokens"])[1] == list(frame["Tokens"])[3] == "2,680"  # both shown

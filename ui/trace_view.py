@@ -35,7 +35,6 @@ _STATUS_BADGE = {
     TraceStatus.RUNNING: ("running", "blue", ":material/pending:"),
 }
 _INDENT = "\u2003\u2003"
-_MONEY = st.column_config.NumberColumn("Cost (USD)", format="$%.4f")
 
 
 def show_trace(view: View, trace_id: str, *, in_review: bool = False) -> None:
@@ -164,7 +163,6 @@ _COLUMNS = {
     "Step": st.column_config.NumberColumn("Step", width="small"),
     "Starts at (ms)": st.column_config.NumberColumn("Starts at (ms)", format="%.0f"),
     "Duration (ms)": st.column_config.NumberColumn("Duration (ms)", format="%.0f"),
-    "Cost (USD)": _MONEY,
 }
 
 
@@ -188,8 +186,9 @@ def steps_frame(detail: TraceDetail) -> pd.DataFrame:
                 "Starts at (ms)": node.offset_ms,
                 "Duration (ms)": node.duration_ms,
                 "Model / tool": detail_text,
-                "Tokens": node.input_tokens + node.output_tokens if shows_usage else None,
-                "Cost (USD)": node.cost_usd if shows_usage else None,
+                # Text: a step that is no LLM call shows nothing here, not "None".
+                "Tokens": f"{node.input_tokens + node.output_tokens:,}" if shows_usage else "",
+                "Cost (USD)": f"${node.cost_usd:.4f}" if shows_usage else "",
                 "Error": node.error_text if node.is_error else "",
             }
         )

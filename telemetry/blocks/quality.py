@@ -62,7 +62,8 @@ HEADLINE = BlockSpec(
     caption=lambda source, totals: (
         "A run's verdict is its latest user_feedback or review score (an organization may name "
         "more); positive = label up/good/yes/true/pass or value > 0. Scores arrive as OTLP "
-        "gen_ai.evaluation.result events, POST /api/scores, JSONL or a rating on the trace page."
+        "gen_ai.evaluation.result events (span events, or log records sent to /v1/logs), "
+        "POST /api/scores, JSONL or a rating on the trace page."
     ),
     figures=_headline,
 )
